@@ -1,0 +1,640 @@
+//! Framework-neutral plumbing shared by every server adapter and by the client.
+//!
+//! Adapters turn a framework request into a [`RawRequest`], the generated `ops` code parses it into a typed
+//! request, the server trait answers with a typed response, and that becomes a [`RawResponse`] the adapter
+//! writes back. The client runs the same conversions in the other direction, so both sides agree on the wire.
+//! This file is the same for every spec.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The default limit on request bodies read by the server adapters: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// An HTTP request, independent of any web framework.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// The request path without the query, e.g. `/pets/5`.
+    pub path: String,
+    /// Path parameters matched by the router, percent-decoded.
+    pub path_params: Vec<(String, String)>,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Headers with lower-case names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RawRequest {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// A path parameter.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a query parameter, decoded, in order.
+    pub fn query_values(&self, name: &str) -> Vec<String> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query_values(name).into_iter().next()
+    }
+
+    /// A cookie from the `cookie` header(s).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer_token(&self) -> Option<String> {
+        self.authorization("bearer")
+    }
+
+    /// The base64 credentials of an `Authorization: Basic <credentials>` header.
+    pub fn basic_credentials(&self) -> Option<String> {
+        self.authorization("basic")
+    }
+
+    fn authorization(&self, scheme: &str) -> Option<String> {
+        let value = self.header("authorization")?.trim();
+        let (given, rest) = value.split_once(' ')?;
+        let rest = rest.trim();
+        (given.eq_ignore_ascii_case(scheme) && !rest.is_empty()).then(|| rest.to_owned())
+    }
+
+    /// The media type of the body, without parameters, lower case.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|ct| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase())
+    }
+}
+
+/// An HTTP response, independent of any web framework.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order; a name may repeat (`set-cookie`).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header.
+    pub fn header_values(&self, name: &str) -> Vec<String> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Why a request was answered before it reached the implementation: 400, 413 or 415, with a JSON
+/// `{"message": ...}` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    /// Status code.
+    pub status: u16,
+    /// The message sent as `{"message": ...}`.
+    pub message: String,
+}
+
+impl RequestError {
+    /// 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self { status: 400, message: message.into() }
+    }
+
+    /// 413 for a body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self { status: 413, message: format!("request body is larger than the limit of {limit} bytes") }
+    }
+
+    /// 415 for a body in the wrong media type.
+    pub fn unsupported_media_type(got: Option<&str>, expected: &str) -> Self {
+        let got = got.unwrap_or("none");
+        Self { status: 415, message: format!("unsupported content type `{got}`; this operation expects `{expected}`") }
+    }
+
+    /// 500: the response could not be encoded.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self { status: 500, message: message.into() }
+    }
+
+    /// The JSON response for this error.
+    pub fn into_raw(self) -> RawResponse {
+        error_response(self.status, &self.message)
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// A JSON `{"message": ...}` response.
+pub fn error_response(status: u16, message: &str) -> RawResponse {
+    let body = serde_json::json!({ "message": message }).to_string();
+    RawResponse {
+        status,
+        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        body: Bytes::from(body),
+    }
+}
+
+/// Fails with 400 when a required parameter is absent.
+pub fn required<T>(value: Option<T>, location: &str, name: &str) -> Result<T, RequestError> {
+    value.ok_or_else(|| RequestError::bad_request(format!("missing required {location} parameter `{name}`")))
+}
+
+/// Parses a parameter value, failing with 400 naming the parameter.
+pub fn parse_param<T>(location: &str, name: &str, value: &str) -> Result<T, RequestError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    value.parse::<T>().map_err(|e| RequestError::bad_request(format!("invalid {location} parameter `{name}`: {e}")))
+}
+
+/// Parses a comma-separated or repeated list parameter.
+pub fn parse_list<T>(location: &str, name: &str, values: Vec<String>, explode: bool) -> Result<Vec<T>, RequestError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    let items: Vec<String> =
+        if explode { values } else { values.iter().flat_map(|v| v.split(',')).map(str::to_owned).collect() };
+    items.iter().map(|v| parse_param(location, name, v)).collect()
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// Parses a JSON body. An empty body reads as `{}` (as the reference backend does); a non-empty body must
+/// be sent as JSON (415 otherwise); a body that does not match the schema gives 400 naming the field.
+pub fn parse_json_body<T: DeserializeOwned>(req: &RawRequest) -> Result<T, RequestError> {
+    let body: &[u8] = if req.body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        match req.media_type() {
+            Some(m) if is_json(&m) => &req.body,
+            other => return Err(RequestError::unsupported_media_type(other.as_deref(), "application/json")),
+        }
+    };
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let what =
+            if inner.is_syntax() || inner.is_eof() { "malformed JSON in request body" } else { "invalid request body" };
+        let detail = strip_position(&inner.to_string());
+        if path == "." || path.is_empty() {
+            RequestError::bad_request(format!("{what}: {detail}"))
+        } else {
+            RequestError::bad_request(format!("{what}: at `{path}`: {detail}"))
+        }
+    })
+}
+
+/// Parses an optional JSON body: `None` when the body is empty.
+pub fn parse_optional_json_body<T: DeserializeOwned>(req: &RawRequest) -> Result<Option<T>, RequestError> {
+    if req.body.iter().all(u8::is_ascii_whitespace) { Ok(None) } else { parse_json_body(req).map(Some) }
+}
+
+/// Parses an `application/x-www-form-urlencoded` body.
+pub fn parse_form_body<T: DeserializeOwned>(req: &RawRequest) -> Result<T, RequestError> {
+    match req.media_type() {
+        Some(m) if m == "application/x-www-form-urlencoded" => {}
+        other if !req.body.is_empty() => {
+            return Err(RequestError::unsupported_media_type(other.as_deref(), "application/x-www-form-urlencoded"));
+        }
+        _ => {}
+    }
+    serde_urlencoded::from_bytes(&req.body).map_err(|e| RequestError::bad_request(format!("invalid form body: {e}")))
+}
+
+/// Reads a text body.
+pub fn parse_text_body(req: &RawRequest) -> Result<String, RequestError> {
+    String::from_utf8(req.body.to_vec()).map_err(|_| RequestError::bad_request("request body is not valid UTF-8"))
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Serializes a JSON body.
+pub fn encode_json<T: Serialize>(value: &T) -> Result<Bytes, RequestError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| RequestError::internal(format!("response could not be encoded: {e}")))
+}
+
+/// Serializes a form body.
+pub fn encode_form<T: Serialize>(value: &T) -> Result<Bytes, RequestError> {
+    serde_urlencoded::to_string(value)
+        .map(Bytes::from)
+        .map_err(|e| RequestError::internal(format!("form could not be encoded: {e}")))
+}
+
+/// Percent-encodes a path segment or query component (RFC 3986 unreserved characters stay as they are).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Appends `name=value` to a query string.
+pub fn push_query(query: &mut String, name: &str, value: &str) {
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(&percent_encode(name));
+    query.push('=');
+    query.push_str(&percent_encode(value));
+}
+
+/// Deserializes a required, nullable field: present, possibly `null`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer)
+}
+
+/// Deserializes an optional, nullable field: absent is `None`, `null` is `Some(None)`.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// An error parsing a string enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariant {
+    /// The value received.
+    pub value: String,
+    /// The values allowed.
+    pub expected: &'static [&'static str],
+}
+
+impl fmt::Display for UnknownVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown value `{}`, expected one of {:?}", self.value, self.expected)
+    }
+}
+
+impl std::error::Error for UnknownVariant {}
+
+/// Why a client call failed.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The request could not be sent or the response not read.
+    Transport(String),
+    /// The request could not be built (for example a header value with a newline).
+    InvalidRequest(String),
+    /// The server answered with a status the spec does not list for this operation.
+    UnexpectedStatus(RawResponse),
+    /// The body did not match the spec.
+    InvalidBody {
+        /// The response as received.
+        response: RawResponse,
+        /// What was wrong.
+        message: String,
+    },
+    /// A required response header was missing or did not parse.
+    InvalidHeader {
+        /// The response as received.
+        response: RawResponse,
+        /// The header name.
+        name: String,
+    },
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Transport(m) => write!(f, "transport error: {m}"),
+            ClientError::InvalidRequest(m) => write!(f, "invalid request: {m}"),
+            ClientError::UnexpectedStatus(r) => write!(f, "unexpected status {}: {}", r.status, r.text()),
+            ClientError::InvalidBody { response, message } => {
+                write!(f, "invalid response body (status {}): {message}", response.status)
+            }
+            ClientError::InvalidHeader { response, name } => {
+                write!(f, "missing or invalid response header `{name}` (status {})", response.status)
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Decodes a JSON response body.
+pub fn decode_json<T: DeserializeOwned>(raw: &RawResponse) -> Result<T, ClientError> {
+    serde_json::from_slice(&raw.body)
+        .map_err(|e| ClientError::InvalidBody { response: raw.clone(), message: e.to_string() })
+}
+
+/// Decodes a text response body.
+pub fn decode_text(raw: &RawResponse) -> Result<String, ClientError> {
+    String::from_utf8(raw.body.to_vec())
+        .map_err(|e| ClientError::InvalidBody { response: raw.clone(), message: e.to_string() })
+}
+
+/// Reads an optional typed response header.
+pub fn response_header<T: FromStr>(raw: &RawResponse, name: &str) -> Result<Option<T>, ClientError> {
+    match raw.header(name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| ClientError::InvalidHeader { response: raw.clone(), name: name.to_owned() }),
+    }
+}
+
+/// Reads a required typed response header.
+pub fn required_response_header<T: FromStr>(raw: &RawResponse, name: &str) -> Result<T, ClientError> {
+    response_header(raw, name)?
+        .ok_or_else(|| ClientError::InvalidHeader { response: raw.clone(), name: name.to_owned() })
+}
+
+#[cfg(feature = "axum")]
+pub(crate) mod axum_glue {
+    //! Conversions between axum and the raw types.
+
+    use super::{RawRequest, RawResponse, RequestError};
+    use axum::extract::FromRequestParts as _;
+
+    /// Reads an axum request into a [`RawRequest`], enforcing the body limit.
+    pub(crate) async fn to_raw(req: axum::extract::Request, limit: usize) -> Result<RawRequest, RequestError> {
+        let (mut parts, body) = req.into_parts();
+        let path_params = match axum::extract::RawPathParams::from_request_parts(&mut parts, &()).await {
+            Ok(params) => params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            Err(_) => return Err(RequestError::bad_request("path parameters are not valid UTF-8")),
+        };
+        let declared =
+            parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|l| l > limit) {
+            return Err(RequestError::too_large(limit));
+        }
+        let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.is::<http_body_util::LengthLimitError>() {
+                    return RequestError::too_large(limit);
+                }
+                source = s.source();
+            }
+            RequestError::bad_request(format!("request body could not be read: {e}"))
+        })?;
+        let headers = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+            .collect();
+        Ok(RawRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            path_params,
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers,
+            body,
+        })
+    }
+
+    /// Turns a [`RawResponse`] into an axum response.
+    pub(crate) fn from_raw(raw: RawResponse) -> axum::response::Response {
+        let mut builder = http::Response::builder().status(raw.status);
+        for (k, v) in &raw.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        builder.body(axum::body::Body::from(raw.body)).unwrap_or_else(|e| {
+            let fallback = super::error_response(500, &format!("response could not be built: {e}"));
+            let mut resp = axum::response::Response::new(axum::body::Body::from(fallback.body));
+            *resp.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            resp
+        })
+    }
+}
+
+#[cfg(feature = "client")]
+pub use client_core::Client;
+
+#[cfg(feature = "client")]
+mod client_core {
+    //! The transport under the generated client: reqwest over the network, or an in-process axum router,
+    //! with one cookie jar for both.
+
+    use std::sync::Arc;
+
+    use reqwest::cookie::CookieStore as _;
+
+    use super::{ClientError, RawRequest, RawResponse};
+
+    /// A typed client for the API. The operation methods are generated in `client.rs`; this part sends raw
+    /// requests and keeps cookies (for cookie-mode sessions) in a jar shared by every call.
+    #[derive(Clone)]
+    pub struct Client {
+        base: url::Url,
+        transport: Transport,
+        jar: Arc<reqwest::cookie::Jar>,
+        default_headers: Vec<(String, String)>,
+    }
+
+    #[derive(Clone)]
+    enum Transport {
+        Http(reqwest::Client),
+        #[cfg(feature = "axum")]
+        Router(axum::Router),
+    }
+
+    impl std::fmt::Debug for Client {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let transport = match &self.transport {
+                Transport::Http(_) => "http",
+                #[cfg(feature = "axum")]
+                Transport::Router(_) => "in-process router",
+            };
+            f.debug_struct("Client").field("base", &self.base.as_str()).field("transport", &transport).finish()
+        }
+    }
+
+    impl Client {
+        /// A client for the API served at `base_url` (e.g. `http://127.0.0.1:3001`).
+        pub fn new(base_url: &str) -> Result<Self, ClientError> {
+            Self::with_reqwest(base_url, reqwest::Client::new())
+        }
+
+        /// A client that sends through a configured `reqwest::Client` (timeouts, proxies, TLS). Cookies
+        /// are handled by this client's own jar, so do not enable reqwest's cookie store as well.
+        pub fn with_reqwest(base_url: &str, client: reqwest::Client) -> Result<Self, ClientError> {
+            let base = url::Url::parse(base_url)
+                .map_err(|e| ClientError::InvalidRequest(format!("invalid base URL `{base_url}`: {e}")))?;
+            Ok(Self { base, transport: Transport::Http(client), jar: Arc::default(), default_headers: Vec::new() })
+        }
+
+        /// A client that calls `router` directly, without a socket: for fast tests of a server.
+        #[cfg(feature = "axum")]
+        pub fn in_process(router: axum::Router) -> Self {
+            let base = url::Url::parse("http://localhost").expect("constant URL parses");
+            Self { base, transport: Transport::Router(router), jar: Arc::default(), default_headers: Vec::new() }
+        }
+
+        /// Adds a header sent with every request (for example `origin`).
+        pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
+            self.default_headers.push((name.to_ascii_lowercase(), value.to_owned()));
+            self
+        }
+
+        /// The base URL requests are sent to.
+        pub fn base_url(&self) -> &url::Url {
+            &self.base
+        }
+
+        /// The value of a cookie the jar would send to `path` (e.g. `/auth/session/refresh`).
+        pub fn cookie_for_path(&self, path: &str, name: &str) -> Option<String> {
+            let url = self.url_for(path, "").ok()?;
+            let header = self.jar.cookies(&url)?;
+            let header = header.to_str().ok()?.to_owned();
+            header
+                .split(';')
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        }
+
+        /// The value of a cookie the jar would send to `/`.
+        pub fn cookie(&self, name: &str) -> Option<String> {
+            self.cookie_for_path("/", name)
+        }
+
+        /// Forgets every cookie.
+        pub fn clear_cookies(&mut self) {
+            self.jar = Arc::default();
+        }
+
+        fn url_for(&self, path: &str, query: &str) -> Result<url::Url, ClientError> {
+            let mut s = self.base.as_str().trim_end_matches('/').to_owned();
+            s.push_str(path);
+            if !query.is_empty() {
+                s.push('?');
+                s.push_str(query);
+            }
+            url::Url::parse(&s).map_err(|e| ClientError::InvalidRequest(format!("invalid URL `{s}`: {e}")))
+        }
+
+        /// Sends a raw request, adding cookies from the jar and storing the ones the response sets.
+        pub async fn send(&self, mut req: RawRequest) -> Result<RawResponse, ClientError> {
+            let url = self.url_for(&req.path, &req.query)?;
+            for (k, v) in &self.default_headers {
+                if req.header(k).is_none() {
+                    req.headers.push((k.clone(), v.clone()));
+                }
+            }
+            if let Some(jar_cookies) = self.jar.cookies(&url).and_then(|v| v.to_str().ok().map(str::to_owned)) {
+                match req.headers.iter_mut().find(|(k, _)| k == "cookie") {
+                    Some((_, v)) => {
+                        v.push_str("; ");
+                        v.push_str(&jar_cookies);
+                    }
+                    None => req.headers.push(("cookie".to_owned(), jar_cookies)),
+                }
+            }
+            let resp = match &self.transport {
+                Transport::Http(client) => send_http(client, &url, req).await?,
+                #[cfg(feature = "axum")]
+                Transport::Router(router) => send_router(router, &url, req).await?,
+            };
+            let set: Vec<http::HeaderValue> =
+                resp.header_values("set-cookie").iter().filter_map(|v| http::HeaderValue::from_str(v).ok()).collect();
+            if !set.is_empty() {
+                self.jar.set_cookies(&mut set.iter(), &url);
+            }
+            Ok(resp)
+        }
+    }
+
+    fn build_http(url: &url::Url, req: RawRequest) -> Result<http::Request<bytes::Bytes>, ClientError> {
+        let mut builder = http::Request::builder().method(req.method.as_str()).uri(url.as_str());
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        builder.body(req.body).map_err(|e| ClientError::InvalidRequest(e.to_string()))
+    }
+
+    fn collect_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect()
+    }
+
+    async fn send_http(client: &reqwest::Client, url: &url::Url, req: RawRequest) -> Result<RawResponse, ClientError> {
+        let request = build_http(url, req)?;
+        let request = reqwest::Request::try_from(request).map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        let resp = client.execute(request).await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let headers = collect_headers(resp.headers());
+        let body = resp.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        Ok(RawResponse { status, headers, body })
+    }
+
+    #[cfg(feature = "axum")]
+    async fn send_router(router: &axum::Router, url: &url::Url, req: RawRequest) -> Result<RawResponse, ClientError> {
+        use tower::ServiceExt as _;
+        let request = build_http(url, req)?.map(axum::body::Body::from);
+        let resp = router.clone().oneshot(request).await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let headers = collect_headers(resp.headers());
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        Ok(RawResponse { status, headers, body })
+    }
+}

@@ -1,0 +1,135 @@
+//! Command-line arguments (the "low" layer): parsed by clap, then turned into [`Settings`] and paths.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use authgen::settings::{Framework, Settings};
+
+const EXAMPLES: &str = "\
+Examples:
+  authgen --framework axum
+      Regenerate generated/ from spec/auth.yaml (the defaults).
+  authgen generate --framework axum --spec api/openapi.yaml --out crates/api
+      Generate a crate from another spec.
+  authgen check
+      Exit 1 and name every stale or missing file when generated/ is out of date (for CI).
+
+Exit codes: 0 ok, 1 spec errors or stale output, 2 I/O or usage errors.";
+
+/// Generate typed models, a framework-neutral server trait, framework adapters, a typed client and CORS
+/// configuration from an OpenAPI 3.0 spec.
+#[derive(Debug, Parser)]
+#[command(name = "authgen", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+    #[command(flatten)]
+    pub(crate) generate: GenerateArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate the crate (the default when no subcommand is given).
+    Generate {
+        #[command(flatten)]
+        args: GenerateArgs,
+        /// Do not write; exit 1 if any file would change (same as `authgen check`).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Regenerate in memory and compare with the output directory; exit 1 naming each stale file.
+    Check {
+        #[command(flatten)]
+        args: GenerateArgs,
+    },
+}
+
+/// Options shared by `generate` and `check`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct GenerateArgs {
+    /// Web framework to generate a server adapter for; repeat for several.
+    #[arg(long = "framework", value_enum, default_value = "axum")]
+    pub(crate) frameworks: Vec<FrameworkArg>,
+    /// The OpenAPI 3.0 spec (YAML or JSON).
+    #[arg(long, default_value = "spec/auth.yaml")]
+    pub(crate) spec: PathBuf,
+    /// Output directory of the generated crate.
+    #[arg(long, default_value = "generated")]
+    pub(crate) out: PathBuf,
+    /// Name of the generated crate.
+    #[arg(long, default_value = "auth-api")]
+    pub(crate) crate_name: String,
+    /// Name of the server trait (default: from the spec's `info.title`).
+    #[arg(long)]
+    pub(crate) trait_name: Option<String>,
+}
+
+/// A framework on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FrameworkArg {
+    /// axum 0.8.
+    Axum,
+}
+
+impl From<FrameworkArg> for Framework {
+    fn from(f: FrameworkArg) -> Self {
+        match f {
+            FrameworkArg::Axum => Framework::Axum,
+        }
+    }
+}
+
+/// What to do, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Generate settings.
+    pub(crate) settings: Settings,
+    /// The spec path.
+    pub(crate) spec: PathBuf,
+    /// The output directory.
+    pub(crate) out: PathBuf,
+    /// Only check freshness.
+    pub(crate) check: bool,
+}
+
+fn display_path(p: &std::path::Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s).trim_end_matches('/').to_owned();
+    if s.is_empty() { ".".to_owned() } else { s }
+}
+
+impl From<Args> for Plan {
+    fn from(args: Args) -> Self {
+        let (g, check) = match args.command {
+            None => (args.generate, false),
+            Some(Command::Generate { args, check }) => (args, check),
+            Some(Command::Check { args }) => (args, true),
+        };
+        let mut frameworks: Vec<Framework> = g.frameworks.iter().map(|f| Framework::from(*f)).collect();
+        frameworks.sort();
+        frameworks.dedup();
+        let spec = display_path(&g.spec);
+        let out = display_path(&g.out);
+        // The canonical command that regenerates this output, written into every file header.
+        let mut command = String::from("authgen generate");
+        for f in &frameworks {
+            command.push_str(&format!(" --framework {f}"));
+        }
+        command.push_str(&format!(" --spec {spec} --out {out}"));
+        if g.crate_name != "auth-api" {
+            command.push_str(&format!(" --crate-name {}", g.crate_name));
+        }
+        if let Some(t) = &g.trait_name {
+            command.push_str(&format!(" --trait-name {t}"));
+        }
+        let mut settings = Settings::default();
+        settings
+            .with_frameworks(frameworks)
+            .with_crate_name(g.crate_name.clone())
+            .with_trait_name(g.trait_name.clone())
+            .with_provenance(spec, command);
+        Plan { settings, spec: g.spec, out: g.out, check }
+    }
+}

@@ -1,0 +1,149 @@
+//! Emit stage: IR -> token streams (Rust) and rendered templates (everything else). Emitters never see
+//! openapiv3; they read only [`crate::ir`].
+
+pub mod client;
+pub mod cors;
+pub mod format;
+pub mod ops;
+pub mod server;
+pub mod types;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{Api, TypeRef};
+use crate::output::GeneratedFile;
+use crate::settings::{Framework, Settings};
+
+/// What every emitter gets: the IR and the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct EmitCtx<'a> {
+    /// The API.
+    pub api: &'a Api,
+    /// The settings.
+    pub settings: &'a Settings,
+}
+
+/// The hand-written runtime copied into every generated crate.
+const RUNTIME: &str = include_str!("../../runtime/runtime.rs");
+
+/// Emits every file of the generated crate, in a fixed order.
+pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
+    let mut files = Vec::new();
+    let header = format::header_line(ctx.settings);
+    let rust = |path: &str, tokens: TokenStream, what: &str| -> Result<GeneratedFile, String> {
+        let text = format::format_rust(tokens, &header).map_err(|e| format!("{what}: {e}"))?;
+        Ok(GeneratedFile::new(path, text))
+    };
+    files.push(crate::render::render_cargo_toml(ctx)?);
+    files.push(crate::render::render_readme(ctx)?);
+    files.push(crate::render::render_nginx(ctx)?);
+    files.push(rust("src/lib.rs", emit_lib(ctx), "lib.rs")?);
+    files.push(rust("src/types.rs", types::emit_types(ctx), "types.rs")?);
+    files.push(rust("src/ops.rs", ops::emit_ops(ctx), "ops.rs")?);
+    files.push(rust("src/server/mod.rs", server::emit_server_trait(ctx), "server/mod.rs")?);
+    for framework in ctx.settings.frameworks() {
+        match framework {
+            Framework::Axum => {
+                files.push(rust("src/server/axum.rs", server::axum::emit_axum_router(ctx), "server/axum.rs")?)
+            }
+        }
+    }
+    files.push(rust("src/client.rs", client::emit_client(ctx), "client.rs")?);
+    files.push(rust("src/cors.rs", cors::emit_cors(ctx), "cors.rs")?);
+    files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{RUNTIME}")));
+    Ok(files)
+}
+
+fn emit_lib(ctx: EmitCtx<'_>) -> TokenStream {
+    let api = ctx.api;
+    let mut doc = vec![format!("{} (version {}).", api.title, api.version)];
+    if let Some(d) = &api.description {
+        doc.push(String::new());
+        doc.push(d.clone());
+    }
+    doc.push(String::new());
+    doc.push(format!(
+        "Modules: [`types`] (schemas), [`ops`] (one module per operation with its request and response), \
+         [`server`] (the [`server::{}`] trait and its framework adapters), [`client`] (a typed client) and \
+         [`cors`] (the CORS policy derived from the spec).",
+        api.trait_name
+    ));
+    let docs = inner_doc_attrs(&doc.join("\n"));
+    let trait_ident = ident(&api.trait_name);
+    quote! {
+        #docs
+        #![deny(missing_docs)]
+
+        #[rustfmt::skip]
+        pub mod types;
+        #[rustfmt::skip]
+        pub mod ops;
+        #[rustfmt::skip]
+        pub mod server;
+        #[cfg(feature = "client")]
+        #[rustfmt::skip]
+        pub mod client;
+        #[rustfmt::skip]
+        pub mod cors;
+        #[rustfmt::skip]
+        pub mod runtime;
+
+        pub use server::#trait_ident;
+    }
+}
+
+/// `#[doc = "..."]` attributes, one per line, for an item.
+pub(crate) fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    quote! { #( #[doc = #lines] )* }
+}
+
+/// `#![doc = "..."]` attributes for a module.
+pub(crate) fn inner_doc_attrs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    quote! { #( #![doc = #lines] )* }
+}
+
+/// Doc attributes from an optional text, or a fallback.
+pub(crate) fn doc_or(text: Option<&str>, fallback: &str) -> TokenStream {
+    match text {
+        Some(t) if !t.trim().is_empty() => doc_attrs(t),
+        _ => doc_attrs(fallback),
+    }
+}
+
+/// An identifier; raw identifiers are never needed since names.rs escapes keywords.
+pub(crate) fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The Rust type of a [`TypeRef`], fully qualified.
+pub(crate) fn type_tokens(t: &TypeRef) -> TokenStream {
+    match t {
+        TypeRef::String => quote!(::std::string::String),
+        TypeRef::Bool => quote!(bool),
+        TypeRef::I32 => quote!(i32),
+        TypeRef::I64 => quote!(i64),
+        TypeRef::F32 => quote!(f32),
+        TypeRef::F64 => quote!(f64),
+        TypeRef::Json => quote!(::serde_json::Value),
+        TypeRef::Named(n) => {
+            let n = ident(n);
+            quote!(crate::types::#n)
+        }
+        TypeRef::Vec(inner) => {
+            let inner = type_tokens(inner);
+            quote!(::std::vec::Vec<#inner>)
+        }
+        TypeRef::Map(inner) => {
+            let inner = type_tokens(inner);
+            quote!(::std::collections::BTreeMap<::std::string::String, #inner>)
+        }
+        TypeRef::Boxed(inner) => {
+            let inner = type_tokens(inner);
+            quote!(::std::boxed::Box<#inner>)
+        }
+        TypeRef::Bytes => quote!(::bytes::Bytes),
+    }
+}

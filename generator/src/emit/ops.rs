@@ -1,0 +1,577 @@
+//! Emits `ops.rs`: per operation, a module with the typed `Request`, the `Response` enum (one variant per
+//! status), their response-header structs, and the framework-neutral conversions to and from the raw types
+//! that both the server adapters and the client use.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
+use crate::ir::{
+    BodyKind, Operation, Param, ParamLocation, Response, ResponseStatus, SecurityKind, SecurityScheme, TypeRef,
+};
+
+/// Emits the `ops` module.
+pub fn emit_ops(ctx: EmitCtx<'_>) -> TokenStream {
+    let modules = ctx.api.operations.iter().map(|op| emit_op(ctx, op));
+    quote! {
+        //! One module per operation: its typed request, its response enum, and the conversions between them
+        //! and the raw HTTP types, shared by every server adapter and by the client.
+        #![allow(clippy::large_enum_variant, reason = "responses are built once per request; boxing would cost every caller")]
+        #(#modules)*
+    }
+}
+
+/// The one-paragraph description used for operation docs.
+pub(crate) fn op_doc(op: &Operation) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &op.summary {
+        parts.push(s.clone());
+    }
+    if let Some(d) = &op.description {
+        parts.push(d.clone());
+    }
+    parts.push(format!("Handles `{} {}` (operation `{}`).", op.method, op.path, op.api_id));
+    parts.join("\n\n")
+}
+
+fn location_name(l: ParamLocation) -> &'static str {
+    match l {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
+    }
+}
+
+fn param_field_type(p: &Param) -> TokenStream {
+    let base = type_tokens(&p.ty);
+    if p.required { base } else { quote!(::std::option::Option<#base>) }
+}
+
+fn op_schemes<'a>(ctx: EmitCtx<'a>, op: &'a Operation) -> Vec<&'a SecurityScheme> {
+    op.security.iter().filter_map(|n| ctx.api.security_schemes.iter().find(|s| &s.api_name == n)).collect()
+}
+
+fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
+    let module = ident(&op.rust_name);
+    let module_doc = doc_attrs(&op_doc(op));
+    let method = &op.method;
+    let path = &op.path;
+    let op_id = &op.api_id;
+    let request = emit_request(ctx, op);
+    let response = emit_response(op);
+    let deprecated = if op.deprecated { quote!(#[deprecated]) } else { quote!() };
+    let module_doc_inner: Vec<TokenStream> = vec![module_doc];
+    quote! {
+        #(#module_doc_inner)*
+        #deprecated
+        pub mod #module {
+            /// The HTTP method.
+            pub const METHOD: &str = #method;
+            /// The path template.
+            pub const PATH: &str = #path;
+            /// The operationId.
+            pub const OPERATION_ID: &str = #op_id;
+
+            #request
+            #response
+        }
+    }
+}
+
+fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
+    let schemes = op_schemes(ctx, op);
+    let mut fields = Vec::new();
+    let mut parse = Vec::new();
+    let mut build = Vec::new();
+    let mut names = Vec::new();
+    let mut ctor_args = Vec::new();
+    let mut ctor_fields = Vec::new();
+
+    for p in &op.params {
+        let name = ident(&p.rust_name);
+        let wire = &p.api_name;
+        let loc = location_name(p.location);
+        let ty = param_field_type(p);
+        let doc = doc_or(p.doc.as_deref(), &format!("The `{wire}` {loc} parameter."));
+        let doc_loc =
+            doc_attrs(&format!("\n{} `{wire}`{}.", capitalise(loc), if p.required { ", required" } else { "" }));
+        let dep = if p.deprecated { quote!(#[deprecated]) } else { quote!() };
+        fields.push(quote! { #doc #doc_loc #dep pub #name: #ty, });
+        names.push(name.clone());
+        if p.required {
+            let base = type_tokens(&p.ty);
+            ctor_args.push(quote!(#name: #base));
+            ctor_fields.push(quote!(#name));
+        } else {
+            ctor_fields.push(quote!(#name: ::std::option::Option::None));
+        }
+        // Server side: raw -> typed.
+        let value = match (&p.ty, p.location) {
+            (TypeRef::Vec(inner), _) => {
+                let inner_ty = type_tokens(inner);
+                let explode = p.explode;
+                quote! {{
+                    let values = raw.query_values(#wire);
+                    if values.is_empty() {
+                        ::std::option::Option::None
+                    } else {
+                        ::std::option::Option::Some(crate::runtime::parse_list::<#inner_ty>(#loc, #wire, values, #explode)?)
+                    }
+                }}
+            }
+            (ty, location) => {
+                let src = match location {
+                    ParamLocation::Path => quote!(raw.path_param(#wire).map(str::to_owned)),
+                    ParamLocation::Query => quote!(raw.query_value(#wire)),
+                    ParamLocation::Header => quote!(raw.header(#wire).map(str::to_owned)),
+                    ParamLocation::Cookie => quote!(raw.cookie(#wire)),
+                };
+                if *ty == TypeRef::String {
+                    src
+                } else {
+                    let t = type_tokens(ty);
+                    quote!(#src.map(|v| crate::runtime::parse_param::<#t>(#loc, #wire, &v)).transpose()?)
+                }
+            }
+        };
+        if p.required {
+            parse.push(quote!(let #name = crate::runtime::required(#value, #loc, #wire)?;));
+        } else {
+            parse.push(quote!(let #name = #value;));
+        }
+        // Client side: typed -> raw.
+        let access =
+            if p.required { quote!(::std::option::Option::Some(&self.#name)) } else { quote!(self.#name.as_ref()) };
+        let push = match (&p.ty, p.location) {
+            (TypeRef::Vec(_), _) => {
+                if p.explode {
+                    quote! { for v in value { crate::runtime::push_query(&mut query, #wire, &v.to_string()); } }
+                } else {
+                    quote! {
+                        let joined: ::std::vec::Vec<::std::string::String> = value.iter().map(|v| v.to_string()).collect();
+                        crate::runtime::push_query(&mut query, #wire, &joined.join(","));
+                    }
+                }
+            }
+            (_, ParamLocation::Path) => {
+                let placeholder = format!("{{{wire}}}");
+                quote! { path = path.replace(#placeholder, &crate::runtime::percent_encode(&value.to_string())); }
+            }
+            (_, ParamLocation::Query) => quote! { crate::runtime::push_query(&mut query, #wire, &value.to_string()); },
+            (_, ParamLocation::Header) => {
+                let lower = wire.to_ascii_lowercase();
+                quote! { headers.push((#lower.to_owned(), value.to_string())); }
+            }
+            (_, ParamLocation::Cookie) => quote! { cookies.push(format!("{}={}", #wire, value)); },
+        };
+        build.push(quote! { if let ::std::option::Option::Some(value) = #access { #push } });
+    }
+
+    for s in &schemes {
+        let name = ident(&s.rust_name);
+        let scheme_name = &s.api_name;
+        let how = match &s.kind {
+            SecurityKind::Bearer => "an `Authorization: Bearer` token".to_owned(),
+            SecurityKind::Basic => "`Authorization: Basic` credentials (base64)".to_owned(),
+            SecurityKind::ApiKeyHeader(h) => format!("the `{h}` header"),
+            SecurityKind::ApiKeyQuery(q) => format!("the `{q}` query parameter"),
+            SecurityKind::ApiKeyCookie(c) => format!("the `{c}` cookie"),
+        };
+        let doc = doc_or(s.doc.as_deref(), &format!("Credential of the `{scheme_name}` security scheme."));
+        let doc2 = doc_attrs(&format!(
+            "\nSecurity scheme `{scheme_name}`: {how}. The implementation decides what a missing or invalid credential means."
+        ));
+        fields.push(quote! { #doc #doc2 pub #name: ::std::option::Option<::std::string::String>, });
+        names.push(name.clone());
+        ctor_fields.push(quote!(#name: ::std::option::Option::None));
+        let (src, push) = match &s.kind {
+            SecurityKind::Bearer => (
+                quote!(raw.bearer_token()),
+                quote! { headers.push(("authorization".to_owned(), format!("Bearer {value}"))); },
+            ),
+            SecurityKind::Basic => (
+                quote!(raw.basic_credentials()),
+                quote! { headers.push(("authorization".to_owned(), format!("Basic {value}"))); },
+            ),
+            SecurityKind::ApiKeyHeader(h) => {
+                let lower = h.to_ascii_lowercase();
+                (
+                    quote!(raw.header(#h).map(str::to_owned)),
+                    quote! { headers.push((#lower.to_owned(), value.clone())); },
+                )
+            }
+            SecurityKind::ApiKeyQuery(q) => {
+                (quote!(raw.query_value(#q)), quote! { crate::runtime::push_query(&mut query, #q, value); })
+            }
+            SecurityKind::ApiKeyCookie(c) => {
+                (quote!(raw.cookie(#c)), quote! { cookies.push(format!("{}={}", #c, value)); })
+            }
+        };
+        parse.push(quote!(let #name = #src;));
+        build.push(quote! { if let ::std::option::Option::Some(value) = &self.#name { #push } });
+    }
+
+    if let Some(body) = &op.body {
+        let base = type_tokens(&body.ty);
+        let ct = &body.content_type;
+        let doc = doc_or(body.doc.as_deref(), &format!("The request body (`{ct}`)."));
+        let (ty, parse_expr) = match (body.kind, body.required) {
+            (BodyKind::Json, true) => (base.clone(), quote!(crate::runtime::parse_json_body(raw)?)),
+            (BodyKind::Json, false) => {
+                (quote!(::std::option::Option<#base>), quote!(crate::runtime::parse_optional_json_body(raw)?))
+            }
+            (BodyKind::Form, true) => (base.clone(), quote!(crate::runtime::parse_form_body(raw)?)),
+            (BodyKind::Form, false) => (
+                quote!(::std::option::Option<#base>),
+                quote!(if raw.body.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(crate::runtime::parse_form_body(raw)?)
+                }),
+            ),
+            (BodyKind::Text, true) => (base.clone(), quote!(crate::runtime::parse_text_body(raw)?)),
+            (BodyKind::Text, false) => (
+                quote!(::std::option::Option<#base>),
+                quote!(if raw.body.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(crate::runtime::parse_text_body(raw)?)
+                }),
+            ),
+            (BodyKind::Bytes, true) => (base.clone(), quote!(raw.body.clone())),
+            (BodyKind::Bytes, false) => (
+                quote!(::std::option::Option<#base>),
+                quote!(if raw.body.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(raw.body.clone())
+                }),
+            ),
+        };
+        fields.push(quote! { #doc pub body: #ty, });
+        names.push(format_ident!("body"));
+        if body.required {
+            ctor_args.push(quote!(body: #base));
+            ctor_fields.push(quote!(body));
+        } else {
+            ctor_fields.push(quote!(body: ::std::option::Option::None));
+        }
+        parse.push(quote!(let body = #parse_expr;));
+        let encode = match body.kind {
+            BodyKind::Json => quote!(
+                crate::runtime::encode_json(value)
+                    .map_err(|e| crate::runtime::ClientError::InvalidRequest(e.message))?
+            ),
+            BodyKind::Form => quote!(
+                crate::runtime::encode_form(value)
+                    .map_err(|e| crate::runtime::ClientError::InvalidRequest(e.message))?
+            ),
+            BodyKind::Text => quote!(::bytes::Bytes::from(value.clone())),
+            BodyKind::Bytes => quote!(value.clone()),
+        };
+        let access =
+            if body.required { quote!(::std::option::Option::Some(&self.body)) } else { quote!(self.body.as_ref()) };
+        build.push(quote! {
+            if let ::std::option::Option::Some(value) = #access {
+                body = #encode;
+                headers.push(("content-type".to_owned(), #ct.to_owned()));
+            }
+        });
+    }
+
+    let too_many = if ctor_args.len() > 7 {
+        quote!(#[allow(clippy::too_many_arguments, reason = "one argument per required parameter of the spec")])
+    } else {
+        quote!()
+    };
+    let request_doc = doc_attrs(&format!("The request of `{}` (`{} {}`).", op.api_id, op.method, op.path));
+    let unused_raw = if names.is_empty() { quote!(let _ = raw;) } else { quote!() };
+    let mutability_hint = quote!(#[allow(unused_mut, reason = "not every operation has every kind of parameter")]);
+    let derive_default = if ctor_args.is_empty() { quote!(Default,) } else { quote!() };
+    quote! {
+        #request_doc
+        #[derive(Debug, Clone, #derive_default PartialEq)]
+        pub struct Request {
+            #(#fields)*
+        }
+
+        impl Request {
+            /// A request with the required parts; optional parameters start as `None`.
+            #too_many
+            pub fn new(#(#ctor_args),*) -> Self {
+                Self { #(#ctor_fields),* }
+            }
+
+            /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+            pub fn from_raw(raw: &crate::runtime::RawRequest) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+                #unused_raw
+                #(#parse)*
+                ::std::result::Result::Ok(Self { #(#names),* })
+            }
+
+            /// Builds the raw request (client side).
+            #mutability_hint
+            pub fn to_raw(&self) -> ::std::result::Result<crate::runtime::RawRequest, crate::runtime::ClientError> {
+                let mut path = ::std::string::String::from(PATH);
+                let mut query = ::std::string::String::new();
+                let mut headers: ::std::vec::Vec<(::std::string::String, ::std::string::String)> = ::std::vec::Vec::new();
+                let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+                let mut body = ::bytes::Bytes::new();
+                #(#build)*
+                if !cookies.is_empty() {
+                    headers.push(("cookie".to_owned(), cookies.join("; ")));
+                }
+                ::std::result::Result::Ok(crate::runtime::RawRequest {
+                    method: METHOD.to_owned(),
+                    path,
+                    path_params: ::std::vec::Vec::new(),
+                    query,
+                    headers,
+                    body,
+                })
+            }
+        }
+    }
+}
+
+fn lit(n: u16) -> TokenStream {
+    let l = proc_macro2::Literal::u16_unsuffixed(n);
+    quote!(#l)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// How a response variant is shaped.
+enum Shape {
+    Unit,
+    Tuple,
+    Struct { status: bool, body: bool, headers: bool },
+}
+
+fn shape(r: &Response) -> Shape {
+    let fixed = matches!(r.status, ResponseStatus::Code(_));
+    match (fixed, r.body.is_some(), !r.headers.is_empty()) {
+        (true, false, false) => Shape::Unit,
+        (true, true, false) => Shape::Tuple,
+        (fixed, body, headers) => Shape::Struct { status: !fixed, body, headers },
+    }
+}
+
+fn headers_ident(r: &Response) -> proc_macro2::Ident {
+    format_ident!("{}Headers", r.variant)
+}
+
+fn emit_response(op: &Operation) -> TokenStream {
+    let mut header_structs = Vec::new();
+    let mut variants = Vec::new();
+    let mut status_arms = Vec::new();
+    let mut into_arms = Vec::new();
+    let mut from_code_arms = Vec::new();
+    let mut from_range_arms = Vec::new();
+    let mut from_default = None;
+
+    for r in &op.responses {
+        let v = ident(&r.variant);
+        let status_text = match r.status {
+            ResponseStatus::Code(c) => format!("`{c}`"),
+            ResponseStatus::Range(n) => format!("`{n}XX`"),
+            ResponseStatus::Default => "any other status (`default`)".to_owned(),
+        };
+        let doc = doc_attrs(&format!("{status_text}: {}", r.doc.clone().unwrap_or_default()));
+        let body_ty = r.body.as_ref().map(|b| type_tokens(&b.ty));
+        let h_ident = headers_ident(r);
+
+        if !r.headers.is_empty() {
+            let mut h_fields = Vec::new();
+            let mut h_push = Vec::new();
+            let mut h_read = Vec::new();
+            for h in &r.headers {
+                let name = ident(&h.rust_name);
+                let wire = h.api_name.to_ascii_lowercase();
+                let base = type_tokens(&h.ty);
+                let doc = doc_or(h.doc.as_deref(), &format!("The `{}` header.", h.api_name));
+                if h.multi {
+                    h_fields.push(quote! { #doc pub #name: ::std::vec::Vec<::std::string::String>, });
+                    h_push
+                        .push(quote! { for v in &headers.#name { raw.headers.push((#wire.to_owned(), v.clone())); } });
+                    h_read.push(quote! { #name: raw.header_values(#wire), });
+                } else if h.required {
+                    h_fields.push(quote! { #doc pub #name: #base, });
+                    h_push.push(quote! { raw.headers.push((#wire.to_owned(), headers.#name.to_string())); });
+                    h_read.push(quote! { #name: crate::runtime::required_response_header::<#base>(raw, #wire)?, });
+                } else {
+                    h_fields.push(quote! { #doc pub #name: ::std::option::Option<#base>, });
+                    h_push.push(quote! {
+                        if let ::std::option::Option::Some(v) = &headers.#name { raw.headers.push((#wire.to_owned(), v.to_string())); }
+                    });
+                    h_read.push(quote! { #name: crate::runtime::response_header::<#base>(raw, #wire)?, });
+                }
+            }
+            let hdoc = doc_attrs(&format!("Response headers of the {status_text} response."));
+            header_structs.push(quote! {
+                #hdoc
+                #[derive(Debug, Clone, Default, PartialEq)]
+                pub struct #h_ident {
+                    #(#h_fields)*
+                }
+
+                impl #h_ident {
+                    fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+                        #(#h_push)*
+                    }
+
+                    fn read(raw: &crate::runtime::RawResponse) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+                        ::std::result::Result::Ok(Self { #(#h_read)* })
+                    }
+                }
+            });
+        }
+
+        // Encoding the body (server side) and decoding it (client side).
+        let (encode, decode) = match &r.body {
+            None => (quote!(), quote!()),
+            Some(b) => {
+                let ct = &b.content_type;
+                let enc = match b.kind {
+                    BodyKind::Json => quote! {
+                        match crate::runtime::encode_json(&body) {
+                            ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                            ::std::result::Result::Err(e) => return e.into_raw(),
+                        }
+                    },
+                    BodyKind::Form => quote! {
+                        match crate::runtime::encode_form(&body) {
+                            ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                            ::std::result::Result::Err(e) => return e.into_raw(),
+                        }
+                    },
+                    BodyKind::Text => quote! { raw.body = ::bytes::Bytes::from(body); },
+                    BodyKind::Bytes => quote! { raw.body = body; },
+                };
+                let dec = match b.kind {
+                    BodyKind::Json | BodyKind::Form => quote!(crate::runtime::decode_json(&raw)?),
+                    BodyKind::Text => quote!(crate::runtime::decode_text(&raw)?),
+                    BodyKind::Bytes => quote!(raw.body.clone()),
+                };
+                (quote! { raw.headers.push(("content-type".to_owned(), #ct.to_owned())); #enc }, dec)
+            }
+        };
+        let status_value = match r.status {
+            ResponseStatus::Code(c) => lit(c),
+            _ => quote!(status),
+        };
+        let write_headers = if r.headers.is_empty() { quote!() } else { quote!(#h_ident::write(&headers, &mut raw);) };
+        let read_headers = if r.headers.is_empty() { quote!() } else { quote!(let headers = #h_ident::read(&raw)?;) };
+
+        let (variant_def, pattern, construct) = match shape(r) {
+            Shape::Unit => (quote!(#v,), quote!(Self::#v), quote!(Self::#v)),
+            Shape::Tuple => {
+                let t = body_ty.clone().expect("tuple has a body");
+                (quote!(#v(#t),), quote!(Self::#v(body)), quote!(Self::#v(#decode)))
+            }
+            Shape::Struct { status, body, headers } => {
+                let mut defs = Vec::new();
+                let mut pats = Vec::new();
+                let mut cons = Vec::new();
+                if status {
+                    defs.push(quote!(/// The status code received or to send.
+                        status: u16,));
+                    pats.push(quote!(status));
+                    cons.push(quote!(status: raw.status));
+                }
+                if body {
+                    let t = body_ty.clone().expect("struct has a body");
+                    defs.push(quote!(/// The body.
+                        body: #t,));
+                    pats.push(quote!(body));
+                    cons.push(quote!(body: #decode));
+                }
+                if headers {
+                    defs.push(quote!(/// The response headers.
+                        headers: #h_ident,));
+                    pats.push(quote!(headers));
+                    cons.push(quote!(headers));
+                }
+                (quote!(#v { #(#defs)* },), quote!(Self::#v { #(#pats),* }), quote!(Self::#v { #(#cons),* }))
+            }
+        };
+        variants.push(quote! { #doc #variant_def });
+        let status_pattern = match shape(r) {
+            Shape::Unit => quote!(Self::#v),
+            Shape::Tuple => quote!(Self::#v(_)),
+            Shape::Struct { status: true, .. } => quote!(Self::#v { status, .. }),
+            Shape::Struct { .. } => quote!(Self::#v { .. }),
+        };
+        let status_expr = match r.status {
+            ResponseStatus::Code(c) => lit(c),
+            _ => quote!(*status),
+        };
+        status_arms.push(quote! { #status_pattern => #status_expr, });
+        into_arms.push(quote! {
+            #pattern => {
+                let mut raw = crate::runtime::RawResponse { status: #status_value, headers: ::std::vec::Vec::new(), body: ::bytes::Bytes::new() };
+                #encode
+                #write_headers
+                raw
+            }
+        });
+        let arm_body = quote! {{ #read_headers ::std::result::Result::Ok(#construct) }};
+        match r.status {
+            ResponseStatus::Code(c) => {
+                let c = lit(c);
+                from_code_arms.push(quote! { #c => #arm_body });
+            }
+            ResponseStatus::Range(n) => {
+                let lo = lit(u16::from(n) * 100);
+                let hi = lit(u16::from(n) * 100 + 99);
+                from_range_arms.push(quote! { #lo..=#hi => #arm_body });
+            }
+            ResponseStatus::Default => from_default = Some(quote! { _ => #arm_body }),
+        }
+    }
+    let fallback = from_default.unwrap_or_else(
+        || quote! { _ => ::std::result::Result::Err(crate::runtime::ClientError::UnexpectedStatus(raw)), },
+    );
+    let response_doc = doc_attrs(&format!("Every response of `{}`, one variant per status.", op.api_id));
+    quote! {
+        #(#header_structs)*
+
+        #response_doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Response {
+            #(#variants)*
+        }
+
+        impl Response {
+            /// The HTTP status of this response.
+            pub fn status(&self) -> u16 {
+                match self {
+                    #(#status_arms)*
+                }
+            }
+
+            /// Encodes the response (server side).
+            pub fn into_raw(self) -> crate::runtime::RawResponse {
+                match self {
+                    #(#into_arms)*
+                }
+            }
+
+            /// Decodes a raw response (client side).
+            pub fn from_raw(raw: crate::runtime::RawResponse) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+                match raw.status {
+                    #(#from_code_arms)*
+                    #(#from_range_arms)*
+                    #fallback
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Emits `server/axum.rs`: an axum `Router` serving any implementation of the server trait.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::super::{EmitCtx, ident};
+
+/// Emits `router` and `router_with` for axum 0.8.
+pub fn emit_axum_router(ctx: EmitCtx<'_>) -> TokenStream {
+    let api = ctx.api;
+    let trait_name = ident(&api.trait_name);
+    // One route per path, with every method of that path, in spec order.
+    let mut paths: Vec<(&str, Vec<&crate::ir::Operation>)> = Vec::new();
+    for op in &api.operations {
+        match paths.iter_mut().find(|(p, _)| *p == op.path) {
+            Some((_, ops)) => ops.push(op),
+            None => paths.push((&op.path, vec![op])),
+        }
+    }
+    let routes = paths.iter().map(|(path, ops)| {
+        let mut chain = quote!(::axum::routing::MethodRouter::new());
+        for op in ops {
+            let filter = ident(&op.method);
+            let variant = ident(&op.type_name);
+            chain = quote! {
+                #chain.on(::axum::routing::MethodFilter::#filter, {
+                    let api = api.clone();
+                    move |request: ::axum::extract::Request| handle(api, super::Operation::#variant, request, limit)
+                })
+            };
+        }
+        quote! { .route(#path, #chain) }
+    });
+    quote! {
+        //! The axum adapter: `router(api)` serves an implementation of the trait.
+
+        use std::sync::Arc;
+
+        use super::#trait_name;
+
+        /// Options of the axum router.
+        #[derive(Debug, Clone)]
+        pub struct RouterOptions {
+            /// Requests with a larger body get 413 with a JSON message. Default: 1 MiB.
+            pub body_limit: usize,
+        }
+
+        impl Default for RouterOptions {
+            fn default() -> Self {
+                Self { body_limit: crate::runtime::DEFAULT_BODY_LIMIT }
+            }
+        }
+
+        /// A router serving every operation with `api`, with default options. Add CORS with
+        /// [`crate::cors::CorsConfig::axum_layer`].
+        pub fn router<T: #trait_name>(api: T) -> ::axum::Router {
+            router_with(Arc::new(api), RouterOptions::default())
+        }
+
+        /// A router serving every operation with a shared `api`.
+        pub fn router_with<T: #trait_name>(api: Arc<T>, options: RouterOptions) -> ::axum::Router {
+            let limit = options.body_limit;
+            ::axum::Router::new()
+                #(#routes)*
+        }
+
+        async fn handle<T: #trait_name>(
+            api: Arc<T>,
+            operation: super::Operation,
+            request: ::axum::extract::Request,
+            limit: usize,
+        ) -> ::axum::response::Response {
+            let raw = match crate::runtime::axum_glue::to_raw(request, limit).await {
+                ::std::result::Result::Ok(raw) => super::dispatch(&*api, operation, raw).await,
+                ::std::result::Result::Err(error) => error.into_raw(),
+            };
+            crate::runtime::axum_glue::from_raw(raw)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Emits `server/mod.rs`: the framework-neutral server trait, the operation list and `dispatch`, which every
+//! framework adapter calls.
+
+pub mod axum;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::ops::op_doc;
+use super::{EmitCtx, doc_attrs, ident};
+use crate::settings::Framework;
+
+/// Emits the trait, the `Operation` enum and `dispatch`.
+pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
+    let api = ctx.api;
+    let trait_name = ident(&api.trait_name);
+    let methods = api.operations.iter().map(|op| {
+        let name = ident(&op.rust_name);
+        let m = ident(&op.rust_name);
+        let doc = doc_attrs(&op_doc(op));
+        let deprecated = if op.deprecated { quote!(#[deprecated]) } else { quote!() };
+        quote! {
+            #doc
+            #deprecated
+            fn #name(&self, request: crate::ops::#m::Request) -> impl ::std::future::Future<Output = crate::ops::#m::Response> + Send;
+        }
+    });
+    let variants: Vec<_> = api.operations.iter().map(|op| ident(&op.type_name)).collect();
+    let variant_docs =
+        api.operations.iter().map(|op| doc_attrs(&format!("`{} {}` (`{}`).", op.method, op.path, op.api_id)));
+    let modules: Vec<_> = api.operations.iter().map(|op| ident(&op.rust_name)).collect();
+    let adapters = ctx.settings.frameworks().iter().map(|f| match f {
+        Framework::Axum => quote! {
+            #[cfg(feature = "axum")]
+            pub mod axum;
+        },
+    });
+    let trait_doc = doc_attrs(&format!(
+        "The server side of {}: one method per operation, independent of any web framework.\n\n\
+         Implement it once; every generated adapter serves the same implementation. Each method receives the \
+         parsed and validated request and returns the response enum of its operation; status codes, headers, \
+         cookies and bodies are written by the adapter.",
+        api.title
+    ));
+    let any_deprecated = api.operations.iter().any(|op| op.deprecated);
+    let allow_deprecated = if any_deprecated {
+        quote!(#[allow(deprecated, reason = "deprecated operations are still served")])
+    } else {
+        quote!()
+    };
+    quote! {
+        //! The framework-neutral server: the trait to implement and the dispatcher the adapters share.
+
+        #(#adapters)*
+
+        #trait_doc
+        pub trait #trait_name: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        /// Every operation of the API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            #( #variant_docs #variants, )*
+        }
+
+        impl Operation {
+            /// Every operation, in spec order.
+            pub const ALL: &'static [Operation] = &[#(Operation::#variants),*];
+
+            /// The HTTP method.
+            pub fn method(self) -> &'static str {
+                match self {
+                    #( Operation::#variants => crate::ops::#modules::METHOD, )*
+                }
+            }
+
+            /// The path template.
+            pub fn path(self) -> &'static str {
+                match self {
+                    #( Operation::#variants => crate::ops::#modules::PATH, )*
+                }
+            }
+
+            /// The operationId.
+            pub fn operation_id(self) -> &'static str {
+                match self {
+                    #( Operation::#variants => crate::ops::#modules::OPERATION_ID, )*
+                }
+            }
+        }
+
+        /// Parses `raw` for `operation`, calls the implementation and encodes its answer. A request that does
+        /// not parse is answered with 400, 413 or 415 and a JSON `{"message": ...}` body; the implementation
+        /// is not called.
+        #allow_deprecated
+        pub async fn dispatch<T: #trait_name + ?Sized>(
+            api: &T,
+            operation: Operation,
+            raw: crate::runtime::RawRequest,
+        ) -> crate::runtime::RawResponse {
+            match operation {
+                #(
+                    Operation::#variants => match crate::ops::#modules::Request::from_raw(&raw) {
+                        ::std::result::Result::Ok(request) => api.#modules(request).await.into_raw(),
+                        ::std::result::Result::Err(error) => error.into_raw(),
+                    },
+                )*
+            }
+        }
+    }
+}

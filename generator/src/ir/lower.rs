@@ -1,0 +1,968 @@
+//! Lower stage: `openapiv3::OpenAPI` -> [`Api`]. The only module that names openapiv3 types.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{
+    APIKeyLocation, AdditionalProperties, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema,
+    SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
+};
+use serde_json::Value;
+
+use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, variant};
+use super::{
+    Api, BodyKind, CorsPolicy, EnumVariant, Field, HeaderDef, Operation, Param, ParamLocation, RequestBody, Response,
+    ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant, TypeDef, TypeKind, TypeRef,
+    UntaggedVariant,
+};
+use crate::settings::Settings;
+use crate::spec::diag::{Diagnostics, escape_segment};
+use crate::spec::load::LoadedSpec;
+
+const SCHEMA_PREFIX: &str = "#/components/schemas/";
+
+/// Lowers a validated spec. Returns the IR and the warnings, or every error found.
+pub fn lower_spec(spec: &LoadedSpec, settings: &Settings) -> Result<(Api, Diagnostics), Diagnostics> {
+    let mut lowerer = Lowerer::new(spec);
+    let api = lowerer.lower(settings);
+    let diags = lowerer.diags.propagate()?;
+    Ok((api, diags))
+}
+
+struct Lowerer<'a> {
+    doc: &'a OpenAPI,
+    diags: Diagnostics,
+    types: BTreeMap<String, TypeDef>,
+    type_scope: Scope,
+    /// `#/components/schemas/X` -> Rust name.
+    component_names: BTreeMap<String, String>,
+    /// Component schemas being lowered right now, to box recursive references.
+    in_progress: BTreeSet<String>,
+    /// Component schemas whose `status`-like property is carried by a tagged enum: ref -> property.
+    stripped_tags: BTreeMap<String, String>,
+}
+
+fn ptr_join(base: &str, seg: &str) -> String {
+    format!("{base}/{}", escape_segment(seg))
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn join_doc(parts: &[Option<String>]) -> Option<String> {
+    let parts: Vec<String> = parts.iter().filter_map(non_empty).collect();
+    if parts.is_empty() { None } else { Some(parts.join("\n\n")) }
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(spec: &'a LoadedSpec) -> Self {
+        Self {
+            doc: &spec.document,
+            diags: Diagnostics::new(spec.source.clone()),
+            types: BTreeMap::new(),
+            type_scope: Scope::with_reserved(&[]),
+            component_names: BTreeMap::new(),
+            in_progress: BTreeSet::new(),
+            stripped_tags: BTreeMap::new(),
+        }
+    }
+
+    fn lower(&mut self, settings: &Settings) -> Api {
+        let doc = self.doc;
+        self.find_tagged_members();
+        if let Some(components) = &doc.components {
+            for name in components.schemas.keys() {
+                let rust = self.type_scope.claim(pascal(name));
+                self.component_names.insert(format!("{SCHEMA_PREFIX}{name}"), rust);
+            }
+            for name in components.schemas.keys() {
+                self.ensure_component(&format!("{SCHEMA_PREFIX}{name}"));
+            }
+        }
+        let security_schemes = self.lower_security_schemes();
+        let operations = self.lower_operations(&security_schemes);
+        let cors = derive_cors(&operations, &security_schemes);
+        let trait_name = match settings.trait_name() {
+            Some(t) => t.to_owned(),
+            None => {
+                let base = pascal(&doc.info.title);
+                if base.ends_with("Api") { base } else { format!("{base}Api") }
+            }
+        };
+        Api {
+            title: doc.info.title.clone(),
+            description: non_empty(&doc.info.description),
+            version: doc.info.version.clone(),
+            trait_name,
+            types: std::mem::take(&mut self.types),
+            operations,
+            security_schemes,
+            cors,
+        }
+    }
+
+    /// Finds every `oneOf` + `discriminator` and records which member schemas carry the tag property,
+    /// so their structs leave it to the enum.
+    fn find_tagged_members(&mut self) {
+        let Ok(doc) = serde_json::to_value(self.doc) else { return };
+        let mut stack = vec![&doc];
+        while let Some(node) = stack.pop() {
+            match node {
+                Value::Object(map) => {
+                    if let (Some(Value::Array(members)), Some(disc)) = (map.get("oneOf"), map.get("discriminator")) {
+                        if let Some(prop) = disc.get("propertyName").and_then(Value::as_str) {
+                            for m in members {
+                                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                                    self.stripped_tags.insert(r.to_owned(), prop.to_owned());
+                                }
+                            }
+                        }
+                    }
+                    stack.extend(map.iter().filter(|(k, _)| *k != "example" && *k != "examples").map(|(_, v)| v));
+                }
+                Value::Array(items) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+    }
+
+    fn component_schema(&self, reference: &str) -> Option<&'a Schema> {
+        let name = reference.strip_prefix(SCHEMA_PREFIX)?;
+        match self.doc.components.as_ref()?.schemas.get(name)? {
+            ReferenceOr::Item(s) => Some(s),
+            ReferenceOr::Reference { reference } => self.component_schema(reference),
+        }
+    }
+
+    /// Resolves a schema reference chain to the schema itself.
+    fn resolve<'s>(&self, schema: &'s ReferenceOr<Schema>) -> Option<&'s Schema>
+    where
+        'a: 's,
+    {
+        match schema {
+            ReferenceOr::Item(s) => Some(s),
+            ReferenceOr::Reference { reference } => self.component_schema(reference),
+        }
+    }
+
+    fn resolve_boxed<'s>(&self, schema: &'s ReferenceOr<Box<Schema>>) -> Option<&'s Schema>
+    where
+        'a: 's,
+    {
+        match schema {
+            ReferenceOr::Item(s) => Some(s),
+            ReferenceOr::Reference { reference } => self.component_schema(reference),
+        }
+    }
+
+    /// Lowers a component schema (once) and returns its type reference.
+    fn ensure_component(&mut self, reference: &str) -> TypeRef {
+        let Some(rust) = self.component_names.get(reference).cloned() else {
+            // Validation reports unresolved references; keep going with a JSON value.
+            return TypeRef::Json;
+        };
+        if self.in_progress.contains(&rust) {
+            return TypeRef::Boxed(Box::new(TypeRef::Named(rust)));
+        }
+        if self.types.contains_key(&rust) {
+            return TypeRef::Named(rust);
+        }
+        let name = reference.trim_start_matches(SCHEMA_PREFIX);
+        let ptr = format!("/components/schemas/{}", escape_segment(name));
+        let entry = self.doc.components.as_ref().and_then(|c| c.schemas.get(name));
+        let Some(entry) = entry else { return TypeRef::Json };
+        self.in_progress.insert(rust.clone());
+        let def = match entry {
+            ReferenceOr::Reference { reference: target } => {
+                let target_ty = self.ensure_component(target);
+                Some(TypeDef {
+                    rust_name: rust.clone(),
+                    doc: None,
+                    kind: TypeKind::Newtype(unbox(target_ty)),
+                    deprecated: false,
+                    source: ptr.clone(),
+                })
+            }
+            ReferenceOr::Item(schema) => {
+                let strip = self.stripped_tags.get(reference).cloned();
+                self.define(&rust, schema, &ptr, strip.as_deref())
+            }
+        };
+        self.in_progress.remove(&rust);
+        if let Some(def) = def {
+            self.types.insert(rust.clone(), def);
+        }
+        TypeRef::Named(rust)
+    }
+
+    /// Builds the definition of a named type from a schema.
+    fn define(&mut self, rust: &str, schema: &'a Schema, ptr: &str, strip_tag: Option<&str>) -> Option<TypeDef> {
+        let data = &schema.schema_data;
+        let doc = join_doc(&[data.title.clone(), data.description.clone()]);
+        let kind = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(obj)) => self.lower_struct(
+                rust,
+                &obj.properties,
+                &obj.required,
+                obj.additional_properties.as_ref(),
+                ptr,
+                strip_tag,
+            ),
+            SchemaKind::Any(any) if !any.properties.is_empty() || any.typ.as_deref() == Some("object") => self
+                .lower_struct(rust, &any.properties, &any.required, any.additional_properties.as_ref(), ptr, strip_tag),
+            SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
+                self.lower_string_enum(rust, &s.enumeration, ptr)
+            }
+            SchemaKind::OneOf { one_of } => self.lower_union(rust, one_of, data.discriminator.as_ref(), ptr, "oneOf"),
+            SchemaKind::AnyOf { any_of } => self.lower_union(rust, any_of, None, ptr, "anyOf"),
+            SchemaKind::AllOf { all_of } => self.lower_all_of(rust, all_of, ptr),
+            _ => TypeKind::Newtype(self.inline_type(&ReferenceOr::Item(schema.clone()), rust, ptr)),
+        };
+        Some(TypeDef { rust_name: rust.to_owned(), doc, kind, deprecated: data.deprecated, source: ptr.to_owned() })
+    }
+
+    fn lower_struct(
+        &mut self,
+        rust: &str,
+        properties: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        additional: Option<&'a AdditionalProperties>,
+        ptr: &str,
+        strip_tag: Option<&str>,
+    ) -> TypeKind {
+        let mut scope = Scope::with_reserved(&[]);
+        let mut fields = Vec::new();
+        for (name, prop) in properties {
+            if Some(name.as_str()) == strip_tag {
+                continue;
+            }
+            let prop_ptr = ptr_join(&ptr_join(ptr, "properties"), name);
+            let resolved = self.resolve_boxed(prop);
+            let (doc, nullable, deprecated) = match (prop, resolved) {
+                (ReferenceOr::Item(s), _) => (
+                    join_doc(&[s.schema_data.title.clone(), s.schema_data.description.clone()]),
+                    s.schema_data.nullable,
+                    s.schema_data.deprecated,
+                ),
+                (ReferenceOr::Reference { .. }, Some(s)) => {
+                    (non_empty(&s.schema_data.description), s.schema_data.nullable, false)
+                }
+                (ReferenceOr::Reference { .. }, None) => (None, false, false),
+            };
+            let hint = format!("{rust}{}", pascal(name));
+            let ty = self.inline_type(&unbox_ref(prop), &hint, &prop_ptr);
+            fields.push(Field {
+                rust_name: scope.claim(snake(name)),
+                api_name: name.clone(),
+                doc,
+                ty,
+                required: required.iter().any(|r| r == name),
+                nullable,
+                deprecated,
+            });
+        }
+        for r in required {
+            if !properties.contains_key(r) && Some(r.as_str()) != strip_tag {
+                self.diags
+                    .warning("W0101", &ptr_join(ptr, "required"), format!("required property `{r}` is not defined"))
+                    .help(format!("add `{r}` under `properties` or remove it from `required`"));
+            }
+        }
+        let (deny_unknown, additional) = match additional {
+            Some(AdditionalProperties::Any(false)) => (true, None),
+            Some(AdditionalProperties::Any(true)) => (false, Some(TypeRef::Json)),
+            Some(AdditionalProperties::Schema(s)) => {
+                let hint = format!("{rust}Value");
+                (false, Some(self.inline_type(s, &hint, &ptr_join(ptr, "additionalProperties"))))
+            }
+            None => (false, None),
+        };
+        TypeKind::Struct { fields, deny_unknown, additional }
+    }
+
+    fn lower_string_enum(&mut self, rust: &str, values: &[Option<String>], ptr: &str) -> TypeKind {
+        let mut scope = Scope::with_reserved(&[]);
+        let variants = values
+            .iter()
+            .flatten()
+            .map(|v| EnumVariant { rust_name: scope.claim(variant(v)), api_name: v.clone() })
+            .collect::<Vec<_>>();
+        if variants.is_empty() {
+            self.diags.warning("W0102", &ptr_join(ptr, "enum"), format!("enum `{rust}` has no string values"));
+        }
+        TypeKind::StringEnum { variants }
+    }
+
+    fn lower_union(
+        &mut self,
+        rust: &str,
+        members: &'a [ReferenceOr<Schema>],
+        discriminator: Option<&'a openapiv3::Discriminator>,
+        ptr: &str,
+        keyword: &str,
+    ) -> TypeKind {
+        let mut scope = Scope::with_reserved(&[]);
+        if let Some(disc) = discriminator {
+            let mut variants = Vec::new();
+            for (i, m) in members.iter().enumerate() {
+                let m_ptr = format!("{ptr}/{keyword}/{i}");
+                let ReferenceOr::Reference { reference } = m else {
+                    self.diags
+                        .error("E0103", &m_ptr, "a `oneOf` with a `discriminator` must list `$ref`s only")
+                        .label("inline schema")
+                        .help("move this schema to `components/schemas` and reference it");
+                    continue;
+                };
+                let schema_name = reference.rsplit('/').next().unwrap_or(reference).to_owned();
+                // Mapping keys whose value names this member, by full reference or by schema name.
+                let mut wire: Vec<&String> = disc
+                    .mapping
+                    .iter()
+                    .filter(|(_, target)| *target == reference || **target == schema_name)
+                    .map(|(k, _)| k)
+                    .collect();
+                if wire.is_empty() {
+                    wire.push(&schema_name);
+                }
+                let ty = self.ensure_component(reference);
+                for value in wire {
+                    variants.push(TaggedVariant {
+                        rust_name: scope.claim(variant(value)),
+                        api_name: value.clone(),
+                        ty: unbox(ty.clone()),
+                    });
+                }
+            }
+            for (key, target) in &disc.mapping {
+                let target_ref =
+                    if target.starts_with('#') { target.clone() } else { format!("{SCHEMA_PREFIX}{target}") };
+                let listed = members
+                    .iter()
+                    .any(|m| matches!(m, ReferenceOr::Reference { reference } if *reference == target_ref));
+                if !listed {
+                    self.diags
+                        .error(
+                            "E0104",
+                            &ptr_join(&ptr_join(&format!("{ptr}/discriminator"), "mapping"), key),
+                            format!("discriminator mapping `{key}` points to `{target}`, which is not in `oneOf`"),
+                        )
+                        .help("add the schema to `oneOf` or remove the mapping entry");
+                }
+            }
+            return TypeKind::Tagged { tag: disc.property_name.clone(), variants };
+        }
+        let mut variants = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let m_ptr = format!("{ptr}/{keyword}/{i}");
+            let name = match m {
+                ReferenceOr::Reference { reference } => variant(reference.rsplit('/').next().unwrap_or("Variant")),
+                ReferenceOr::Item(s) => match &s.schema_kind {
+                    SchemaKind::Type(Type::String(_)) => "String".to_owned(),
+                    SchemaKind::Type(Type::Integer(_)) => "Integer".to_owned(),
+                    SchemaKind::Type(Type::Number(_)) => "Number".to_owned(),
+                    SchemaKind::Type(Type::Boolean(_)) => "Boolean".to_owned(),
+                    SchemaKind::Type(Type::Array(_)) => "Array".to_owned(),
+                    _ => format!("Variant{i}"),
+                },
+            };
+            let name = scope.claim(name.trim_end_matches('_').to_owned());
+            let ty = self.inline_type(m, &format!("{rust}{name}"), &m_ptr);
+            variants.push(UntaggedVariant { rust_name: name, ty });
+        }
+        TypeKind::Untagged { variants }
+    }
+
+    fn lower_all_of(&mut self, rust: &str, members: &'a [ReferenceOr<Schema>], ptr: &str) -> TypeKind {
+        let mut properties = indexmap::IndexMap::new();
+        let mut required = Vec::new();
+        let mut additional = None;
+        for (i, m) in members.iter().enumerate() {
+            let m_ptr = format!("{ptr}/allOf/{i}");
+            let Some(s) = self.resolve(m) else { continue };
+            match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => {
+                    properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    required.extend(o.required.iter().cloned());
+                    if o.additional_properties.is_some() {
+                        additional = o.additional_properties.clone();
+                    }
+                }
+                SchemaKind::Any(a) if !a.properties.is_empty() => {
+                    properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    required.extend(a.required.iter().cloned());
+                }
+                SchemaKind::AllOf { all_of } => {
+                    // Nested allOf: flatten one level by lowering it into a temporary struct.
+                    let nested = self.lower_all_of(rust, all_of, &m_ptr);
+                    if let TypeKind::Struct { fields, .. } = nested {
+                        for f in fields {
+                            let _ = f;
+                        }
+                    }
+                    self.diags
+                        .warning("W0103", &m_ptr, "nested `allOf` is merged only one level deep")
+                        .help("flatten the nested `allOf` into its parent");
+                }
+                _ => {
+                    self.diags
+                        .warning("W0104", &m_ptr, "`allOf` member is not an object; it is ignored")
+                        .help("allOf merges object schemas; express other constraints on the properties");
+                }
+            }
+        }
+        // The merged properties live only in this function; leak-free owned copy via a boxed schema list.
+        let merged: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>> = Box::leak(Box::new(properties));
+        let additional: Option<&'a AdditionalProperties> = additional.map(|a| &*Box::leak(Box::new(a)));
+        self.lower_struct(rust, merged, &required, additional, ptr, None)
+    }
+
+    /// The type of a schema used in place: primitives inline, objects/enums/unions as new named types.
+    fn inline_type(&mut self, schema: &ReferenceOr<Schema>, hint: &str, ptr: &str) -> TypeRef {
+        let schema = match schema {
+            ReferenceOr::Reference { reference } => {
+                if reference.starts_with(SCHEMA_PREFIX) {
+                    return self.ensure_component(reference);
+                }
+                self.diags
+                    .error("E0203", ptr, format!("`{reference}` is not a schema reference"))
+                    .help("schemas must reference `#/components/schemas/...`");
+                return TypeRef::Json;
+            }
+            ReferenceOr::Item(s) => s,
+        };
+        // Named types are leaked into 'a so they can be lowered with the same borrowed code path.
+        let schema: &'a Schema = Box::leak(Box::new(schema.clone()));
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => {
+                if s.enumeration.is_empty() {
+                    TypeRef::String
+                } else {
+                    self.new_named(hint, schema, ptr)
+                }
+            }
+            SchemaKind::Type(Type::Integer(i)) => match i.format {
+                VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::I32,
+                _ => TypeRef::I64,
+            },
+            SchemaKind::Type(Type::Number(n)) => match n.format {
+                VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => TypeRef::F32,
+                _ => TypeRef::F64,
+            },
+            SchemaKind::Type(Type::Boolean(_)) => TypeRef::Bool,
+            SchemaKind::Type(Type::Array(a)) => match &a.items {
+                Some(items) => {
+                    let item_ty = self.inline_type(&unbox_ref(items), &format!("{hint}Item"), &ptr_join(ptr, "items"));
+                    TypeRef::Vec(Box::new(unbox(item_ty)))
+                }
+                None => TypeRef::Vec(Box::new(TypeRef::Json)),
+            },
+            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => match &o.additional_properties {
+                Some(AdditionalProperties::Schema(s)) => {
+                    let v = self.inline_type(s, &format!("{hint}Value"), &ptr_join(ptr, "additionalProperties"));
+                    TypeRef::Map(Box::new(unbox(v)))
+                }
+                Some(AdditionalProperties::Any(false)) => self.new_named(hint, schema, ptr),
+                _ => TypeRef::Map(Box::new(TypeRef::Json)),
+            },
+            SchemaKind::Type(Type::Object(_)) | SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
+                self.new_named(hint, schema, ptr)
+            }
+            SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
+                self.inline_type(&all_of[0], hint, &format!("{ptr}/allOf/0"))
+            }
+            SchemaKind::AllOf { .. } => self.new_named(hint, schema, ptr),
+            SchemaKind::Any(a) if !a.properties.is_empty() => self.new_named(hint, schema, ptr),
+            SchemaKind::Not { .. } => {
+                self.diags
+                    .warning("W0105", ptr, "`not` schemas are not checked; the value is kept as JSON")
+                    .help("describe the allowed values positively, for example with `enum`");
+                TypeRef::Json
+            }
+            _ => TypeRef::Json,
+        }
+    }
+
+    fn new_named(&mut self, hint: &str, schema: &'a Schema, ptr: &str) -> TypeRef {
+        let rust = self.type_scope.claim(pascal(hint));
+        if let Some(def) = self.define(&rust, schema, ptr, None) {
+            self.types.insert(rust.clone(), def);
+        }
+        TypeRef::Named(rust)
+    }
+
+    fn lower_security_schemes(&mut self) -> Vec<SecurityScheme> {
+        let mut out = Vec::new();
+        let Some(components) = &self.doc.components else { return out };
+        let mut scope = Scope::with_reserved(&["body"]);
+        for (name, scheme) in &components.security_schemes {
+            let ptr = format!("/components/securitySchemes/{}", escape_segment(name));
+            let ReferenceOr::Item(scheme) = scheme else {
+                self.diags
+                    .error("E0204", &ptr, "security scheme references are not supported")
+                    .help("define the scheme inline");
+                continue;
+            };
+            let (kind, doc) = match scheme {
+                openapiv3::SecurityScheme::HTTP { scheme, description, .. } => {
+                    let kind = match scheme.to_ascii_lowercase().as_str() {
+                        "bearer" => SecurityKind::Bearer,
+                        "basic" => SecurityKind::Basic,
+                        other => {
+                            self.diags
+                                .warning(
+                                    "W0106",
+                                    &ptr_join(&ptr, "scheme"),
+                                    format!("http scheme `{other}` is passed as the raw `Authorization` value"),
+                                )
+                                .help("use `bearer` or `basic` for typed extraction");
+                            SecurityKind::ApiKeyHeader("authorization".to_owned())
+                        }
+                    };
+                    (kind, description.clone())
+                }
+                openapiv3::SecurityScheme::APIKey { location, name: key, description, .. } => {
+                    let kind = match location {
+                        APIKeyLocation::Header => SecurityKind::ApiKeyHeader(key.clone()),
+                        APIKeyLocation::Query => SecurityKind::ApiKeyQuery(key.clone()),
+                        APIKeyLocation::Cookie => SecurityKind::ApiKeyCookie(key.clone()),
+                    };
+                    (kind, description.clone())
+                }
+                openapiv3::SecurityScheme::OAuth2 { description, .. }
+                | openapiv3::SecurityScheme::OpenIDConnect { description, .. } => {
+                    (SecurityKind::Bearer, description.clone())
+                }
+            };
+            out.push(SecurityScheme {
+                api_name: name.clone(),
+                rust_name: scope.claim(snake(name)),
+                kind,
+                doc: non_empty(&doc),
+            });
+        }
+        out
+    }
+
+    fn lower_operations(&mut self, schemes: &[SecurityScheme]) -> Vec<Operation> {
+        let doc = self.doc;
+        let mut ops = Vec::new();
+        let mut op_scope = Scope::with_reserved(&[]);
+        for (path, item) in &doc.paths.paths {
+            let path_ptr = format!("/paths/{}", escape_segment(path));
+            let ReferenceOr::Item(item) = item else {
+                self.diags
+                    .error("E0206", &path_ptr, "path item references are not supported")
+                    .help("inline the path item");
+                continue;
+            };
+            for (method, op) in item.iter() {
+                let op_ptr = ptr_join(&path_ptr, method);
+                let id = op.operation_id.clone().unwrap_or_else(|| derived_operation_id(method, path));
+                let rust_name = op_scope.claim(snake(&id));
+                let type_name = pascal(&rust_name);
+                let mut param_scope = Scope::with_reserved(&["body"]);
+                for s in schemes {
+                    param_scope.claim(s.rust_name.clone());
+                }
+                let mut params: Vec<Param> = Vec::new();
+                let shared = item.parameters.iter().enumerate().map(|(i, p)| (format!("{path_ptr}/parameters/{i}"), p));
+                let own = op.parameters.iter().enumerate().map(|(i, p)| (format!("{op_ptr}/parameters/{i}"), p));
+                let mut collected: Vec<(String, &Parameter)> = Vec::new();
+                for (p_ptr, p) in shared.chain(own) {
+                    let Some(p) = self.resolve_param(p, &p_ptr) else { continue };
+                    let data = p.parameter_data_ref();
+                    // An operation-level parameter overrides a path-level one with the same name and location.
+                    collected.retain(|(_, q)| {
+                        !(q.parameter_data_ref().name == data.name
+                            && std::mem::discriminant(*q) == std::mem::discriminant(p))
+                    });
+                    collected.push((p_ptr, p));
+                }
+                for (p_ptr, p) in collected {
+                    if let Some(param) = self.lower_param(p, &p_ptr, &type_name, &mut param_scope) {
+                        params.push(param);
+                    }
+                }
+                let security = self.lower_op_security(op, &op_ptr, schemes);
+                let body = self.lower_request_body(op, &op_ptr, &type_name);
+                let responses = self.lower_responses(op, &op_ptr, &type_name);
+                ops.push(Operation {
+                    rust_name,
+                    type_name,
+                    api_id: id,
+                    method: method.to_ascii_uppercase(),
+                    path: path.clone(),
+                    summary: non_empty(&op.summary),
+                    description: non_empty(&op.description),
+                    deprecated: op.deprecated,
+                    tags: op.tags.clone(),
+                    params,
+                    security,
+                    body,
+                    responses,
+                    source: op_ptr,
+                });
+            }
+        }
+        ops
+    }
+
+    fn resolve_param(&mut self, p: &'a ReferenceOr<Parameter>, ptr: &str) -> Option<&'a Parameter> {
+        match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/");
+                let found = name.and_then(|n| self.doc.components.as_ref()?.parameters.get(n));
+                match found {
+                    Some(ReferenceOr::Item(p)) => Some(p),
+                    Some(inner @ ReferenceOr::Reference { .. }) => self.resolve_param(inner, ptr),
+                    None => {
+                        self.diags
+                            .error("E0205", &format!("{ptr}/$ref"), format!("`{reference}` is not a parameter"))
+                            .help("parameters must reference `#/components/parameters/...`");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn lower_param(&mut self, p: &'a Parameter, ptr: &str, op_type: &str, scope: &mut Scope) -> Option<Param> {
+        let data = p.parameter_data_ref();
+        let (location, explode) = match p {
+            Parameter::Path { .. } => (ParamLocation::Path, false),
+            Parameter::Query { .. } => (ParamLocation::Query, data.explode.unwrap_or(true)),
+            Parameter::Header { .. } => (ParamLocation::Header, false),
+            Parameter::Cookie { .. } => (ParamLocation::Cookie, false),
+        };
+        if location == ParamLocation::Header
+            && ["accept", "content-type", "authorization"].contains(&data.name.to_ascii_lowercase().as_str())
+        {
+            self.diags
+                .warning(
+                    "W0201",
+                    &ptr_join(ptr, "name"),
+                    format!("header parameter `{}` is ignored, as OpenAPI requires", data.name),
+                )
+                .help("`Accept`, `Content-Type` and `Authorization` come from the body and `securitySchemes`");
+            return None;
+        }
+        let schema = match &data.format {
+            ParameterSchemaOrContent::Schema(s) => s,
+            ParameterSchemaOrContent::Content(_) => {
+                self.diags
+                    .error("E0401", ptr, format!("parameter `{}` uses `content`, which is not supported", data.name))
+                    .help("describe the parameter with `schema`");
+                return None;
+            }
+        };
+        let hint = format!("{op_type}{}", pascal(&data.name));
+        let ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
+        let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
+            TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
+            TypeRef::Named(n) => {
+                matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. }))
+            }
+            _ => false,
+        };
+        let ok = match &ty {
+            TypeRef::Vec(inner) => location == ParamLocation::Query && scalar(inner, &self.types),
+            t => scalar(t, &self.types),
+        };
+        if !ok {
+            self.diags
+                .error(
+                    "E0402",
+                    &ptr_join(ptr, "schema"),
+                    format!(
+                        "parameter `{}` must be a scalar, a string enum or (in the query) an array of those",
+                        data.name
+                    ),
+                )
+                .help("object parameters are not supported yet; send structured data in the request body");
+            return None;
+        }
+        Some(Param {
+            rust_name: scope.claim(snake(&data.name)),
+            api_name: data.name.clone(),
+            location,
+            required: data.required || location == ParamLocation::Path,
+            ty,
+            explode,
+            doc: non_empty(&data.description),
+            deprecated: data.deprecated.unwrap_or(false),
+        })
+    }
+
+    fn lower_op_security(
+        &mut self,
+        op: &'a openapiv3::Operation,
+        ptr: &str,
+        schemes: &[SecurityScheme],
+    ) -> Vec<String> {
+        let reqs = op.security.as_ref().or(self.doc.security.as_ref());
+        let mut out: Vec<String> = Vec::new();
+        for (i, req) in reqs.into_iter().flatten().enumerate() {
+            for name in req.keys() {
+                if !schemes.iter().any(|s| &s.api_name == name) {
+                    self.diags
+                        .error("E0207", &format!("{ptr}/security/{i}"), format!("unknown security scheme `{name}`"))
+                        .help("define it under `components/securitySchemes`");
+                } else if !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn pick_content<'m>(
+        &mut self,
+        content: &'m indexmap::IndexMap<String, openapiv3::MediaType>,
+        ptr: &str,
+    ) -> Option<(BodyKind, &'m String, &'m openapiv3::MediaType)> {
+        let kind_of = |ct: &str| {
+            let ct = ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
+            if ct == "application/json" || ct.ends_with("+json") {
+                Some(BodyKind::Json)
+            } else if ct == "application/x-www-form-urlencoded" {
+                Some(BodyKind::Form)
+            } else if ct.starts_with("text/") {
+                Some(BodyKind::Text)
+            } else if ct == "application/octet-stream" {
+                Some(BodyKind::Bytes)
+            } else {
+                None
+            }
+        };
+        let mut supported = content.iter().filter_map(|(ct, mt)| kind_of(ct).map(|k| (k, ct, mt)));
+        let first = supported.next();
+        if first.is_none() {
+            if let Some(ct) = content.keys().next() {
+                self.diags.error("E0403", &ptr_join(ptr, ct), format!("media type `{ct}` is not supported")).help(
+                    "use application/json, application/x-www-form-urlencoded, text/* or application/octet-stream",
+                );
+            }
+        } else if content.len() > 1 {
+            let (_, ct, _) = first.expect("checked");
+            self.diags
+                .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
+                .help("list the preferred media type first");
+        }
+        first
+    }
+
+    fn lower_request_body(&mut self, op: &'a openapiv3::Operation, op_ptr: &str, op_type: &str) -> Option<RequestBody> {
+        let body = op.request_body.as_ref()?;
+        let ptr = format!("{op_ptr}/requestBody");
+        let body = match body {
+            ReferenceOr::Item(b) => b,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/requestBodies/");
+                match name.and_then(|n| self.doc.components.as_ref()?.request_bodies.get(n)) {
+                    Some(ReferenceOr::Item(b)) => b,
+                    _ => {
+                        self.diags
+                            .error("E0208", &format!("{ptr}/$ref"), format!("`{reference}` is not a request body"))
+                            .help("request bodies must reference `#/components/requestBodies/...`");
+                        return None;
+                    }
+                }
+            }
+        };
+        let content_ptr = format!("{ptr}/content");
+        let (kind, ct, media) = self.pick_content(&body.content, &content_ptr)?;
+        let hint = format!("{op_type}Body");
+        let ty = match (&media.schema, kind) {
+            (Some(s), BodyKind::Json | BodyKind::Form) => {
+                self.inline_type(s, &hint, &ptr_join(&ptr_join(&content_ptr, ct), "schema"))
+            }
+            (None, BodyKind::Json) => TypeRef::Json,
+            (_, BodyKind::Text) => TypeRef::String,
+            (_, BodyKind::Bytes) => TypeRef::Bytes,
+            (None, BodyKind::Form) => TypeRef::Map(Box::new(TypeRef::String)),
+        };
+        Some(RequestBody {
+            kind,
+            content_type: ct.clone(),
+            ty: unbox(ty),
+            required: body.required,
+            doc: non_empty(&body.description),
+        })
+    }
+
+    fn lower_responses(&mut self, op: &'a openapiv3::Operation, op_ptr: &str, op_type: &str) -> Vec<Response> {
+        let mut out = Vec::new();
+        let resp_ptr = format!("{op_ptr}/responses");
+        let mut entries: Vec<(ResponseStatus, String, &'a ReferenceOr<openapiv3::Response>)> = Vec::new();
+        for (code, r) in &op.responses.responses {
+            match code {
+                StatusCode::Code(c) => entries.push((ResponseStatus::Code(*c), c.to_string(), r)),
+                StatusCode::Range(n) => entries.push((ResponseStatus::Range(*n as u8), format!("{n}XX"), r)),
+            }
+        }
+        if let Some(d) = &op.responses.default {
+            entries.push((ResponseStatus::Default, "default".to_owned(), d));
+        }
+        entries.sort_by_key(|(s, _, _)| *s);
+        let mut variant_scope = Scope::with_reserved(&[]);
+        for (status, key, r) in entries {
+            let ptr = ptr_join(&resp_ptr, &key);
+            let resp = match r {
+                ReferenceOr::Item(r) => r,
+                ReferenceOr::Reference { reference } => {
+                    let name = reference.strip_prefix("#/components/responses/");
+                    match name.and_then(|n| self.doc.components.as_ref()?.responses.get(n)) {
+                        Some(ReferenceOr::Item(r)) => r,
+                        _ => {
+                            self.diags
+                                .error("E0209", &format!("{ptr}/$ref"), format!("`{reference}` is not a response"))
+                                .help("responses must reference `#/components/responses/...`");
+                            continue;
+                        }
+                    }
+                }
+            };
+            let variant = variant_scope.claim(match status {
+                ResponseStatus::Code(c) => status_variant(c),
+                ResponseStatus::Range(n) => format!("Status{n}xx"),
+                ResponseStatus::Default => "Default".to_owned(),
+            });
+            let body = if resp.content.is_empty() {
+                None
+            } else {
+                let content_ptr = ptr_join(&ptr, "content");
+                self.pick_content(&resp.content, &content_ptr).map(|(kind, ct, media)| {
+                    let hint = format!("{op_type}{variant}Body");
+                    let ty = match (&media.schema, kind) {
+                        (Some(s), BodyKind::Json | BodyKind::Form) => {
+                            self.inline_type(s, &hint, &ptr_join(&ptr_join(&content_ptr, ct), "schema"))
+                        }
+                        (None, BodyKind::Json) => TypeRef::Json,
+                        (_, BodyKind::Text) => TypeRef::String,
+                        _ => TypeRef::Bytes,
+                    };
+                    ResponseBody { kind, content_type: ct.clone(), ty: unbox(ty) }
+                })
+            };
+            let mut header_scope = Scope::with_reserved(&["body", "status"]);
+            let mut headers = Vec::new();
+            for (name, h) in &resp.headers {
+                let h_ptr = ptr_join(&ptr_join(&ptr, "headers"), name);
+                if name.eq_ignore_ascii_case("content-type") {
+                    continue;
+                }
+                let h = match h {
+                    ReferenceOr::Item(h) => h,
+                    ReferenceOr::Reference { reference } => {
+                        let n = reference.strip_prefix("#/components/headers/");
+                        match n.and_then(|n| self.doc.components.as_ref()?.headers.get(n)) {
+                            Some(ReferenceOr::Item(h)) => h,
+                            _ => {
+                                self.diags
+                                    .error("E0210", &format!("{h_ptr}/$ref"), format!("`{reference}` is not a header"))
+                                    .help("headers must reference `#/components/headers/...`");
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let multi = name.eq_ignore_ascii_case("set-cookie");
+                let ty = match &h.format {
+                    ParameterSchemaOrContent::Schema(s) => {
+                        let hint = format!("{op_type}{variant}{}", pascal(name));
+                        self.inline_type(s, &hint, &ptr_join(&h_ptr, "schema"))
+                    }
+                    ParameterSchemaOrContent::Content(_) => TypeRef::String,
+                };
+                let ty = if multi { TypeRef::String } else { ty };
+                if !matches!(
+                    ty,
+                    TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64
+                ) {
+                    self.diags
+                        .error(
+                            "E0404",
+                            &ptr_join(&h_ptr, "schema"),
+                            format!("response header `{name}` must be a string, number or boolean"),
+                        )
+                        .help("encode structured header values as a string");
+                    continue;
+                }
+                headers.push(HeaderDef {
+                    rust_name: header_scope.claim(snake(name)),
+                    api_name: name.clone(),
+                    required: h.required,
+                    ty,
+                    multi,
+                    doc: non_empty(&h.description),
+                });
+            }
+            out.push(Response { status, variant, doc: non_empty(&Some(resp.description.clone())), body, headers });
+        }
+        if out.is_empty() {
+            self.diags
+                .error("E0405", &resp_ptr, "operation has no responses")
+                .help("declare at least one response, for example `200`");
+        }
+        out
+    }
+}
+
+fn unbox(t: TypeRef) -> TypeRef {
+    match t {
+        TypeRef::Boxed(inner) => *inner,
+        other => other,
+    }
+}
+
+fn unbox_ref(r: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
+    match r {
+        ReferenceOr::Item(s) => ReferenceOr::Item((**s).clone()),
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference: reference.clone() },
+    }
+}
+
+/// Derives the CORS facts: allowed request headers, exposed response headers and methods.
+fn derive_cors(ops: &[Operation], schemes: &[SecurityScheme]) -> CorsPolicy {
+    let mut allowed: BTreeSet<String> = BTreeSet::new();
+    let mut exposed: BTreeSet<String> = BTreeSet::new();
+    let mut methods: BTreeSet<String> = BTreeSet::new();
+    allowed.insert("content-type".to_owned());
+    for op in ops {
+        methods.insert(op.method.clone());
+        for p in &op.params {
+            if p.location == ParamLocation::Header {
+                allowed.insert(p.api_name.to_ascii_lowercase());
+            }
+        }
+        for name in &op.security {
+            if let Some(s) = schemes.iter().find(|s| &s.api_name == name) {
+                match &s.kind {
+                    SecurityKind::Bearer | SecurityKind::Basic => {
+                        allowed.insert("authorization".to_owned());
+                    }
+                    SecurityKind::ApiKeyHeader(h) => {
+                        allowed.insert(h.to_ascii_lowercase());
+                    }
+                    SecurityKind::ApiKeyQuery(_) | SecurityKind::ApiKeyCookie(_) => {}
+                }
+            }
+        }
+        for r in &op.responses {
+            for h in &r.headers {
+                let name = h.api_name.to_ascii_lowercase();
+                // Browsers never expose these to scripts, whatever the server says.
+                if name == "set-cookie" || name == "set-cookie2" || name.starts_with("access-control-") {
+                    continue;
+                }
+                exposed.insert(name);
+            }
+        }
+    }
+    CorsPolicy {
+        allowed_headers: allowed.into_iter().collect(),
+        exposed_headers: exposed.into_iter().collect(),
+        allowed_methods: methods.into_iter().collect(),
+    }
+}

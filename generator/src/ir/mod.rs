@@ -1,0 +1,345 @@
+//! The intermediate representation: what the emitters see. Plain structs, independent of openapiv3, in a
+//! deterministic order (operations in document order, types sorted by Rust name).
+
+pub mod lower;
+pub mod names;
+
+use std::collections::BTreeMap;
+
+/// A JSON pointer into the spec, kept on IR nodes so late errors still point at the source.
+pub type SpecPath = String;
+
+/// A whole API, lowered.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// `info.title`.
+    pub title: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// `info.version`.
+    pub version: String,
+    /// The server trait's name, e.g. `AuthApi`.
+    pub trait_name: String,
+    /// Every named type, keyed and sorted by Rust name.
+    pub types: BTreeMap<String, TypeDef>,
+    /// Operations in document order.
+    pub operations: Vec<Operation>,
+    /// The security schemes in `components.securitySchemes`, in document order.
+    pub security_schemes: Vec<SecurityScheme>,
+    /// CORS facts derived from the spec.
+    pub cors: CorsPolicy,
+}
+
+/// A named Rust type.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// The Rust name.
+    pub rust_name: String,
+    /// Doc text (title, description).
+    pub doc: Option<String>,
+    /// What it is.
+    pub kind: TypeKind,
+    /// Marked `deprecated: true`.
+    pub deprecated: bool,
+    /// Where it was defined.
+    pub source: SpecPath,
+}
+
+/// The shape of a named type.
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    /// An object with named fields.
+    Struct {
+        /// Fields in document order.
+        fields: Vec<Field>,
+        /// `additionalProperties: false`.
+        deny_unknown: bool,
+        /// `additionalProperties` with a schema (or `true`), flattened next to the fields.
+        additional: Option<TypeRef>,
+    },
+    /// A string enum.
+    StringEnum {
+        /// Variants in document order.
+        variants: Vec<EnumVariant>,
+    },
+    /// `oneOf` with a discriminator: an internally tagged enum.
+    Tagged {
+        /// The discriminator property.
+        tag: String,
+        /// Variants in document order of `oneOf`.
+        variants: Vec<TaggedVariant>,
+    },
+    /// `oneOf`/`anyOf` without a discriminator: tried in order.
+    Untagged {
+        /// Variants in document order.
+        variants: Vec<UntaggedVariant>,
+    },
+    /// A named alias for another type (a newtype).
+    Newtype(TypeRef),
+}
+
+/// A struct field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Rust name (snake case, keywords suffixed with `_`).
+    pub rust_name: String,
+    /// Wire name.
+    pub api_name: String,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// The value type, without `Option`.
+    pub ty: TypeRef,
+    /// Listed in `required`.
+    pub required: bool,
+    /// `nullable: true`.
+    pub nullable: bool,
+    /// Marked `deprecated: true`.
+    pub deprecated: bool,
+}
+
+/// A string enum variant.
+#[derive(Debug, Clone)]
+pub struct EnumVariant {
+    /// Rust name.
+    pub rust_name: String,
+    /// Wire value.
+    pub api_name: String,
+}
+
+/// A variant of a tagged union.
+#[derive(Debug, Clone)]
+pub struct TaggedVariant {
+    /// Rust name.
+    pub rust_name: String,
+    /// Discriminator value on the wire.
+    pub api_name: String,
+    /// The payload type (a struct without the tag property).
+    pub ty: TypeRef,
+}
+
+/// A variant of an untagged union.
+#[derive(Debug, Clone)]
+pub struct UntaggedVariant {
+    /// Rust name.
+    pub rust_name: String,
+    /// The payload type.
+    pub ty: TypeRef,
+}
+
+/// A reference to a type, as used in fields, parameters and bodies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// Any JSON value.
+    Json,
+    /// A named type in `types`.
+    Named(String),
+    /// A list.
+    Vec(Box<TypeRef>),
+    /// A string-keyed map.
+    Map(Box<TypeRef>),
+    /// A recursive reference, boxed.
+    Boxed(Box<TypeRef>),
+    /// Raw bytes (`application/octet-stream` bodies).
+    Bytes,
+}
+
+/// One operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// snake_case method and module name, e.g. `create_code`.
+    pub rust_name: String,
+    /// PascalCase name, e.g. `CreateCode`.
+    pub type_name: String,
+    /// The operationId (or the derived name).
+    pub api_id: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template, e.g. `/pets/{id}`.
+    pub path: String,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Path, query, header and cookie parameters.
+    pub params: Vec<Param>,
+    /// Security schemes that may authenticate the call (any one of them).
+    pub security: Vec<String>,
+    /// The request body, if any.
+    pub body: Option<RequestBody>,
+    /// Responses, explicit codes first (ascending), then ranges, then `default`.
+    pub responses: Vec<Response>,
+    /// Where it was defined.
+    pub source: SpecPath,
+}
+
+/// Where a parameter lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamLocation {
+    /// In the path template.
+    Path,
+    /// In the query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// A parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Rust field name.
+    pub rust_name: String,
+    /// Wire name.
+    pub api_name: String,
+    /// Location.
+    pub location: ParamLocation,
+    /// Required.
+    pub required: bool,
+    /// Value type (scalar, string enum, or a list of those).
+    pub ty: TypeRef,
+    /// For arrays in the query: repeated keys (`true`, the default) or comma separated.
+    pub explode: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// Marked deprecated.
+    pub deprecated: bool,
+}
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `application/json` (or `+json`).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `text/*`, as a `String`.
+    Text,
+    /// Anything else, as raw bytes.
+    Bytes,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    /// Encoding.
+    pub kind: BodyKind,
+    /// The media type.
+    pub content_type: String,
+    /// The Rust type.
+    pub ty: TypeRef,
+    /// `required: true`.
+    pub required: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+}
+
+/// Which statuses a response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResponseStatus {
+    /// One status code.
+    Code(u16),
+    /// `4XX`: the first digit.
+    Range(u8),
+    /// `default`.
+    Default,
+}
+
+/// A response variant.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status.
+    pub status: ResponseStatus,
+    /// Enum variant name, e.g. `Ok`, `BadRequest`.
+    pub variant: String,
+    /// Description.
+    pub doc: Option<String>,
+    /// The body, if any.
+    pub body: Option<ResponseBody>,
+    /// Response headers in document order.
+    pub headers: Vec<HeaderDef>,
+}
+
+/// A response body.
+#[derive(Debug, Clone)]
+pub struct ResponseBody {
+    /// Encoding.
+    pub kind: BodyKind,
+    /// Media type.
+    pub content_type: String,
+    /// The Rust type.
+    pub ty: TypeRef,
+}
+
+/// A response header.
+#[derive(Debug, Clone)]
+pub struct HeaderDef {
+    /// Rust field name.
+    pub rust_name: String,
+    /// Wire name, as written in the spec.
+    pub api_name: String,
+    /// Required.
+    pub required: bool,
+    /// Value type (scalar).
+    pub ty: TypeRef,
+    /// May occur several times (`Set-Cookie`): a `Vec<String>`.
+    pub multi: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+}
+
+/// A security scheme.
+#[derive(Debug, Clone)]
+pub struct SecurityScheme {
+    /// The name in `components.securitySchemes`.
+    pub api_name: String,
+    /// Rust field name in request structs.
+    pub rust_name: String,
+    /// How the credential travels.
+    pub kind: SecurityKind,
+    /// Description.
+    pub doc: Option<String>,
+}
+
+/// How a credential travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <base64>`.
+    Basic,
+    /// An API key in a header.
+    ApiKeyHeader(String),
+    /// An API key in the query.
+    ApiKeyQuery(String),
+    /// An API key in a cookie.
+    ApiKeyCookie(String),
+}
+
+/// CORS facts derived from the spec.
+#[derive(Debug, Clone, Default)]
+pub struct CorsPolicy {
+    /// Lower-case request header names a browser may send: `content-type`, header parameters and
+    /// the headers security schemes use. Sorted.
+    pub allowed_headers: Vec<String>,
+    /// Lower-case response header names a page may read. Sorted.
+    pub exposed_headers: Vec<String>,
+    /// Upper-case methods used in the spec, sorted.
+    pub allowed_methods: Vec<String>,
+}

@@ -1,0 +1,88 @@
+//! The `authgen` binary: arguments -> settings -> generate -> write or check -> exit code.
+
+use std::process::ExitCode;
+
+use authgen::output::{WriteOutcome, check_files, write_files};
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    let plan = cli::Plan::from(args);
+    let loaded = match authgen::spec::load_file(&plan.spec) {
+        Err(e) => {
+            eprintln!("error: cannot read spec `{}`: {e}", plan.spec.display());
+            return ExitCode::from(2);
+        }
+        Ok(Err(diags)) => return report_errors(&diags),
+        Ok(Ok(loaded)) => loaded,
+    };
+    let generated = match authgen::generate(&loaded, &plan.settings) {
+        Ok(g) => g,
+        Err(diags) => return report_errors(&diags),
+    };
+    for report in generated.warnings.reports() {
+        eprintln!("{report:?}");
+    }
+    if plan.check {
+        match check_files(&plan.out, &generated.files) {
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", plan.out.display());
+                ExitCode::from(2)
+            }
+            Ok(stale) if stale.is_empty() => {
+                eprintln!("{} is up to date ({} files)", plan.out.display(), generated.files.len());
+                ExitCode::SUCCESS
+            }
+            Ok(stale) => {
+                for s in &stale {
+                    match &s.diff {
+                        None => eprintln!("missing: {}/{}", plan.out.display(), s.path),
+                        Some(diff) => eprintln!("stale: {}/{}\n{diff}\n", plan.out.display(), s.path),
+                    }
+                }
+                eprintln!(
+                    "error: {} of {} generated files are stale; run `{}` and commit the result",
+                    stale.len(),
+                    generated.files.len(),
+                    plan.settings.command()
+                );
+                ExitCode::from(1)
+            }
+        }
+    } else {
+        match write_files(&plan.out, &generated.files) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Ok(outcomes) => {
+                let changed = outcomes.iter().filter(|o| !matches!(o, WriteOutcome::Unchanged(_))).count();
+                for o in &outcomes {
+                    match o {
+                        WriteOutcome::Created(p) => eprintln!("created {}", p.display()),
+                        WriteOutcome::Updated(p) => eprintln!("updated {}", p.display()),
+                        WriteOutcome::Unchanged(_) => {}
+                    }
+                }
+                eprintln!(
+                    "generated {} files in {} ({changed} changed, {} unchanged)",
+                    outcomes.len(),
+                    plan.out.display(),
+                    outcomes.len() - changed
+                );
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+fn report_errors(diags: &authgen::Diagnostics) -> ExitCode {
+    for report in diags.reports() {
+        eprintln!("{report:?}");
+    }
+    let errors = diags.items().iter().filter(|d| d.severity == authgen::spec::Severity::Error).count();
+    eprintln!("error: {errors} error(s) in {}; nothing was written", diags.source().name);
+    ExitCode::from(1)
+}

@@ -1,0 +1,145 @@
+//! Write stage: generated files, writing only what changed, and the freshness check.
+
+use std::path::{Path, PathBuf};
+
+/// The marker every generated file carries in its first line.
+pub const GENERATED_MARKER: &str = "@generated";
+
+/// One output file: a path relative to the output directory, and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Relative path with `/` separators.
+    pub path: String,
+    /// Full contents.
+    pub contents: String,
+}
+
+impl GeneratedFile {
+    /// A file at `path` with `contents`.
+    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> Self {
+        Self { path: path.into(), contents: contents.into() }
+    }
+}
+
+/// What happened to one file when writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Created.
+    Created(PathBuf),
+    /// Overwritten with new contents.
+    Updated(PathBuf),
+    /// Already identical; not touched.
+    Unchanged(PathBuf),
+}
+
+/// Why writing stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A file exists without the `@generated` marker: it was written by hand and is never overwritten.
+    #[error("refusing to overwrite `{}`: it has no `@generated` header, so it was not written by authgen; move it away or delete it", .0.display())]
+    NotGenerated(PathBuf),
+    /// An I/O error.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn has_marker(text: &str) -> bool {
+    text.lines().next().is_some_and(|l| l.contains(GENERATED_MARKER))
+}
+
+fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
+/// Writes `files` under `out_dir`, touching only files whose contents changed. Every target is checked
+/// before anything is written, so a refusal leaves the directory as it was.
+pub fn write_files(out_dir: &Path, files: &[GeneratedFile]) -> Result<Vec<WriteOutcome>, WriteError> {
+    let mut plan = Vec::new();
+    for f in files {
+        let path = out_dir.join(&f.path);
+        match std::fs::read_to_string(&path) {
+            Ok(existing) => {
+                if normalise(&existing) == f.contents {
+                    plan.push((path, None, false));
+                } else if !has_marker(&existing) {
+                    return Err(WriteError::NotGenerated(path));
+                } else {
+                    plan.push((path, Some(&f.contents), false));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => plan.push((path, Some(&f.contents), true)),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(WriteError::NotGenerated(path)),
+            Err(source) => return Err(WriteError::Io { path, source }),
+        }
+    }
+    let mut outcomes = Vec::new();
+    for (path, contents, created) in plan {
+        match contents {
+            None => outcomes.push(WriteOutcome::Unchanged(path)),
+            Some(text) => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| WriteError::Io { path: path.clone(), source })?;
+                }
+                std::fs::write(&path, text).map_err(|source| WriteError::Io { path: path.clone(), source })?;
+                outcomes.push(if created { WriteOutcome::Created(path) } else { WriteOutcome::Updated(path) });
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// A file on disk that differs from what would be generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleFile {
+    /// Relative path.
+    pub path: String,
+    /// `None` when the file is missing; otherwise a short unified diff (disk -> generated).
+    pub diff: Option<String>,
+}
+
+/// Compares `files` with what is under `out_dir`. Empty when everything is fresh.
+pub fn check_files(out_dir: &Path, files: &[GeneratedFile]) -> Result<Vec<StaleFile>, std::io::Error> {
+    let mut stale = Vec::new();
+    for f in files {
+        let path = out_dir.join(&f.path);
+        match std::fs::read_to_string(&path) {
+            Ok(existing) => {
+                let existing = normalise(&existing);
+                if existing != f.contents {
+                    stale.push(StaleFile {
+                        path: f.path.clone(),
+                        diff: Some(short_diff(&f.path, &existing, &f.contents)),
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                stale.push(StaleFile { path: f.path.clone(), diff: None })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(stale)
+}
+
+/// A unified diff cut to at most 40 lines.
+fn short_diff(path: &str, old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("{path} (on disk)"), &format!("{path} (generated)"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > 40 {
+        let mut cut = lines[..40].join("\n");
+        cut.push_str(&format!("\n... ({} more diff lines)", lines.len() - 40));
+        cut
+    } else {
+        text.trim_end().to_owned()
+    }
+}

@@ -1,0 +1,112 @@
+//! Settings: what to generate, validated and independent of the command line.
+
+use std::fmt;
+
+/// A web framework the server adapter is generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Framework {
+    /// axum 0.8 (`server::axum::router`).
+    Axum,
+}
+
+impl Framework {
+    /// The value used on the command line and as the cargo feature name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::Axum => "axum",
+        }
+    }
+}
+
+impl fmt::Display for Framework {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything that shapes the output.
+///
+/// # Examples
+///
+/// ```
+/// use authgen::{Framework, Settings};
+///
+/// let mut settings = Settings::default();
+/// settings.with_frameworks([Framework::Axum]).with_crate_name("auth-api");
+/// assert_eq!(settings.crate_name(), "auth-api");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Settings {
+    frameworks: Vec<Framework>,
+    crate_name: String,
+    trait_name: Option<String>,
+    spec_display: String,
+    command: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            frameworks: vec![Framework::Axum],
+            crate_name: "auth-api".to_owned(),
+            trait_name: None,
+            spec_display: "spec/auth.yaml".to_owned(),
+            command: "authgen generate --framework axum --spec spec/auth.yaml --out generated".to_owned(),
+        }
+    }
+}
+
+impl Settings {
+    /// Sets the frameworks to generate adapters for (sorted and de-duplicated).
+    pub fn with_frameworks(&mut self, frameworks: impl IntoIterator<Item = Framework>) -> &mut Self {
+        let mut f: Vec<Framework> = frameworks.into_iter().collect();
+        f.sort();
+        f.dedup();
+        self.frameworks = f;
+        self
+    }
+
+    /// Sets the name of the generated crate.
+    pub fn with_crate_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.crate_name = name.into();
+        self
+    }
+
+    /// Overrides the server trait's name (default: from `info.title`).
+    pub fn with_trait_name(&mut self, name: Option<String>) -> &mut Self {
+        self.trait_name = name;
+        self
+    }
+
+    /// Sets how the spec is named in the `@generated` header and the command that regenerates the output.
+    pub fn with_provenance(&mut self, spec_display: impl Into<String>, command: impl Into<String>) -> &mut Self {
+        self.spec_display = spec_display.into();
+        self.command = command.into();
+        self
+    }
+
+    /// The frameworks, sorted.
+    pub fn frameworks(&self) -> &[Framework] {
+        &self.frameworks
+    }
+
+    /// The generated crate's name.
+    pub fn crate_name(&self) -> &str {
+        &self.crate_name
+    }
+
+    /// The trait name override.
+    pub fn trait_name(&self) -> Option<&str> {
+        self.trait_name.as_deref()
+    }
+
+    /// The spec as named in headers.
+    pub fn spec_display(&self) -> &str {
+        &self.spec_display
+    }
+
+    /// The command that regenerates the output.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+}

@@ -1,0 +1,220 @@
+//! Diagnostics: every problem found in a spec, collected per phase, each pointing at `file:line:col`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, NamedSource, SourceSpan};
+
+use super::load::SourceFile;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The spec can still be generated; the output may lack something.
+    Warning,
+    /// Generation stops at the end of the current phase.
+    Error,
+}
+
+/// One problem in a spec, with where it is and how to fix it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable code such as `E0102`, listed in the README.
+    pub code: &'static str,
+    /// What is wrong, lowercase and without a trailing period.
+    pub message: String,
+    /// The JSON pointer of the offending node, e.g. `/paths/~1a/get/responses`.
+    pub pointer: String,
+    /// Where the node is in the source, when it could be located.
+    pub location: Option<Location>,
+    /// A short label shown under the source excerpt.
+    pub label: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+/// A place in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// Byte offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Everything a phase found, with the source it refers to.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    source: Arc<SourceFile>,
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// An empty collection for `source`.
+    pub fn new(source: Arc<SourceFile>) -> Self {
+        Self { source, items: Vec::new() }
+    }
+
+    /// Adds an error at `pointer`.
+    pub fn error(&mut self, code: &'static str, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
+        self.push(Severity::Error, code, pointer, message.into())
+    }
+
+    /// Adds a warning at `pointer`.
+    pub fn warning(&mut self, code: &'static str, pointer: &str, message: impl Into<String>) -> &mut Diagnostic {
+        self.push(Severity::Warning, code, pointer, message.into())
+    }
+
+    fn push(&mut self, severity: Severity, code: &'static str, pointer: &str, message: String) -> &mut Diagnostic {
+        let location = self.source.locate(pointer);
+        self.items.push(Diagnostic {
+            severity,
+            code,
+            message,
+            pointer: pointer.to_owned(),
+            location,
+            label: String::new(),
+            help: None,
+        });
+        self.items.last_mut().expect("just pushed")
+    }
+
+    /// Adds a diagnostic that already knows its location.
+    pub fn push_located(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// True when any error (not only warnings) was collected.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The collected diagnostics, in the order they were found.
+    pub fn items(&self) -> &[Diagnostic] {
+        &self.items
+    }
+
+    /// The source the diagnostics point into.
+    pub fn source(&self) -> &SourceFile {
+        &self.source
+    }
+
+    /// Ends a phase: `Err(self)` when errors were found, otherwise the warnings so far.
+    pub fn propagate(self) -> Result<Self, Self> {
+        if self.has_errors() { Err(self) } else { Ok(self) }
+    }
+
+    /// Moves the items of `other` (same source) into `self`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    /// Renders every diagnostic as plain text, the stable form used in tests and logs.
+    ///
+    /// ```text
+    /// error[E0201]: unresolved reference `#/components/schemas/Pet`
+    ///   --> spec.yaml:12:15
+    ///    | at /paths/~1pets/get/responses/200/content/application~1json/schema
+    ///    = help: define `Pet` under components/schemas or fix the reference
+    /// ```
+    pub fn render_plain(&self) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            let kind = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let _ = writeln!(out, "{kind}[{}]: {}", d.code, d.message);
+            match d.location {
+                Some(loc) => {
+                    let _ = writeln!(out, "  --> {}:{}:{}", self.source.name, loc.line, loc.column);
+                }
+                None => {
+                    let _ = writeln!(out, "  --> {}", self.source.name);
+                }
+            }
+            if !d.pointer.is_empty() {
+                let _ = writeln!(out, "   | at {}", d.pointer);
+            }
+            if let Some(help) = &d.help {
+                let _ = writeln!(out, "   = help: {help}");
+            }
+        }
+        let errors = self.items.iter().filter(|d| d.severity == Severity::Error).count();
+        let warnings = self.items.len() - errors;
+        if errors > 0 || warnings > 0 {
+            let _ = writeln!(out, "{errors} error(s), {warnings} warning(s) in {}", self.source.name);
+        }
+        out
+    }
+
+    /// One miette report per diagnostic, for the fancy terminal output of the CLI.
+    pub fn reports(&self) -> Vec<miette::Report> {
+        self.items
+            .iter()
+            .map(|d| {
+                let mut labels = Vec::new();
+                if let Some(loc) = d.location {
+                    let text = if d.label.is_empty() { None } else { Some(d.label.clone()) };
+                    labels.push(LabeledSpan::new_with_span(text, SourceSpan::from((loc.offset, loc.len))));
+                }
+                let severity = match d.severity {
+                    Severity::Error => miette::Severity::Error,
+                    Severity::Warning => miette::Severity::Warning,
+                };
+                let mut help = format!("at {}", d.pointer);
+                if let Some(h) = &d.help {
+                    help = format!("{h}\n{help}");
+                }
+                let diag = miette::MietteDiagnostic::new(d.message.clone())
+                    .with_code(d.code)
+                    .with_severity(severity)
+                    .with_labels(labels)
+                    .with_help(help);
+                miette::Report::new(diag).with_source_code(
+                    NamedSource::new(self.source.name.clone(), self.source.text.clone())
+                        .with_language(if self.source.is_json { "json" } else { "yaml" }),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Diagnostic {
+    /// Sets the label shown under the source excerpt.
+    pub fn label(&mut self, label: impl Into<String>) -> &mut Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Escapes one JSON pointer segment (`~` -> `~0`, `/` -> `~1`).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Builds a JSON pointer from segments.
+pub fn pointer<I, S>(segments: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = String::new();
+    for s in segments {
+        out.push('/');
+        out.push_str(&escape_segment(s.as_ref()));
+    }
+    out
+}

@@ -1,0 +1,8 @@
+//! The front half: load a spec, validate it, and report what is wrong with `file:line:col`.
+
+pub mod diag;
+pub mod load;
+pub mod validate;
+
+pub use diag::{Diagnostic, Diagnostics, Location, Severity};
+pub use load::{LoadedSpec, SourceFile, load_file, load_str};

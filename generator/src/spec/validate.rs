@@ -1,0 +1,177 @@
+//! Validate stage: checks that hold across the whole document (references resolve, operation names are
+//! unique, path templates match their parameters). All problems are collected before stopping.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::diag::{Diagnostics, escape_segment};
+use super::load::LoadedSpec;
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Runs every document-wide check; returns the warnings, or every error found.
+pub fn validate_spec(spec: &LoadedSpec) -> Result<Diagnostics, Diagnostics> {
+    let mut diags = Diagnostics::new(spec.source.clone());
+    // Working on the JSON form keeps pointers identical to the source's structure.
+    let doc = match serde_json::to_value(&spec.document) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.error("E0001", "", format!("the spec could not be re-read: {e}"));
+            return Err(diags);
+        }
+    };
+    check_refs(&doc, &doc, String::new(), &mut diags);
+    check_operations(&doc, &mut diags);
+    diags.propagate()
+}
+
+fn check_refs(root: &Value, node: &Value, ptr: String, diags: &mut Diagnostics) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                let at = format!("{ptr}/$ref");
+                match target.strip_prefix('#') {
+                    Some(local) => {
+                        if root.pointer(local).is_none() {
+                            let name = local.rsplit('/').next().unwrap_or(local);
+                            let section = local.rsplit_once('/').map_or("", |(s, _)| s);
+                            diags
+                                .error("E0201", &at, format!("unresolved reference `{target}`"))
+                                .label("nothing is defined at this reference")
+                                .help(format!(
+                                    "define `{name}` under `{}` or fix the reference",
+                                    section.trim_start_matches('/')
+                                ));
+                        }
+                    }
+                    None => {
+                        diags
+                            .error("E0202", &at, format!("external reference `{target}` is not supported"))
+                            .label("points outside this file")
+                            .help("bundle the spec into one file (for example with `redocly bundle`) and use `#/components/...` references");
+                    }
+                }
+            }
+            for (k, v) in map {
+                if k == "example" || k == "examples" {
+                    continue;
+                }
+                check_refs(root, v, format!("{ptr}/{}", escape_segment(k)), diags);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_refs(root, v, format!("{ptr}/{i}"), diags);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn deref<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
+    let mut cur = v;
+    for _ in 0..32 {
+        match cur.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(p) => match root.pointer(p) {
+                Some(next) => cur = next,
+                None => return cur,
+            },
+            None => return cur,
+        }
+    }
+    cur
+}
+
+fn check_operations(doc: &Value, diags: &mut Diagnostics) {
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return };
+    for (path, item) in paths {
+        let path_ptr = format!("/paths/{}", escape_segment(path));
+        if !path.starts_with('/') {
+            diags
+                .error("E0301", &path_ptr, format!("path `{path}` does not start with `/`"))
+                .help("write paths as `/resource/{id}`");
+        }
+        let template_params = match template_params(path) {
+            Ok(p) => p,
+            Err(msg) => {
+                diags.error("E0302", &path_ptr, msg).help("path parameters look like `/pets/{petId}`");
+                continue;
+            }
+        };
+        let item = deref(doc, item);
+        let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let op_ptr = format!("{path_ptr}/{method}");
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                let id_ptr = format!("{op_ptr}/operationId");
+                if let Some(first) = seen_ids.get(id) {
+                    diags
+                        .error("E0303", &id_ptr, format!("duplicate operationId `{id}`"))
+                        .label("used again here")
+                        .help(format!("operationIds must be unique; the first use is at {first}"));
+                } else {
+                    seen_ids.insert(id.to_owned(), id_ptr);
+                }
+            }
+            let mut declared = BTreeSet::new();
+            let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            for (i, p) in shared_params.iter().chain(op_params.iter()).enumerate() {
+                let p = deref(doc, p);
+                if p.get("in").and_then(Value::as_str) == Some("path") {
+                    if let Some(name) = p.get("name").and_then(Value::as_str) {
+                        declared.insert(name.to_owned());
+                        if !template_params.contains(name) {
+                            let at = if i < shared_params.len() {
+                                format!("{path_ptr}/parameters/{i}")
+                            } else {
+                                format!("{op_ptr}/parameters/{}", i - shared_params.len())
+                            };
+                            diags
+                                .error("E0304", &at, format!("path parameter `{name}` does not appear in `{path}`"))
+                                .help(format!("add `{{{name}}}` to the path or change `in: path`"));
+                        }
+                    }
+                }
+            }
+            for name in &template_params {
+                if !declared.contains(name) {
+                    diags
+                        .error(
+                            "E0305",
+                            &op_ptr,
+                            format!("`{{{name}}}` in `{path}` has no path parameter in `{method}`"),
+                        )
+                        .label("operation without the parameter")
+                        .help(format!(
+                            "declare `- {{name: {name}, in: path, required: true, schema: {{type: string}}}}`"
+                        ));
+                }
+            }
+        }
+    }
+}
+
+/// The `{name}`s of a path template, or a message when the braces do not balance.
+pub(crate) fn template_params(path: &str) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    let mut rest = path;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err(format!("unbalanced `}}` in path `{path}`"));
+        }
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(format!("unclosed `{{` in path `{path}`"));
+        };
+        let name = &after[..close];
+        if name.is_empty() || name.contains('{') {
+            return Err(format!("empty or nested parameter in path `{path}`"));
+        }
+        out.insert(name.to_owned());
+        rest = &after[close + 1..];
+    }
+    Ok(out)
+}
