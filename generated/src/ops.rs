@@ -143,11 +143,7 @@ pub mod create_code {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -160,11 +156,7 @@ pub mod create_code {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -177,11 +169,7 @@ pub mod create_code {
                     raw
                 }
                 Self::Unauthorized(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 401,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(401);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -194,11 +182,7 @@ pub mod create_code {
                     raw
                 }
                 Self::Forbidden(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 403,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(403);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -211,11 +195,7 @@ pub mod create_code {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -400,11 +380,7 @@ pub mod resend_code {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -417,11 +393,7 @@ pub mod resend_code {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -434,11 +406,7 @@ pub mod resend_code {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -690,11 +658,7 @@ pub mod consume_code {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -708,11 +672,7 @@ pub mod consume_code {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -725,11 +685,7 @@ pub mod consume_code {
                     raw
                 }
                 Self::Unauthorized(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 401,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(401);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -742,11 +698,7 @@ pub mod consume_code {
                     raw
                 }
                 Self::Forbidden(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 403,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(403);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -759,11 +711,7 @@ pub mod consume_code {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -952,11 +900,7 @@ pub mod passwordless_email_exists {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -969,11 +913,7 @@ pub mod passwordless_email_exists {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -986,11 +926,7 @@ pub mod passwordless_email_exists {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1171,11 +1107,7 @@ pub mod passwordless_phone_number_exists {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1188,11 +1120,7 @@ pub mod passwordless_phone_number_exists {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1205,11 +1133,7 @@ pub mod passwordless_phone_number_exists {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1423,11 +1347,7 @@ pub mod get_authorisation_url {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1440,11 +1360,7 @@ pub mod get_authorisation_url {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1457,11 +1373,7 @@ pub mod get_authorisation_url {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1713,11 +1625,7 @@ pub mod third_party_sign_in_up {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1731,11 +1639,7 @@ pub mod third_party_sign_in_up {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1748,11 +1652,7 @@ pub mod third_party_sign_in_up {
                     raw
                 }
                 Self::Unauthorized(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 401,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(401);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1765,11 +1665,7 @@ pub mod third_party_sign_in_up {
                     raw
                 }
                 Self::Forbidden(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 403,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(403);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1782,11 +1678,7 @@ pub mod third_party_sign_in_up {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1968,11 +1860,7 @@ pub mod apple_callback {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::SeeOther { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 303,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(303);
                     raw.headers
                         .push(("content-type".to_owned(), "text/html".to_owned()));
                     raw.body = ::bytes::Bytes::from(body);
@@ -1980,11 +1868,7 @@ pub mod apple_callback {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2328,11 +2212,7 @@ pub mod refresh_session {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2346,11 +2226,7 @@ pub mod refresh_session {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2363,11 +2239,7 @@ pub mod refresh_session {
                     raw
                 }
                 Self::Unauthorized { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 401,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(401);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2381,11 +2253,7 @@ pub mod refresh_session {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2730,11 +2598,7 @@ pub mod sign_out {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2748,11 +2612,7 @@ pub mod sign_out {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2765,11 +2625,7 @@ pub mod sign_out {
                     raw
                 }
                 Self::Unauthorized { body, headers } => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 401,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(401);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2783,11 +2639,7 @@ pub mod sign_out {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2967,11 +2819,7 @@ pub mod get_login_methods {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::Ok(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 200,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2984,11 +2832,7 @@ pub mod get_login_methods {
                     raw
                 }
                 Self::BadRequest(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 400,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -3001,11 +2845,7 @@ pub mod get_login_methods {
                     raw
                 }
                 Self::InternalServerError(body) => {
-                    let mut raw = crate::runtime::RawResponse {
-                        status: 500,
-                        headers: ::std::vec::Vec::new(),
-                        body: ::bytes::Bytes::new(),
-                    };
+                    let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
                         .push((
                             "content-type".to_owned(),

@@ -105,6 +105,11 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
+    /// An empty response with `status`.
+    pub fn new(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: Bytes::new() }
+    }
+
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())

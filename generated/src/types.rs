@@ -125,74 +125,7 @@ pub struct CreateCodeOk {
     pub pre_auth_session_id: ::std::string::String,
     /// Whether the user received a one-time code, a magic link, or both.
     #[serde(rename = "flowType")]
-    pub flow_type: crate::types::CreateCodeOkFlowType,
-}
-
-/// Whether the user received a one-time code, a magic link, or both.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
-pub enum CreateCodeOkFlowType {
-    /// `USER_INPUT_CODE`
-    #[serde(rename = "USER_INPUT_CODE")]
-    UserInputCode,
-    /// `MAGIC_LINK`
-    #[serde(rename = "MAGIC_LINK")]
-    MagicLink,
-    /// `USER_INPUT_CODE_AND_MAGIC_LINK`
-    #[serde(rename = "USER_INPUT_CODE_AND_MAGIC_LINK")]
-    UserInputCodeAndMagicLink,
-}
-
-impl CreateCodeOkFlowType {
-    /// Every wire value, in spec order.
-    pub const VALUES: &'static [&'static str] = &[
-        "USER_INPUT_CODE",
-        "MAGIC_LINK",
-        "USER_INPUT_CODE_AND_MAGIC_LINK",
-    ];
-    /// The wire value.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::UserInputCode => "USER_INPUT_CODE",
-            Self::MagicLink => "MAGIC_LINK",
-            Self::UserInputCodeAndMagicLink => "USER_INPUT_CODE_AND_MAGIC_LINK",
-        }
-    }
-}
-
-impl ::std::fmt::Display for CreateCodeOkFlowType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::std::str::FromStr for CreateCodeOkFlowType {
-    type Err = crate::runtime::UnknownVariant;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        match value {
-            "USER_INPUT_CODE" => ::std::result::Result::Ok(Self::UserInputCode),
-            "MAGIC_LINK" => ::std::result::Result::Ok(Self::MagicLink),
-            "USER_INPUT_CODE_AND_MAGIC_LINK" => {
-                ::std::result::Result::Ok(Self::UserInputCodeAndMagicLink)
-            }
-            _ => {
-                ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
+    pub flow_type: crate::types::FlowType,
 }
 
 /// Exactly one of email or phoneNumber must be given; otherwise the server answers 400. The email is trimmed and the phone number is normalised to E.164 before use.
@@ -269,6 +202,73 @@ pub struct ExpiredUserInputCodeError {
     /// How many wrong codes are allowed before the flow must be restarted.
     #[serde(rename = "maximumCodeInputAttempts")]
     pub maximum_code_input_attempts: i32,
+}
+
+/// Whether the user received a one-time code, a magic link, or both.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
+pub enum FlowType {
+    /// `USER_INPUT_CODE`
+    #[serde(rename = "USER_INPUT_CODE")]
+    UserInputCode,
+    /// `MAGIC_LINK`
+    #[serde(rename = "MAGIC_LINK")]
+    MagicLink,
+    /// `USER_INPUT_CODE_AND_MAGIC_LINK`
+    #[serde(rename = "USER_INPUT_CODE_AND_MAGIC_LINK")]
+    UserInputCodeAndMagicLink,
+}
+
+impl FlowType {
+    /// Every wire value, in spec order.
+    pub const VALUES: &'static [&'static str] = &[
+        "USER_INPUT_CODE",
+        "MAGIC_LINK",
+        "USER_INPUT_CODE_AND_MAGIC_LINK",
+    ];
+    /// The wire value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::UserInputCode => "USER_INPUT_CODE",
+            Self::MagicLink => "MAGIC_LINK",
+            Self::UserInputCodeAndMagicLink => "USER_INPUT_CODE_AND_MAGIC_LINK",
+        }
+    }
+}
+
+impl ::std::fmt::Display for FlowType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for FlowType {
+    type Err = crate::runtime::UnknownVariant;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        match value {
+            "USER_INPUT_CODE" => ::std::result::Result::Ok(Self::UserInputCode),
+            "MAGIC_LINK" => ::std::result::Result::Ok(Self::MagicLink),
+            "USER_INPUT_CODE_AND_MAGIC_LINK" => {
+                ::std::result::Result::Ok(Self::UserInputCodeAndMagicLink)
+            }
+            _ => {
+                ::std::result::Result::Err(crate::runtime::UnknownVariant {
+                    value: value.to_owned(),
+                    expected: Self::VALUES,
+                })
+            }
+        }
+    }
 }
 
 /// A business error with a message meant to be shown to the user.

@@ -60,11 +60,8 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let op_id = &op.api_id;
     let request = emit_request(ctx, op);
     let response = emit_response(op);
-    let deprecated = if op.deprecated { quote!(#[deprecated]) } else { quote!() };
-    let module_doc_inner: Vec<TokenStream> = vec![module_doc];
     quote! {
-        #(#module_doc_inner)*
-        #deprecated
+        #module_doc
         pub mod #module {
             /// The HTTP method.
             pub const METHOD: &str = #method;
@@ -514,12 +511,16 @@ fn emit_response(op: &Operation) -> TokenStream {
             _ => quote!(*status),
         };
         status_arms.push(quote! { #status_pattern => #status_expr, });
-        into_arms.push(quote! {
-            #pattern => {
-                let mut raw = crate::runtime::RawResponse { status: #status_value, headers: ::std::vec::Vec::new(), body: ::bytes::Bytes::new() };
-                #encode
-                #write_headers
-                raw
+        into_arms.push(if r.body.is_none() && r.headers.is_empty() {
+            quote! { #pattern => crate::runtime::RawResponse::new(#status_value), }
+        } else {
+            quote! {
+                #pattern => {
+                    let mut raw = crate::runtime::RawResponse::new(#status_value);
+                    #encode
+                    #write_headers
+                    raw
+                }
             }
         });
         let arm_body = quote! {{ #read_headers ::std::result::Result::Ok(#construct) }};
