@@ -94,12 +94,6 @@ pub(crate) struct Plan {
     pub(crate) check: bool,
 }
 
-fn display_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy().replace('\\', "/");
-    let s = s.strip_prefix("./").unwrap_or(&s).trim_end_matches('/').to_owned();
-    if s.is_empty() { ".".to_owned() } else { s }
-}
-
 impl From<Args> for Plan {
     fn from(args: Args) -> Self {
         let (g, check) = match args.command {
@@ -107,29 +101,13 @@ impl From<Args> for Plan {
             Some(Command::Generate { args, check }) => (args, check),
             Some(Command::Check { args }) => (args, true),
         };
-        let mut frameworks: Vec<Framework> = g.frameworks.iter().map(|f| Framework::from(*f)).collect();
-        frameworks.sort();
-        frameworks.dedup();
-        let spec = display_path(&g.spec);
-        let out = display_path(&g.out);
-        // The canonical command that regenerates this output, written into every file header.
-        let mut command = String::from("authgen generate");
-        for f in &frameworks {
-            command.push_str(&format!(" --framework {f}"));
-        }
-        command.push_str(&format!(" --spec {spec} --out {out}"));
-        if g.crate_name != "auth-api" {
-            command.push_str(&format!(" --crate-name {}", g.crate_name));
-        }
-        if let Some(t) = &g.trait_name {
-            command.push_str(&format!(" --trait-name {t}"));
-        }
+        let frameworks: Vec<Framework> = g.frameworks.iter().map(|f| Framework::from(*f)).collect();
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
             .with_crate_name(g.crate_name.clone())
             .with_trait_name(g.trait_name.clone())
-            .with_provenance(spec, command);
+            .with_invocation(&g.spec.to_string_lossy(), &g.out.to_string_lossy());
         Plan { settings, spec: g.spec, out: g.out, check }
     }
 }

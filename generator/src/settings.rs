@@ -85,6 +85,28 @@ impl Settings {
         self
     }
 
+    /// Records how the output is produced: `spec` and `out` as the user wrote them (paths are normalised:
+    /// no leading `./`, no trailing `/`). The canonical regenerate command is derived from them and from the
+    /// other settings, so set frameworks, crate and trait names first.
+    pub fn with_invocation(&mut self, spec: &str, out: &str) -> &mut Self {
+        let spec = normalise_path(spec);
+        let out = normalise_path(out);
+        let mut command = String::from("authgen generate");
+        for f in &self.frameworks {
+            command.push_str(&format!(" --framework {f}"));
+        }
+        command.push_str(&format!(" --spec {spec} --out {out}"));
+        if self.crate_name != "auth-api" {
+            command.push_str(&format!(" --crate-name {}", self.crate_name));
+        }
+        if let Some(t) = &self.trait_name {
+            command.push_str(&format!(" --trait-name {t}"));
+        }
+        self.spec_display = spec;
+        self.command = command;
+        self
+    }
+
     /// The frameworks, sorted.
     pub fn frameworks(&self) -> &[Framework] {
         &self.frameworks
@@ -109,4 +131,10 @@ impl Settings {
     pub fn command(&self) -> &str {
         &self.command
     }
+}
+
+fn normalise_path(p: &str) -> String {
+    let s = p.replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s).trim_end_matches('/').to_owned();
+    if s.is_empty() { ".".to_owned() } else { s }
 }

@@ -513,12 +513,19 @@ mod client_core {
 
     impl Client {
         /// A client for the API served at `base_url` (e.g. `http://127.0.0.1:3001`).
+        ///
+        /// Redirects are not followed: a `303` is an answer of the API, returned as its typed variant.
         pub fn new(base_url: &str) -> Result<Self, ClientError> {
-            Self::with_reqwest(base_url, reqwest::Client::new())
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| ClientError::Transport(e.to_string()))?;
+            Self::with_reqwest(base_url, client)
         }
 
         /// A client that sends through a configured `reqwest::Client` (timeouts, proxies, TLS). Cookies
-        /// are handled by this client's own jar, so do not enable reqwest's cookie store as well.
+        /// are handled by this client's own jar, so do not enable reqwest's cookie store as well; disable
+        /// redirects (`reqwest::redirect::Policy::none()`) so redirect responses reach their typed variants.
         pub fn with_reqwest(base_url: &str, client: reqwest::Client) -> Result<Self, ClientError> {
             let base = url::Url::parse(base_url)
                 .map_err(|e| ClientError::InvalidRequest(format!("invalid base URL `{base_url}`: {e}")))?;
@@ -606,6 +613,17 @@ mod client_core {
         }
     }
 
+    fn error_chain(e: &dyn std::error::Error) -> String {
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+
     fn build_http(url: &url::Url, req: RawRequest) -> Result<http::Request<bytes::Bytes>, ClientError> {
         let mut builder = http::Request::builder().method(req.method.as_str()).uri(url.as_str());
         for (k, v) in &req.headers {
@@ -624,7 +642,7 @@ mod client_core {
     async fn send_http(client: &reqwest::Client, url: &url::Url, req: RawRequest) -> Result<RawResponse, ClientError> {
         let request = build_http(url, req)?;
         let request = reqwest::Request::try_from(request).map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
-        let resp = client.execute(request).await.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let resp = client.execute(request).await.map_err(|e| ClientError::Transport(error_chain(&e)))?;
         let status = resp.status().as_u16();
         let headers = collect_headers(resp.headers());
         let body = resp.bytes().await.map_err(|e| ClientError::Transport(e.to_string()))?;

@@ -1,0 +1,258 @@
+//! Diagnostics corpus: every invalid spec under `tests/diagnostics/` must fail to generate, without
+//! panicking, and render exactly the diagnostics in the `.txt` file next to it.
+//!
+//! The expected files are the specification of correct behaviour: each `file:line:col` in them was checked
+//! by hand against the input. Run with `AUTHGEN_BLESS=1` to rewrite them after an intended change, then
+//! review the diff line by line.
+//!
+//! The "never panics" test mutates `spec/auth.yaml` deterministically and runs load + generate on every
+//! variant; errors are fine, panics are not.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use authgen::{Diagnostics, Settings, spec};
+
+/// Every case: the input file (relative to `tests/diagnostics/`) and the codes it must report, in order.
+/// The `.txt` file pins the full rendering; this table keeps the intent readable and guards against a
+/// blessed expectation that silently lost a diagnostic.
+const CASES: &[(&str, &[&str])] = &[
+    ("yaml_bad_indentation.yaml", &["E0001"]),
+    ("json_trailing_comma.json", &["E0001"]),
+    ("openapi_31.yaml", &["E0002"]),
+    ("openapi_31.json", &["E0002"]),
+    ("responses_is_a_list.yaml", &["E0001"]),
+    ("unresolved_ref.yaml", &["E0201"]),
+    ("unresolved_refs_collected.yaml", &["E0201", "E0201", "E0201", "E0201"]),
+    ("external_ref.yaml", &["E0202"]),
+    ("duplicate_operation_id.yaml", &["E0303"]),
+    ("path_template_without_parameter.yaml", &["E0305"]),
+    ("path_parameter_not_in_template.yaml", &["E0304"]),
+    ("unbalanced_braces.yaml", &["E0302", "E0302"]),
+    ("discriminator_mapping_not_in_one_of.yaml", &["E0104"]),
+    ("discriminated_one_of_inline_member.yaml", &["E0103"]),
+    ("multipart_form_data.yaml", &["E0403"]),
+    ("object_query_parameter.yaml", &["E0402"]),
+    ("unknown_security_scheme.yaml", &["E0207"]),
+    ("no_responses.yaml", &["E0405"]),
+];
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics")
+}
+
+fn bless() -> bool {
+    std::env::var_os("AUTHGEN_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Load + generate; the diagnostics of whichever phase failed, or a description of what went wrong instead.
+fn run(name: &str, text: &str) -> Result<Diagnostics, String> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_str(name, text) {
+        Err(diags) => Err(diags),
+        Ok(loaded) => authgen::generate(&loaded, &Settings::default()).map(|g| g.files.len()),
+    }));
+    match outcome {
+        Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
+        Ok(Ok(files)) => Err(format!("generated {files} files instead of failing")),
+        Ok(Err(diags)) => Ok(diags),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+#[test]
+fn diagnostics_corpus() {
+    let dir = corpus_dir();
+    let mut failures = Vec::new();
+    for (name, codes) in CASES {
+        let input = dir.join(name);
+        let text = std::fs::read_to_string(&input).unwrap_or_else(|e| panic!("cannot read {}: {e}", input.display()));
+        let diags = match run(name, &text) {
+            Ok(d) => d,
+            Err(what) => {
+                failures.push(format!("{name}: {what}"));
+                continue;
+            }
+        };
+        if !diags.has_errors() {
+            failures.push(format!("{name}: generation failed but reported no error"));
+        }
+        let actual_codes: Vec<&str> = diags.items().iter().map(|d| d.code).collect();
+        if actual_codes != *codes {
+            failures.push(format!("{name}: expected codes {codes:?}, got {actual_codes:?}"));
+        }
+        for d in diags.items() {
+            if d.location.is_none() {
+                failures.push(format!("{name}: {} `{}` has no location", d.code, d.message));
+            }
+        }
+        let rendered = diags.render_plain();
+        let expected_path = input.with_extension("txt");
+        if bless() {
+            std::fs::write(&expected_path, &rendered).expect("write expected file");
+            continue;
+        }
+        match std::fs::read_to_string(&expected_path) {
+            Ok(expected) if expected == rendered => {}
+            Ok(expected) => failures.push(format!(
+                "{name}: rendering differs from {}\n--- expected\n{expected}--- actual\n{rendered}",
+                expected_path.display()
+            )),
+            Err(e) => failures.push(format!(
+                "{name}: cannot read {} ({e}); run with AUTHGEN_BLESS=1 and review it\n--- actual\n{rendered}",
+                expected_path.display()
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Every input in the folder is in the table and every input has its expectation, so a case cannot be
+/// added without being run or dropped without notice.
+#[test]
+fn diagnostics_corpus_is_complete() {
+    let mut inputs = Vec::new();
+    let mut expectations = Vec::new();
+    for entry in std::fs::read_dir(corpus_dir()).expect("read corpus dir") {
+        let path = entry.expect("dir entry").path();
+        let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "json") => inputs.push(name),
+            Some("txt") => expectations.push(name),
+            _ => panic!("unexpected file in the diagnostics corpus: {name}"),
+        }
+    }
+    inputs.sort();
+    let mut listed: Vec<String> = CASES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    listed.sort();
+    assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json and CASES must list the same files");
+    for input in &inputs {
+        let stem = input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s);
+        assert!(expectations.contains(&format!("{stem}.txt")), "{input} has no expected {stem}.txt");
+    }
+    assert_eq!(inputs.len(), expectations.len(), "an expected .txt file has no input");
+}
+
+/// Errors are collected within a phase: all unresolved references in one file are reported, each at its
+/// own `$ref`.
+#[test]
+fn unresolved_references_are_all_reported() {
+    let name = "unresolved_refs_collected.yaml";
+    let text = std::fs::read_to_string(corpus_dir().join(name)).expect("read case");
+    let diags = run(name, &text).expect("fails with diagnostics");
+    let lines: Vec<usize> =
+        diags.items().iter().filter(|d| d.code == "E0201").filter_map(|d| d.location.map(|l| l.line)).collect();
+    assert!(lines.len() >= 3, "expected several E0201, got {lines:?}");
+    let mut distinct = lines.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), lines.len(), "each E0201 must point at its own line: {lines:?}");
+    for d in diags.items() {
+        let loc = d.location.expect("located");
+        let at = &text[loc.offset..];
+        assert!(at.starts_with("$ref"), "{} should point at a `$ref` key, points at {:?}", d.pointer, &at[..20]);
+    }
+}
+
+const AUTH_YAML: &str = include_str!("../../spec/auth.yaml");
+
+fn mutations() -> Vec<(String, String)> {
+    let text = AUTH_YAML;
+    let mut out = Vec::new();
+    // Truncations.
+    for cut in (0..text.len()).step_by(97) {
+        if text.is_char_boundary(cut) {
+            out.push((format!("truncated at byte {cut}"), text[..cut].to_owned()));
+        }
+    }
+    // Line deletions, one at a time.
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for skip in (0..lines.len()).step_by(13) {
+        let mutated: String = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
+        out.push((format!("line {} deleted", skip + 1), mutated));
+    }
+    // A misspelt type, everywhere at once and one occurrence at a time.
+    out.push(("every `type: string` -> `type: strin`".to_owned(), text.replace("type: string", "type: strin")));
+    for (n, (at, _)) in text.match_indices("type: string").enumerate().step_by(7) {
+        let mut mutated = text.to_owned();
+        mutated.replace_range(at..at + "type: string".len(), "type: strin");
+        out.push((format!("occurrence {n} of `type: string` misspelt"), mutated));
+    }
+    // `$ref` targets that do not exist: each occurrence of a target in turn, and all at once.
+    let targets: Vec<(usize, &str)> = text
+        .match_indices("$ref: '#/components/")
+        .map(|(at, m)| {
+            let start = at + m.len();
+            let end = start + text[start..].find('\'').expect("closing quote");
+            (start, &text[start..end])
+        })
+        .collect();
+    for (n, (start, target)) in targets.iter().enumerate().step_by(5) {
+        let mut mutated = text.to_owned();
+        mutated.replace_range(*start..start + target.len(), &format!("{target}Missing"));
+        out.push((format!("$ref #{n} `{target}` renamed"), mutated));
+        let section = target.split('/').next().unwrap_or("schemas");
+        let mut mutated = text.to_owned();
+        mutated.replace_range(*start..start + target.len(), &format!("{section}/Nope{n}"));
+        out.push((format!("$ref #{n} `{target}` -> `{section}/Nope{n}`"), mutated));
+    }
+    let mut all = text.to_owned();
+    for (start, target) in targets.iter().rev() {
+        all.replace_range(*start..start + target.len(), &format!("{target}X"));
+    }
+    out.push(("every $ref target renamed".to_owned(), all));
+    // Refs swapped to a section of the wrong kind.
+    out.push((
+        "schema refs point at responses".to_owned(),
+        text.replace("'#/components/schemas/", "'#/components/responses/"),
+    ));
+    out.push((
+        "parameter refs point at schemas".to_owned(),
+        text.replace("'#/components/parameters/", "'#/components/schemas/"),
+    ));
+    out
+}
+
+#[test]
+fn never_panics_on_mutated_auth_spec() {
+    let previous_hook = std::panic::take_hook();
+    // A panic is reported below with its mutation; the default hook would only add noise.
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut panics = Vec::new();
+    let mut failed = 0;
+    let all = mutations();
+    for (what, text) in &all {
+        let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_str("auth.yaml", text) {
+            Err(diags) => {
+                assert!(diags.has_errors(), "load failed without an error");
+                let _ = diags.render_plain();
+                false
+            }
+            Ok(loaded) => match authgen::generate(&loaded, &Settings::default()) {
+                Ok(_) => true,
+                Err(diags) => {
+                    assert!(diags.has_errors(), "generate failed without an error");
+                    let _ = diags.render_plain();
+                    false
+                }
+            },
+        }));
+        match outcome {
+            Err(panic) => panics.push(format!("{what}: {}", panic_message(&*panic))),
+            Ok(false) => failed += 1,
+            Ok(true) => {}
+        }
+    }
+    std::panic::set_hook(previous_hook);
+    assert!(panics.is_empty(), "{} of {} mutations panicked:\n{}", panics.len(), all.len(), panics.join("\n"));
+    // The mutations must actually exercise the error paths, not only produce valid specs.
+    assert!(failed > all.len() / 2, "only {failed} of {} mutations failed; the mutations are too gentle", all.len());
+}

@@ -1,0 +1,144 @@
+//! Round trip through the crate generated from tests/specs/kitchen.yaml: every parameter location, array
+//! styles, enums, security schemes, JSON/form/text/binary bodies, 2xx/3xx/4xx, range and default responses,
+//! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields and recursion.
+
+use kitchen_api::client::Client;
+use kitchen_api::ops::{echo_shape, get_pet, login, post_pets, put_pet, upload};
+use kitchen_api::types::*;
+
+mod support;
+
+async fn both() -> Vec<(&'static str, Client)> {
+    let router = kitchen_api::server::axum::router(support::Kitchen);
+    vec![("loopback", support::serve_kitchen(router.clone()).await), ("in-process", Client::in_process(router))]
+}
+
+#[tokio::test]
+async fn parameters_of_every_location_arrive_typed() {
+    for (name, client) in both().await {
+        let mut req = get_pet::Request::new(12, "req-1".into());
+        req.fields = Some(vec!["a b".into(), "c&d".into()]);
+        req.tags = Some(vec!["x".into(), "y".into()]);
+        req.session = Some("s1".into());
+        req.mode = Some(Mode::Brief);
+        req.api_key = Some("k".into());
+        let resp = client.get_pet(req.clone()).await.expect(name);
+        let get_pet::Response::Ok { body, headers } = resp else { panic!("{name}: {resp:?}") };
+        assert_eq!(headers.x_rate_remaining, 41, "{name}: a required integer header");
+        assert_eq!(headers.x_trace, None);
+        assert_eq!(body.id, 12);
+        let labels = body.labels.expect("labels");
+        assert_eq!(labels["fields"], "a b|c&d", "{name}: exploded array with reserved characters");
+        assert_eq!(labels["tags"], "x|y", "{name}: comma-separated array");
+        assert_eq!(labels["request"], "req-1");
+        assert_eq!(labels["session"], "s1", "{name}: cookie parameter");
+        assert_eq!(labels["mode"], "brief");
+        assert_eq!(labels["api_key"], "k", "{name}: apiKey in a header");
+        assert_eq!(labels["basic"], "");
+
+        // The query is really encoded as the spec's styles say.
+        let raw = req.to_raw().expect("builds");
+        assert_eq!(raw.path, "/pets/12");
+        assert_eq!(raw.query, "fields=a%20b&fields=c%26d&tags=x%2Cy&mode=brief");
+        assert!(raw.headers.contains(&("cookie".into(), "session=s1".into())));
+        assert!(raw.headers.contains(&("x-api-key".into(), "k".into())));
+
+        let mut basic = get_pet::Request::new(1, "r".into());
+        basic.basic = Some("dXNlcjpwdw==".into());
+        let get_pet::Response::Ok { body, .. } = client.get_pet(basic).await.expect(name) else { panic!() };
+        assert_eq!(body.labels.unwrap()["basic"], "dXNlcjpwdw==", "{name}: basic credentials");
+    }
+}
+
+#[tokio::test]
+async fn every_response_kind_round_trips() {
+    for (name, client) in both().await {
+        let resp = client.get_pet(get_pet::Request::new(404, "r".into())).await.expect(name);
+        assert_eq!(resp, get_pet::Response::NotFound("no pet 404".into()), "{name}: text/plain body");
+        let resp = client.get_pet(get_pet::Request::new(418, "r".into())).await.expect(name);
+        assert_eq!(resp, get_pet::Response::Status4xx { status: 418, body: Problem { message: "teapot".into() } });
+        let resp = client.get_pet(get_pet::Request::new(503, "r".into())).await.expect(name);
+        assert_eq!(resp, get_pet::Response::Default { status: 503, body: Problem { message: "down".into() } });
+        assert_eq!(resp.status(), 503);
+
+        #[allow(deprecated, reason = "the deprecated operation is still callable")]
+        let resp = client.put_pet(put_pet::Request::new(3, support::pet(3, "Old"))).await.expect(name);
+        assert_eq!(resp, put_pet::Response::NoContent);
+
+        let body = PostPetsBody {
+            name: "Tom".into(),
+            kind: Kind::_3d,
+            owner: Some(PostPetsBodyOwner { email: Some("o@example.com".into()) }),
+        };
+        let resp = client.post_pets(post_pets::Request::new(body.clone())).await.expect(name);
+        let post_pets::Response::Created(p) = resp else { panic!("{name}: {resp:?}") };
+        assert_eq!((p.name.as_str(), p.kind, p.nickname.as_deref()), ("Tom", Kind::_3d, Some("o@example.com")));
+        let resp = client.post_pets(post_pets::Request::new(PostPetsBody { name: String::new(), ..body })).await;
+        assert_eq!(resp.expect(name), post_pets::Response::BadRequest(Problem { message: "name is empty".into() }));
+
+        let mut up = upload::Request::new();
+        up.body = Some(bytes::Bytes::from_static(&[0, 159, 146, 150]));
+        assert_eq!(client.upload(up).await.expect(name), upload::Response::Ok("4 bytes".into()));
+        assert_eq!(client.upload(upload::Request::new()).await.expect(name), upload::Response::Ok("0 bytes".into()));
+
+        let form = LoginBody { user: "ann & bob".into(), remember: None };
+        let resp = client.login(login::Request::new(form)).await.expect(name);
+        assert_eq!(
+            resp,
+            login::Response::SeeOther {
+                headers: login::SeeOtherHeaders {
+                    location: "/home?user=ann & bob".into(),
+                    set_cookie: vec!["session=ann & bob; Path=/; HttpOnly".into()],
+                }
+            },
+            "{name}: form body and redirect headers"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unions_nullability_and_names_keep_the_wire_format() {
+    for (name, client) in both().await {
+        for shape in [
+            Shape::Circle(Circle { radius: 1.5 }),
+            Shape::Square(Square { side: 2.0 }),
+            Shape::Result(Result_ { value: Some(ResultValue::Integer(3)) }),
+            Shape::Result(Result_ { value: Some(ResultValue::String("three".into())) }),
+        ] {
+            let resp = client.echo_shape(echo_shape::Request::new(shape.clone())).await.expect(name);
+            assert_eq!(resp, echo_shape::Response::Ok(shape), "{name}");
+        }
+    }
+    // The discriminator and the mapping keys are on the wire.
+    let json = serde_json::to_value(Shape::Circle(Circle { radius: 1.5 })).unwrap();
+    assert_eq!(json, serde_json::json!({"kind": "circle", "radius": 1.5}));
+    let json = serde_json::to_value(Shape::Result(Result_ { value: None })).unwrap();
+    assert_eq!(json, serde_json::json!({"kind": "result"}));
+
+    // Required+nullable must be present; optional+nullable distinguishes absent from null.
+    let full = r#"{"name":"n","id":1,"kind":"self","nickname":null,"age":null,"type":"t","self":"s"}"#;
+    let p: Pet = serde_json::from_str(full).unwrap();
+    assert_eq!((p.nickname, p.age, p.type_.as_deref(), p.self_.as_deref()), (None, Some(None), Some("t"), Some("s")));
+    let p: Pet = serde_json::from_str(r#"{"name":"n","id":1,"kind":"cat","nickname":"x"}"#).unwrap();
+    assert_eq!(p.age, None, "absent");
+    let err = serde_json::from_str::<Pet>(r#"{"name":"n","id":1,"kind":"cat"}"#).unwrap_err();
+    assert!(err.to_string().contains("missing field `nickname`"), "{err}");
+    let out = serde_json::to_value(support::pet(1, "n")).unwrap();
+    assert_eq!(out["age"], serde_json::Value::Null, "Some(None) serialises as null");
+    assert!(out.get("self").is_none() && out["nickname"].is_null());
+
+    // additionalProperties: false is enforced.
+    let err = serde_json::from_str::<Problem>(r#"{"message":"m","extra":1}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+
+    // Recursion is boxed.
+    let mut child = support::pet(2, "child");
+    child.parent = Some(Box::new(support::pet(1, "parent")));
+    let back: Pet = serde_json::from_value(serde_json::to_value(&child).unwrap()).unwrap();
+    assert_eq!(back.parent.unwrap().name, "parent");
+
+    // String enums keep odd wire values and parse them back.
+    assert_eq!(Kind::VALUES, &["cat", "dog", "self", "3d"]);
+    assert_eq!("3d".parse::<Kind>().unwrap(), Kind::_3d);
+    assert_eq!(Kind::Self_.to_string(), "self");
+}

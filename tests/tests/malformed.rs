@@ -1,0 +1,200 @@
+//! Bad requests never reach the implementation and never produce a 500: the generated adapter answers 400,
+//! 413 or 415 with a JSON `{"message": ...}` that names the problem, on both transports, and keeps serving.
+
+use auth_api::client::Client;
+use auth_api::runtime::{RawRequest, RawResponse};
+
+mod support;
+
+fn post(path: &str, content_type: Option<&str>, body: impl Into<bytes::Bytes>) -> RawRequest {
+    let mut headers = Vec::new();
+    if let Some(ct) = content_type {
+        headers.push(("content-type".to_owned(), ct.to_owned()));
+    }
+    RawRequest { method: "POST".into(), path: path.into(), headers, body: body.into(), ..Default::default() }
+}
+
+fn message(resp: &RawResponse) -> String {
+    assert_eq!(resp.header("content-type"), Some("application/json"), "error bodies are JSON: {}", resp.text());
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error body");
+    let obj = json.as_object().expect("an object");
+    assert_eq!(obj.len(), 1, "only `message`: {json}");
+    json["message"].as_str().expect("message is a string").to_owned()
+}
+
+async fn clients() -> Vec<(&'static str, Client)> {
+    let router = auth_api::server::axum::router(support::Unreachable);
+    vec![("loopback", support::serve(router.clone()).await), ("in-process", Client::in_process(router))]
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    for (name, client) in clients().await {
+        let resp = client.send(post("/auth/signinup/code", Some("application/json"), "{\"email\": ")).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        let m = message(&resp);
+        assert!(m.starts_with("malformed JSON in request body"), "{name}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn missing_required_field_is_400_naming_it() {
+    for (name, client) in clients().await {
+        let resp = client
+            .send(post("/auth/signinup/code/resend", Some("application/json"), r#"{"preAuthSessionId":"p"}"#))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        let m = message(&resp);
+        assert!(m.contains("missing field `deviceId`"), "{name}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_type_is_400_naming_the_path() {
+    for (name, client) in clients().await {
+        let resp = client.send(post("/auth/signinup/code", Some("application/json"), r#"{"email": 5}"#)).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        let m = message(&resp);
+        assert!(m.contains("at `email`") && m.contains("invalid type: integer `5`, expected a string"), "{name}: {m}");
+
+        let body = r#"{"thirdPartyId":"g","redirectURIInfo":{"redirectURIOnProviderDashboard":"x","redirectURIQueryParams":{"code":1}}}"#;
+        let resp = client.send(post("/auth/signinup", Some("application/json"), body)).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        let m = message(&resp);
+        assert!(m.contains("at `redirectURIInfo.redirectURIQueryParams.code`"), "{name}: nested path named: {m}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    for (name, client) in clients().await {
+        let ten_mb = vec![b' '; 10 * 1024 * 1024];
+        let resp = client.send(post("/auth/signinup/code", Some("application/json"), ten_mb)).await.unwrap();
+        assert_eq!(resp.status, 413, "{name}");
+        assert_eq!(message(&resp), "request body is larger than the limit of 1048576 bytes");
+    }
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    for (name, client) in clients().await {
+        let resp =
+            client.send(post("/auth/signinup/code", Some("text/plain"), r#"{"email":"a@example.com"}"#)).await.unwrap();
+        assert_eq!(resp.status, 415, "{name}");
+        assert_eq!(message(&resp), "unsupported content type `text/plain`; this operation expects `application/json`");
+
+        let resp = client.send(post("/auth/signinup/code", None, r#"{"email":"a@example.com"}"#)).await.unwrap();
+        assert_eq!(resp.status, 415, "{name}: a body without a content type");
+
+        let resp = client.send(post("/auth/callback/apple", Some("application/json"), "{}")).await.unwrap();
+        assert_eq!(resp.status, 415, "{name}: the form endpoint wants a form");
+    }
+}
+
+#[tokio::test]
+async fn missing_query_parameter_is_400() {
+    for (name, client) in clients().await {
+        let raw =
+            RawRequest { method: "GET".into(), path: "/auth/passwordless/email/exists".into(), ..Default::default() };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        assert_eq!(message(&resp), "missing required query parameter `email`");
+    }
+}
+
+#[tokio::test]
+async fn bad_form_is_400() {
+    for (name, client) in clients().await {
+        let resp = client
+            .send(post("/auth/callback/apple", Some("application/x-www-form-urlencoded"), "state=s"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        let m = message(&resp);
+        assert!(m.contains("missing field `code`"), "{name}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_json_body_reads_as_an_empty_object() {
+    // The reference backend parses an empty body as `{}`: required fields are then reported by name.
+    for (name, client) in clients().await {
+        let resp = client.send(post("/auth/signinup/code/consume", Some("application/json"), "")).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        assert!(message(&resp).contains("missing field `preAuthSessionId`"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_after_bad_requests() {
+    let router = auth_api::server::axum::router(support::Unreachable);
+    let client = support::serve(router).await;
+    for _ in 0..20 {
+        let resp = client.send(post("/auth/signinup/code", Some("application/json"), "[")).await.unwrap();
+        assert_eq!(resp.status, 400);
+    }
+    let resp = client.send(post("/auth/signinup/code", Some("application/json"), "{}")).await.unwrap();
+    // `{}` parses (both fields are optional in the schema), so the implementation is called.
+    assert_eq!(resp.status, 500, "the stand-in answers every call with its 500 variant");
+    assert_eq!(message(&resp), "reached the implementation");
+}
+
+#[tokio::test]
+async fn an_unknown_enum_value_is_400() {
+    // spec/auth.yaml has no enum in a request, so this uses the kitchen-sink spec's generated crate.
+    let router = kitchen_api::server::axum::router(support::Kitchen);
+    for client in [support::serve_kitchen(router.clone()).await, kitchen_api::client::Client::in_process(router)] {
+        let resp = client.send(kitchen_post("/pets", r#"{"name":"Rex","kind":"lizard"}"#)).await.unwrap();
+        assert_eq!(resp.status, 400);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        let m = json["message"].as_str().unwrap();
+        assert!(m.contains("at `kind`") && m.contains("unknown variant `lizard`"), "{m}");
+
+        // An enum in the query is checked too.
+        let raw = kitchen_api::runtime::RawRequest {
+            method: "GET".into(),
+            path: "/pets/1".into(),
+            query: "mode=loud".into(),
+            headers: vec![("x-request-id".into(), "r".into())],
+            ..Default::default()
+        };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 400);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(
+            json["message"],
+            "invalid query parameter `mode`: unknown value `loud`, expected one of [\"full\", \"brief\"]"
+        );
+
+        // A path parameter of the wrong type.
+        let raw = kitchen_api::runtime::RawRequest {
+            method: "GET".into(),
+            path: "/pets/abc".into(),
+            headers: vec![("x-request-id".into(), "r".into())],
+            ..Default::default()
+        };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 400);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(json["message"], "invalid path parameter `petId`: invalid digit found in string");
+
+        // A missing required header.
+        let raw =
+            kitchen_api::runtime::RawRequest { method: "GET".into(), path: "/pets/1".into(), ..Default::default() };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 400);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(json["message"], "missing required header parameter `x-request-id`");
+    }
+}
+
+fn kitchen_post(path: &str, body: &'static str) -> kitchen_api::runtime::RawRequest {
+    kitchen_api::runtime::RawRequest {
+        method: "POST".into(),
+        path: path.into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.into(),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,142 @@
+//! Shared test servers: stand-in implementations of the generated traits, served on loopback.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use auth_api::ops;
+use auth_api::types::ErrorMessage;
+use kitchen_api::ops as kops;
+use kitchen_api::types as kt;
+
+/// Serves `router` on 127.0.0.1 on a free port and returns a client for it.
+pub async fn serve(router: axum::Router) -> auth_api::client::Client {
+    let addr = spawn(router).await;
+    auth_api::client::Client::new(&format!("http://{addr}")).expect("client")
+}
+
+/// Like [`serve`], for the kitchen-sink crate.
+pub async fn serve_kitchen(router: axum::Router) -> kitchen_api::client::Client {
+    let addr = spawn(router).await;
+    kitchen_api::client::Client::new(&format!("http://{addr}")).expect("client")
+}
+
+/// Serves `router` and returns its address.
+pub async fn spawn(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serve");
+    });
+    addr
+}
+
+/// Answers every call with its 500 variant, so a test can tell whether a request reached it.
+pub struct Unreachable;
+
+fn reached() -> ErrorMessage {
+    ErrorMessage { message: "reached the implementation".into() }
+}
+
+macro_rules! unreachable_ops {
+    ($($op:ident),*) => {
+        impl auth_api::AuthApi for Unreachable {
+            $(
+                async fn $op(&self, _: ops::$op::Request) -> ops::$op::Response {
+                    ops::$op::Response::InternalServerError(reached())
+                }
+            )*
+        }
+    };
+}
+
+unreachable_ops!(
+    create_code,
+    resend_code,
+    consume_code,
+    passwordless_email_exists,
+    passwordless_phone_number_exists,
+    get_authorisation_url,
+    third_party_sign_in_up,
+    apple_callback,
+    refresh_session,
+    sign_out,
+    get_login_methods
+);
+
+/// The kitchen-sink implementation: echoes what it received so tests can check parsing.
+pub struct Kitchen;
+
+pub fn pet(id: i64, name: &str) -> kt::Pet {
+    kt::Pet {
+        name: name.into(),
+        id,
+        kind: kt::Kind::Self_,
+        nickname: None,
+        age: Some(None),
+        type_: Some("keyword".into()),
+        self_: None,
+        weight: Some(4.5),
+        labels: None,
+        extra: None,
+        parent: None,
+        #[allow(deprecated, reason = "the test sets every field")]
+        legacy: None,
+    }
+}
+
+impl kitchen_api::KitchenSinkApi for Kitchen {
+    async fn get_pet(&self, r: kops::get_pet::Request) -> kops::get_pet::Response {
+        let problem = |m: &str| kt::Problem { message: m.into() };
+        match r.pet_id {
+            404 => return kops::get_pet::Response::NotFound(format!("no pet {}", r.pet_id)),
+            418 => return kops::get_pet::Response::Status4xx { status: 418, body: problem("teapot") },
+            503 => return kops::get_pet::Response::Default { status: 503, body: problem("down") },
+            _ => {}
+        }
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert("fields".to_owned(), r.fields.unwrap_or_default().join("|"));
+        labels.insert("tags".to_owned(), r.tags.unwrap_or_default().join("|"));
+        labels.insert("request".to_owned(), r.x_request_id);
+        labels.insert("session".to_owned(), r.session.unwrap_or_default());
+        labels.insert("mode".to_owned(), r.mode.map(|m| m.to_string()).unwrap_or_default());
+        labels.insert("api_key".to_owned(), r.api_key.unwrap_or_default());
+        labels.insert("basic".to_owned(), r.basic.unwrap_or_default());
+        let mut p = pet(r.pet_id, "Rex");
+        p.labels = Some(labels);
+        kops::get_pet::Response::Ok {
+            body: p,
+            headers: kops::get_pet::OkHeaders { x_rate_remaining: 41, x_trace: None },
+        }
+    }
+
+    #[allow(deprecated, reason = "the deprecated operation is still served")]
+    async fn put_pet(&self, _: kops::put_pet::Request) -> kops::put_pet::Response {
+        kops::put_pet::Response::NoContent
+    }
+
+    async fn post_pets(&self, r: kops::post_pets::Request) -> kops::post_pets::Response {
+        if r.body.name.is_empty() {
+            return kops::post_pets::Response::BadRequest(kt::Problem { message: "name is empty".into() });
+        }
+        let mut p = pet(7, &r.body.name);
+        p.kind = r.body.kind;
+        p.nickname = r.body.owner.and_then(|o| o.email);
+        kops::post_pets::Response::Created(p)
+    }
+
+    async fn upload(&self, r: kops::upload::Request) -> kops::upload::Response {
+        kops::upload::Response::Ok(format!("{} bytes", r.body.map_or(0, |b| b.len())))
+    }
+
+    async fn login(&self, r: kops::login::Request) -> kops::login::Response {
+        kops::login::Response::SeeOther {
+            headers: kops::login::SeeOtherHeaders {
+                location: format!("/home?user={}", r.body.user),
+                set_cookie: vec![format!("session={}; Path=/; HttpOnly", r.body.user)],
+            },
+        }
+    }
+
+    async fn echo_shape(&self, r: kops::echo_shape::Request) -> kops::echo_shape::Response {
+        kops::echo_shape::Response::Ok(r.body)
+    }
+}
