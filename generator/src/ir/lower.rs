@@ -196,7 +196,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Builds the definition of a named type from a schema.
-    fn define(&mut self, rust: &str, schema: &'a Schema, ptr: &str, strip_tag: Option<&str>) -> Option<TypeDef> {
+    fn define(&mut self, rust: &str, schema: &Schema, ptr: &str, strip_tag: Option<&str>) -> Option<TypeDef> {
         let data = &schema.schema_data;
         let doc = join_doc(&[data.title.clone(), data.description.clone()]);
         let kind = match &schema.schema_kind {
@@ -224,9 +224,9 @@ impl<'a> Lowerer<'a> {
     fn lower_struct(
         &mut self,
         rust: &str,
-        properties: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+        properties: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
         required: &[String],
-        additional: Option<&'a AdditionalProperties>,
+        additional: Option<&AdditionalProperties>,
         ptr: &str,
         strip_tag: Option<&str>,
     ) -> TypeKind {
@@ -296,8 +296,8 @@ impl<'a> Lowerer<'a> {
     fn lower_union(
         &mut self,
         rust: &str,
-        members: &'a [ReferenceOr<Schema>],
-        discriminator: Option<&'a openapiv3::Discriminator>,
+        members: &[ReferenceOr<Schema>],
+        discriminator: Option<&openapiv3::Discriminator>,
         ptr: &str,
         keyword: &str,
     ) -> TypeKind {
@@ -372,7 +372,7 @@ impl<'a> Lowerer<'a> {
         TypeKind::Untagged { variants }
     }
 
-    fn lower_all_of(&mut self, rust: &str, members: &'a [ReferenceOr<Schema>], ptr: &str) -> TypeKind {
+    fn lower_all_of(&mut self, rust: &str, members: &[ReferenceOr<Schema>], ptr: &str) -> TypeKind {
         let mut properties = indexmap::IndexMap::new();
         let mut required = Vec::new();
         let mut additional = None;
@@ -391,16 +391,9 @@ impl<'a> Lowerer<'a> {
                     properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
                     required.extend(a.required.iter().cloned());
                 }
-                SchemaKind::AllOf { all_of } => {
-                    // Nested allOf: flatten one level by lowering it into a temporary struct.
-                    let nested = self.lower_all_of(rust, all_of, &m_ptr);
-                    if let TypeKind::Struct { fields, .. } = nested {
-                        for f in fields {
-                            let _ = f;
-                        }
-                    }
+                SchemaKind::AllOf { .. } => {
                     self.diags
-                        .warning("W0103", &m_ptr, "nested `allOf` is merged only one level deep")
+                        .warning("W0103", &m_ptr, "nested `allOf` is not merged; its properties are left out")
                         .help("flatten the nested `allOf` into its parent");
                 }
                 _ => {
@@ -410,10 +403,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        // The merged properties live only in this function; leak-free owned copy via a boxed schema list.
-        let merged: &'a indexmap::IndexMap<String, ReferenceOr<Box<Schema>>> = Box::leak(Box::new(properties));
-        let additional: Option<&'a AdditionalProperties> = additional.map(|a| &*Box::leak(Box::new(a)));
-        self.lower_struct(rust, merged, &required, additional, ptr, None)
+        self.lower_struct(rust, &properties, &required, additional.as_ref(), ptr, None)
     }
 
     /// The type of a schema used in place: primitives inline, objects/enums/unions as new named types.
@@ -430,8 +420,6 @@ impl<'a> Lowerer<'a> {
             }
             ReferenceOr::Item(s) => s,
         };
-        // Named types are leaked into 'a so they can be lowered with the same borrowed code path.
-        let schema: &'a Schema = Box::leak(Box::new(schema.clone()));
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => {
                 if s.enumeration.is_empty() {
@@ -482,7 +470,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn new_named(&mut self, hint: &str, schema: &'a Schema, ptr: &str) -> TypeRef {
+    fn new_named(&mut self, hint: &str, schema: &Schema, ptr: &str) -> TypeRef {
         let rust = self.type_scope.claim(pascal(hint));
         if let Some(def) = self.define(&rust, schema, ptr, None) {
             self.types.insert(rust.clone(), def);
@@ -964,5 +952,200 @@ fn derive_cors(ops: &[Operation], schemes: &[SecurityScheme]) -> CorsPolicy {
         allowed_headers: allowed.into_iter().collect(),
         exposed_headers: exposed.into_iter().collect(),
         allowed_methods: methods.into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Api;
+
+    fn lower(yaml: &str) -> Api {
+        let spec = crate::spec::load_str("t.yaml", yaml).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let (api, _) = lower_spec(&spec, &Settings::default()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        api
+    }
+
+    const HEAD: &str = "openapi: 3.0.3\ninfo: {title: T, version: '1'}\n";
+
+    #[test]
+    fn discriminated_one_of_becomes_a_tagged_enum_honouring_mapping() {
+        let api = lower(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    R:
+      oneOf: [{{$ref: '#/components/schemas/A'}}, {{$ref: '#/components/schemas/B'}}]
+      discriminator:
+        propertyName: status
+        mapping: {{OK: '#/components/schemas/A', ERR: B}}
+    A: {{type: object, required: [status, x], properties: {{status: {{type: string}}, x: {{type: integer}}}}}}
+    B: {{type: object, properties: {{status: {{type: string}}}}}}
+"
+        ));
+        let TypeKind::Tagged { tag, variants } = &api.types["R"].kind else { panic!("not tagged") };
+        assert_eq!(tag, "status");
+        let v: Vec<(&str, &str)> = variants.iter().map(|v| (v.rust_name.as_str(), v.api_name.as_str())).collect();
+        assert_eq!(v, [("Ok", "OK"), ("Err", "ERR")]);
+        // The tag property is carried by the enum, not by the variant structs.
+        let TypeKind::Struct { fields, .. } = &api.types["A"].kind else { panic!() };
+        assert_eq!(fields.iter().map(|f| f.api_name.as_str()).collect::<Vec<_>>(), ["x"]);
+        assert_eq!(fields[0].ty, TypeRef::I64);
+    }
+
+    #[test]
+    fn fields_know_required_and_nullable() {
+        let api = lower(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    P:
+      type: object
+      required: [a, b]
+      properties:
+        a: {{type: string}}
+        b: {{type: string, nullable: true}}
+        c: {{type: integer, format: int32}}
+        d: {{type: number, nullable: true}}
+        type: {{type: boolean}}
+"
+        ));
+        let TypeKind::Struct { fields, .. } = &api.types["P"].kind else { panic!() };
+        let got: Vec<(&str, &str, bool, bool)> =
+            fields.iter().map(|f| (f.rust_name.as_str(), f.api_name.as_str(), f.required, f.nullable)).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "a", true, false),
+                ("b", "b", true, true),
+                ("c", "c", false, false),
+                ("d", "d", false, true),
+                ("type_", "type", false, false)
+            ]
+        );
+        assert_eq!(fields[2].ty, TypeRef::I32);
+    }
+
+    #[test]
+    fn inline_shapes_get_stable_derived_names() {
+        let api = lower(&format!(
+            "{HEAD}paths:
+  /a/{{id}}:
+    post:
+      parameters: [{{name: id, in: path, required: true, schema: {{type: string}}}}]
+      requestBody:
+        content:
+          application/json:
+            schema: {{type: object, properties: {{inner: {{type: object, properties: {{k: {{type: string, enum: [x]}}}}}}}}}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {{type: object, properties: {{n: {{type: integer}}}}}}
+"
+        ));
+        let names: Vec<&str> = api.types.keys().map(String::as_str).collect();
+        assert_eq!(names, ["PostAByIdBody", "PostAByIdBodyInner", "PostAByIdBodyInnerK", "PostAByIdOkBody"]);
+        let op = &api.operations[0];
+        assert_eq!((op.rust_name.as_str(), op.api_id.as_str()), ("post_a_by_id", "post_a_by_id"));
+        assert_eq!(op.params[0].location, ParamLocation::Path);
+        assert!(op.params[0].required);
+    }
+
+    #[test]
+    fn responses_are_ordered_codes_ranges_default_with_headers() {
+        let api = lower(&format!(
+            "{HEAD}paths:
+  /x:
+    get:
+      operationId: x
+      responses:
+        default: {{description: d}}
+        4XX: {{description: r}}
+        '404': {{description: nf}}
+        '200':
+          description: ok
+          headers:
+            Set-Cookie: {{schema: {{type: string}}}}
+            X-Count: {{required: true, schema: {{type: integer}}}}
+            Content-Type: {{schema: {{type: string}}}}
+"
+        ));
+        let op = &api.operations[0];
+        let v: Vec<&str> = op.responses.iter().map(|r| r.variant.as_str()).collect();
+        assert_eq!(v, ["Ok", "NotFound", "Status4xx", "Default"]);
+        let h: Vec<(&str, bool, bool)> =
+            op.responses[0].headers.iter().map(|h| (h.rust_name.as_str(), h.multi, h.required)).collect();
+        assert_eq!(h, [("set_cookie", true, false), ("x_count", false, true)], "Content-Type is ignored");
+    }
+
+    #[test]
+    fn cors_policy_comes_from_parameters_security_and_response_headers() {
+        let api = lower(&format!(
+            "{HEAD}paths:
+  /x:
+    post:
+      operationId: x
+      security: [{{B: []}}, {{K: []}}]
+      parameters:
+        - {{name: X-Trace, in: header, schema: {{type: string}}}}
+        - {{name: Authorization, in: header, schema: {{type: string}}}}
+      responses:
+        '200':
+          description: ok
+          headers:
+            Front-Token: {{schema: {{type: string}}}}
+            Set-Cookie: {{schema: {{type: string}}}}
+            Access-Control-Expose-Headers: {{schema: {{type: string}}}}
+    get:
+      operationId: y
+      responses: {{'200': {{description: ok}}}}
+components:
+  securitySchemes:
+    B: {{type: http, scheme: bearer}}
+    K: {{type: apiKey, in: header, name: X-Key}}
+"
+        ));
+        assert_eq!(api.cors.allowed_headers, ["authorization", "content-type", "x-key", "x-trace"]);
+        assert_eq!(api.cors.exposed_headers, ["front-token"]);
+        assert_eq!(api.cors.allowed_methods, ["GET", "POST"]);
+    }
+
+    #[test]
+    fn recursive_references_are_boxed() {
+        let api = lower(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    Node:
+      type: object
+      properties:
+        next: {{$ref: '#/components/schemas/Node'}}
+        children: {{type: array, items: {{$ref: '#/components/schemas/Node'}}}}
+"
+        ));
+        let TypeKind::Struct { fields, .. } = &api.types["Node"].kind else { panic!() };
+        assert_eq!(fields[0].ty, TypeRef::Boxed(Box::new(TypeRef::Named("Node".into()))));
+        assert_eq!(fields[1].ty, TypeRef::Vec(Box::new(TypeRef::Named("Node".into()))), "a Vec needs no Box");
+    }
+
+    #[test]
+    fn the_auth_spec_lowers_to_the_fdi_cors_headers() {
+        let text = include_str!("../../../spec/auth.yaml");
+        let api = lower(text);
+        assert_eq!(api.trait_name, "AuthApi");
+        assert_eq!(api.operations.len(), 11);
+        // content-type plus supertokens-node's getAllCORSHeaders(): rid, fdi-version, anti-csrf, authorization,
+        // st-auth-mode.
+        assert_eq!(
+            api.cors.allowed_headers,
+            ["anti-csrf", "authorization", "content-type", "fdi-version", "rid", "st-auth-mode"]
+        );
+        assert_eq!(
+            api.cors.exposed_headers,
+            ["anti-csrf", "front-token", "location", "st-access-token", "st-refresh-token"]
+        );
+        assert_eq!(api.cors.allowed_methods, ["GET", "POST"]);
     }
 }

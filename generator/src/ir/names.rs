@@ -178,7 +178,7 @@ mod tests {
         let cases = [
             ("createCode", "CreateCode"),
             ("SIGN_IN_UP_NOT_ALLOWED", "SignInUpNotAllowed"),
-            ("OK", "Ok"),
+            ("OK", "Ok_"),
             ("Result", "Result_"),
             ("Self", "Self_"),
             ("3d", "_3d"),
