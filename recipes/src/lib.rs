@@ -1,1 +1,46 @@
-//! stub
+//! Recipe logic for authgen: passwordless sign-in/up and sessions, implemented once behind the generated
+//! [`auth_api::AuthApi`] trait so that every generated framework adapter serves the same logic.
+//!
+//! - [`AuthRecipes`] implements the trait; build it with a [`Config`], a [`store::Store`] (SQLite today:
+//!   [`store::sqlite::SqliteStore`]) and a [`delivery::Delivery`] (stderr log by default, SMTP with
+//!   [`delivery::SmtpDelivery`]).
+//! - [`session::VerifySession`] protects your own axum routes with the sessions this crate issues.
+//! - [`ids`] derives device ids, pre-auth session ids and link codes exactly as SuperTokens core does,
+//!   so the values are interchangeable with SuperTokens'.
+//!
+//! Wire behaviour follows the SuperTokens Frontend Driver Interface as served by supertokens-node, so the
+//! official frontend SDKs work unchanged.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use authgen_recipes::{AuthRecipes, Config, delivery::LogDelivery, store::sqlite::SqliteStore};
+//!
+//! let config = Config::new("http://localhost:3000", "http://localhost:3001")?;
+//! let store = SqliteStore::open("auth.db").await?;
+//! let recipes = AuthRecipes::new(config, store, Arc::new(LogDelivery)).await?;
+//! let app = recipes.into_router();
+//! # let _ = app; Ok(()) }
+//! ```
+
+mod api;
+pub mod config;
+pub mod contact;
+pub mod delivery;
+pub mod ids;
+pub mod session;
+pub mod store;
+
+pub use api::{AuthRecipes, InitError};
+pub use config::{AntiCsrf, Config, ConfigError, ContactMethod, SameSite};
+pub use contact::Contact;
+pub use session::{SessionRejection, SessionVerifier, VerifySession};
+
+/// The tenant every request is served for: the generated routes have no tenant segment yet.
+pub const DEFAULT_TENANT: &str = "public";
+
+/// Milliseconds since the Unix epoch, the unit SuperTokens uses on the wire and in its stores.
+pub(crate) fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

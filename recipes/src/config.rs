@@ -1,0 +1,340 @@
+//! Recipe configuration: contact method, flow type, lifetimes, domains, and the cookie and anti-CSRF
+//! settings derived from the domains the way supertokens-node derives them.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use auth_api::types::FlowType;
+
+/// Which contact a user signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactMethod {
+    /// Email only.
+    Email,
+    /// Phone number only.
+    Phone,
+    /// Either an email or a phone number.
+    EmailOrPhone,
+}
+
+impl ContactMethod {
+    /// Every wire value.
+    pub const VALUES: &'static [&'static str] = &["EMAIL", "PHONE", "EMAIL_OR_PHONE"];
+
+    /// The wire value, as SuperTokens spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "EMAIL",
+            Self::Phone => "PHONE",
+            Self::EmailOrPhone => "EMAIL_OR_PHONE",
+        }
+    }
+
+    /// Whether emails are accepted.
+    pub fn allows_email(self) -> bool {
+        matches!(self, Self::Email | Self::EmailOrPhone)
+    }
+
+    /// Whether phone numbers are accepted.
+    pub fn allows_phone(self) -> bool {
+        matches!(self, Self::Phone | Self::EmailOrPhone)
+    }
+}
+
+impl fmt::Display for ContactMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ContactMethod {
+    type Err = ConfigError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "EMAIL" => Ok(Self::Email),
+            "PHONE" => Ok(Self::Phone),
+            "EMAIL_OR_PHONE" => Ok(Self::EmailOrPhone),
+            other => Err(ConfigError::UnknownValue { value: other.to_owned(), expected: Self::VALUES }),
+        }
+    }
+}
+
+/// The `SameSite` attribute of the session cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Lax`: the website and the API share a site.
+    Lax,
+    /// `SameSite=None`: the website and the API are on different sites or protocols.
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as written in `Set-Cookie`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+}
+
+/// Anti-CSRF protection for cookie-based sessions. `VIA_TOKEN` is not implemented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AntiCsrf {
+    /// No check: the cookies are `SameSite=Lax`.
+    None,
+    /// Requests that use session cookies must carry a `rid` header of any value, which a cross-site form
+    /// cannot add without a CORS preflight.
+    ViaCustomHeader,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A domain that is not `http(s)://host[:port]`.
+    #[error("invalid {which} `{value}`: expected `http://host[:port]` or `https://host[:port]` without a path")]
+    InvalidDomain {
+        /// `website domain` or `api domain`.
+        which: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// An unknown enum value.
+    #[error("unknown value `{value}`, expected one of {expected:?}")]
+    UnknownValue {
+        /// The value given.
+        value: String,
+        /// The values allowed.
+        expected: &'static [&'static str],
+    },
+    /// A setting outside its range.
+    #[error("{0}")]
+    OutOfRange(&'static str),
+}
+
+/// Everything the recipes need to know. Build it with [`Config::new`] and adjust it with the `with_*`
+/// methods; every default matches SuperTokens'.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Which contacts are accepted. Default: [`ContactMethod::EmailOrPhone`].
+    pub contact_method: ContactMethod,
+    /// Whether users get a one-time code, a magic link or both. Default: both.
+    pub flow_type: FlowType,
+    /// How long a code (and its magic link) stays valid. Default: 900000 ms (15 minutes).
+    pub code_lifetime: Duration,
+    /// Wrong codes allowed per device; the last one restarts the flow. Default: 5.
+    pub max_code_input_attempts: u32,
+    /// Lifetime of the JWT access token. Default: 3600 s.
+    pub access_token_lifetime: Duration,
+    /// Lifetime of a session without a refresh. Default: 100 days, as SuperTokens.
+    pub refresh_token_lifetime: Duration,
+    /// The website's origin, e.g. `http://localhost:3000`; magic links point to it.
+    pub website_domain: String,
+    /// The API's origin, e.g. `http://localhost:3001`; decides `Secure` and `SameSite`.
+    pub api_domain: String,
+    /// Overrides the derived `SameSite`.
+    pub cookie_same_site: Option<SameSite>,
+    /// Overrides the derived `Secure` flag.
+    pub cookie_secure: Option<bool>,
+    /// Overrides the derived anti-CSRF mode.
+    pub anti_csrf: Option<AntiCsrf>,
+}
+
+/// The path prefix of every API route and of the website's auth pages.
+pub const BASE_PATH: &str = "/auth";
+
+impl Config {
+    /// A configuration with SuperTokens' defaults for a website and an API origin.
+    pub fn new(website_domain: &str, api_domain: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            contact_method: ContactMethod::EmailOrPhone,
+            flow_type: FlowType::UserInputCodeAndMagicLink,
+            code_lifetime: Duration::from_millis(900_000),
+            max_code_input_attempts: 5,
+            access_token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
+            website_domain: normalise_origin("website domain", website_domain)?,
+            api_domain: normalise_origin("api domain", api_domain)?,
+            cookie_same_site: None,
+            cookie_secure: None,
+            anti_csrf: None,
+        })
+    }
+
+    /// Sets the contact method.
+    pub fn with_contact_method(mut self, contact_method: ContactMethod) -> Self {
+        self.contact_method = contact_method;
+        self
+    }
+
+    /// Sets the flow type.
+    pub fn with_flow_type(mut self, flow_type: FlowType) -> Self {
+        self.flow_type = flow_type;
+        self
+    }
+
+    /// Sets the code lifetime.
+    pub fn with_code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
+    /// Sets the number of code input attempts.
+    pub fn with_max_code_input_attempts(mut self, attempts: u32) -> Self {
+        self.max_code_input_attempts = attempts;
+        self
+    }
+
+    /// Sets the access token lifetime.
+    pub fn with_access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_token_lifetime = lifetime;
+        self
+    }
+
+    /// Sets the refresh token (session) lifetime.
+    pub fn with_refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_token_lifetime = lifetime;
+        self
+    }
+
+    /// Checks the ranges: lifetimes above zero, at least one attempt.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.code_lifetime.is_zero() {
+            return Err(ConfigError::OutOfRange("the code lifetime must be above zero"));
+        }
+        if self.max_code_input_attempts == 0 {
+            return Err(ConfigError::OutOfRange("at least one code input attempt must be allowed"));
+        }
+        if self.access_token_lifetime < Duration::from_secs(1) {
+            return Err(ConfigError::OutOfRange("the access token lifetime must be at least one second"));
+        }
+        if self.refresh_token_lifetime <= self.access_token_lifetime {
+            return Err(ConfigError::OutOfRange("the refresh token lifetime must exceed the access token lifetime"));
+        }
+        Ok(())
+    }
+
+    /// `Secure` on the session cookies: true iff the API is served over https, unless overridden.
+    pub fn cookie_secure(&self) -> bool {
+        self.cookie_secure.unwrap_or_else(|| self.api_domain.starts_with("https://"))
+    }
+
+    /// `SameSite` of the session cookies: `Lax`, or `None` when the API and the website differ in protocol
+    /// or in top-level domain, unless overridden.
+    pub fn cookie_same_site(&self) -> SameSite {
+        if let Some(same_site) = self.cookie_same_site {
+            return same_site;
+        }
+        let (api_scheme, api_host) = scheme_and_host(&self.api_domain);
+        let (website_scheme, website_host) = scheme_and_host(&self.website_domain);
+        if api_scheme != website_scheme || top_level_domain(api_host) != top_level_domain(website_host) {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        }
+    }
+
+    /// The anti-CSRF mode: [`AntiCsrf::ViaCustomHeader`] when the cookies are `SameSite=None`, otherwise
+    /// [`AntiCsrf::None`], unless overridden.
+    pub fn anti_csrf(&self) -> AntiCsrf {
+        self.anti_csrf.unwrap_or(match self.cookie_same_site() {
+            SameSite::None => AntiCsrf::ViaCustomHeader,
+            SameSite::Lax => AntiCsrf::None,
+        })
+    }
+
+    /// The issuer claim of access tokens: the API's auth base URL.
+    pub fn issuer(&self) -> String {
+        format!("{}{BASE_PATH}", self.api_domain)
+    }
+
+    /// The first factors offered by this configuration, in SuperTokens' factor id spelling.
+    pub fn first_factors(&self) -> Vec<String> {
+        let otp = matches!(self.flow_type, FlowType::UserInputCode | FlowType::UserInputCodeAndMagicLink);
+        let link = matches!(self.flow_type, FlowType::MagicLink | FlowType::UserInputCodeAndMagicLink);
+        let email = self.contact_method.allows_email();
+        let phone = self.contact_method.allows_phone();
+        [("otp-email", otp && email), ("otp-phone", otp && phone), ("link-email", link && email), ("link-phone", link && phone)]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(id, _)| id.to_owned())
+            .collect()
+    }
+}
+
+fn normalise_origin(which: &'static str, value: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::InvalidDomain { which, value: value.to_owned() };
+    let url = url::Url::parse(value.trim()).map_err(|_| invalid())?;
+    let path_ok = url.path().is_empty() || url.path() == "/";
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !path_ok || url.query().is_some() {
+        return Err(invalid());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+fn scheme_and_host(origin: &str) -> (&str, &str) {
+    let (scheme, rest) = origin.split_once("://").unwrap_or(("", origin));
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => rest.rsplit_once(':').map_or(rest, |(host, _)| host),
+    };
+    (scheme, host)
+}
+
+/// The part of a host that decides whether two origins are on the same site: the host itself for
+/// `localhost` and IP addresses, otherwise its last two labels. supertokens-node consults the public
+/// suffix list here; the two agree except for hosts under multi-label public suffixes (`co.uk`,
+/// `azurewebsites.net`), for which [`Config::cookie_same_site`] can be set explicitly.
+fn top_level_domain(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+        return host;
+    }
+    let labels: Vec<&str> = host.rsplitn(3, '.').collect();
+    match labels.as_slice() {
+        [tld, name, ..] => format!("{name}.{tld}"),
+        _ => host.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_cookie_settings_from_the_domains() {
+        let cases = [
+            ("http://localhost:3000", "http://localhost:3001", SameSite::Lax, false, AntiCsrf::None),
+            ("http://localhost:3000", "http://127.0.0.1:3001", SameSite::None, false, AntiCsrf::ViaCustomHeader),
+            ("https://app.example.com", "https://api.example.com", SameSite::Lax, true, AntiCsrf::None),
+            ("https://example.com", "https://api.other.com", SameSite::None, true, AntiCsrf::ViaCustomHeader),
+            ("http://example.com", "https://api.example.com", SameSite::None, true, AntiCsrf::ViaCustomHeader),
+        ];
+        for (website, api, same_site, secure, anti_csrf) in cases {
+            let config = Config::new(website, api).expect("valid domains");
+            assert_eq!(config.cookie_same_site(), same_site, "{website} {api}");
+            assert_eq!(config.cookie_secure(), secure, "{website} {api}");
+            assert_eq!(config.anti_csrf(), anti_csrf, "{website} {api}");
+        }
+    }
+
+    #[test]
+    fn normalises_and_rejects_domains() {
+        let config = Config::new("http://localhost:3000/", "HTTP://LOCALHOST:3001").expect("valid domains");
+        assert_eq!(config.website_domain, "http://localhost:3000");
+        assert_eq!(config.api_domain, "http://localhost:3001");
+        for bad in ["localhost:3000", "ftp://x.com", "http://x.com/auth", "not a url"] {
+            assert!(Config::new(bad, "http://localhost:3001").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn first_factors_follow_contact_method_and_flow() {
+        let config = Config::new("http://localhost:3000", "http://localhost:3001").expect("valid domains");
+        assert_eq!(config.first_factors(), ["otp-email", "otp-phone", "link-email", "link-phone"]);
+        let config = config.with_contact_method(ContactMethod::Email).with_flow_type(FlowType::MagicLink);
+        assert_eq!(config.first_factors(), ["link-email"]);
+    }
+}

@@ -1,0 +1,257 @@
+//! Persistence behind a backend-neutral trait. Each method is one atomic unit of work, so the recipe logic
+//! stays correct under concurrent requests whatever the backend: a store only has to honour the contract
+//! written on each method. SQLite lives in [`sqlite`]; a PostgreSQL store is one more module implementing
+//! [`Store`] (with its migrations under `migrations/postgres/`).
+
+pub mod sqlite;
+
+use std::future::Future;
+
+use crate::contact::Contact;
+
+/// A failure of the backing database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A row holds a value the recipes never write.
+    #[error("corrupt row in `{table}`: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// A passwordless device to create: one sign-in attempt for a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The `preAuthSessionId`: the hash of the device id, which itself is never stored.
+    pub device_id_hash: String,
+    /// The normalised contact.
+    pub contact: Contact,
+    /// The link code salt, standard base64.
+    pub link_code_salt: String,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+}
+
+/// A code of a device: only its hash is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// The code id (a UUID).
+    pub code_id: String,
+    /// The hash of the link code, which also identifies the user input code.
+    pub link_code_hash: String,
+    /// Creation time, ms since the epoch; the code expires a code lifetime later.
+    pub created_at_ms: i64,
+}
+
+/// A device as stored, with all its codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The `preAuthSessionId`.
+    pub device_id_hash: String,
+    /// The normalised contact.
+    pub contact: Contact,
+    /// The link code salt, standard base64.
+    pub link_code_salt: String,
+    /// Wrong codes entered so far.
+    pub failed_attempts: u32,
+    /// Every code issued for the device (createCode and each resend).
+    pub codes: Vec<CodeRecord>,
+}
+
+/// What [`Store::add_code`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddCode {
+    /// The code was added.
+    Added,
+    /// The device no longer exists.
+    DeviceGone,
+    /// The device already has a code with this hash (the same user input code): pick another code.
+    Duplicate,
+}
+
+/// What [`Store::record_failed_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedAttempt {
+    /// The count was incremented to this value, still below the maximum.
+    Counted(u32),
+    /// The count reached the maximum and the device was deleted.
+    Exhausted,
+    /// The device no longer exists.
+    DeviceGone,
+}
+
+/// A user as stored. Only passwordless login methods exist so far, so a user has exactly one contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The user id (a UUID), also the recipe user id.
+    pub user_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The normalised contact.
+    pub contact: Contact,
+    /// Sign-up time, ms since the epoch.
+    pub time_joined_ms: i64,
+}
+
+/// A session to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// The session handle (a UUID).
+    pub session_handle: String,
+    /// The user.
+    pub user_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The hash of the current refresh token.
+    pub refresh_token_hash: String,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+    /// When the refresh token expires, ms since the epoch.
+    pub expires_at_ms: i64,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session handle.
+    pub session_handle: String,
+    /// The user.
+    pub user_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+    /// When the refresh token expires, ms since the epoch.
+    pub expires_at_ms: i64,
+}
+
+/// What [`Store::rotate_refresh_token`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was the session's current one; it is now replaced by the new one.
+    Rotated(SessionRecord),
+    /// The token was already rotated away: token theft. The session has been revoked.
+    TheftDetected(SessionRecord),
+    /// No live session has this token (never issued, revoked or expired).
+    Unknown,
+}
+
+/// A JWT signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// The key id (`kid`).
+    pub key_id: String,
+    /// The JWS algorithm, e.g. `ES256`.
+    pub algorithm: String,
+    /// The private key bytes (for ES256: the 32-byte scalar).
+    pub private_key: Vec<u8>,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+}
+
+/// The persistence the recipes need. Every method is atomic on its own; concurrent callers must observe
+/// the outcomes documented per method (for example, of many concurrent [`Store::consume_device`] calls
+/// for one device exactly one gets `Some`).
+pub trait Store: Send + Sync + 'static {
+    /// Creates a device with its first code.
+    fn create_device(
+        &self,
+        device: &NewDevice,
+        code: &CodeRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds a code to an existing device (resend).
+    fn add_code(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+        code: &CodeRecord,
+    ) -> impl Future<Output = Result<AddCode, StoreError>> + Send;
+
+    /// A device with its codes.
+    fn device(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+    ) -> impl Future<Output = Result<Option<DeviceRecord>, StoreError>> + Send;
+
+    /// Counts a wrong code: increments the device's failed attempts and, when the count reaches
+    /// `max_attempts`, deletes the device instead.
+    fn record_failed_attempt(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<FailedAttempt, StoreError>> + Send;
+
+    /// Consumes a device after a correct code: deletes it and every other device of the same contact in
+    /// the tenant. Returns the contact when this call deleted the device, `None` when it was already gone,
+    /// so that exactly one of many concurrent consumers succeeds.
+    fn consume_device(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+    ) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+
+    /// Signs a contact in or up: returns its user, creating it with `new_user_id` when there is none.
+    /// The flag is true when this call created the user; concurrent calls for one new contact create
+    /// exactly one user and all return it.
+    fn sign_in_up(
+        &self,
+        tenant_id: &str,
+        contact: &Contact,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(UserRecord, bool), StoreError>> + Send;
+
+    /// The user with this contact.
+    fn user_by_contact(
+        &self,
+        tenant_id: &str,
+        contact: &Contact,
+    ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+
+    /// Creates a session.
+    fn create_session(&self, session: &NewSession) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Rotates a refresh token: when `old_hash` is the current token of a live session, replaces it with
+    /// `new_hash`, extends the session to `new_expires_at_ms` and remembers `old_hash` as rotated. When
+    /// `old_hash` was rotated before, revokes its session and reports theft. Sessions past their expiry
+    /// count as unknown. Atomic: of concurrent rotations of one token, one succeeds.
+    fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now_ms: i64,
+        new_expires_at_ms: i64,
+    ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send;
+
+    /// A live session.
+    fn session(
+        &self,
+        session_handle: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + Send;
+
+    /// Revokes a session; true when it existed.
+    fn revoke_session(&self, session_handle: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The newest signing key of an algorithm.
+    fn latest_signing_key(
+        &self,
+        algorithm: &str,
+    ) -> impl Future<Output = Result<Option<SigningKeyRecord>, StoreError>> + Send;
+
+    /// Stores a signing key.
+    fn insert_signing_key(&self, key: &SigningKeyRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
