@@ -12,6 +12,8 @@ Examples:
       Regenerate generated/ from spec/auth.yaml (the defaults).
   authgen generate --framework axum --spec api/openapi.yaml --out crates/api
       Generate a crate from another spec.
+  authgen --framework axum --framework actix-web
+      Both adapters in one crate, each behind its cargo feature.
   authgen check
       Exit 1 and name every stale or missing file when generated/ is out of date (for CI).
 
@@ -49,8 +51,9 @@ pub(crate) enum Command {
 /// Options shared by `generate` and `check`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct GenerateArgs {
-    /// Web framework to generate a server adapter for; repeat for several.
-    #[arg(long = "framework", value_enum, default_value = "axum")]
+    /// Web framework to generate a server adapter for; repeat for several. Default: the frameworks recorded
+    /// in the existing output's `@generated` header, or axum.
+    #[arg(long = "framework", value_enum)]
     pub(crate) frameworks: Vec<FrameworkArg>,
     /// The OpenAPI 3.0 spec (YAML or JSON).
     #[arg(long, default_value = "spec/auth.yaml")]
@@ -58,10 +61,10 @@ pub(crate) struct GenerateArgs {
     /// Output directory of the generated crate.
     #[arg(long, default_value = "generated")]
     pub(crate) out: PathBuf,
-    /// Name of the generated crate.
-    #[arg(long, default_value = "auth-api")]
-    pub(crate) crate_name: String,
-    /// Name of the server trait (default: from the spec's `info.title`).
+    /// Name of the generated crate. Default: as recorded in the existing output, or `auth-api`.
+    #[arg(long)]
+    pub(crate) crate_name: Option<String>,
+    /// Name of the server trait. Default: as recorded in the existing output, or from the spec's `info.title`.
     #[arg(long)]
     pub(crate) trait_name: Option<String>,
 }
@@ -71,12 +74,15 @@ pub(crate) struct GenerateArgs {
 pub(crate) enum FrameworkArg {
     /// axum 0.8.
     Axum,
+    /// actix-web 4.
+    ActixWeb,
 }
 
 impl From<FrameworkArg> for Framework {
     fn from(f: FrameworkArg) -> Self {
         match f {
             FrameworkArg::Axum => Framework::Axum,
+            FrameworkArg::ActixWeb => Framework::ActixWeb,
         }
     }
 }
@@ -101,13 +107,44 @@ impl From<Args> for Plan {
             Some(Command::Generate { args, check }) => (args, check),
             Some(Command::Check { args }) => (args, true),
         };
-        let frameworks: Vec<Framework> = g.frameworks.iter().map(|f| Framework::from(*f)).collect();
+        // Options not given fall back to what the existing output records, so `authgen check` and a bare
+        // `authgen` reproduce the last generation instead of silently changing it.
+        let recorded = recorded_options(&g.out);
+        let frameworks: Vec<Framework> = if g.frameworks.is_empty() {
+            recorded
+                .as_ref()
+                .map(|r| r.frameworks.clone())
+                .filter(|f| !f.is_empty())
+                .unwrap_or(vec![FrameworkArg::Axum])
+        } else {
+            g.frameworks.clone()
+        }
+        .into_iter()
+        .map(Framework::from)
+        .collect();
+        let crate_name = g
+            .crate_name
+            .clone()
+            .or_else(|| recorded.as_ref().and_then(|r| r.crate_name.clone()))
+            .unwrap_or_else(|| "auth-api".to_owned());
+        let trait_name = g.trait_name.clone().or_else(|| recorded.as_ref().and_then(|r| r.trait_name.clone()));
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
-            .with_crate_name(g.crate_name.clone())
-            .with_trait_name(g.trait_name.clone())
+            .with_crate_name(crate_name)
+            .with_trait_name(trait_name)
             .with_invocation(&g.spec.to_string_lossy(), &g.out.to_string_lossy());
         Plan { settings, spec: g.spec, out: g.out, check }
+    }
+}
+
+/// Reads the options of the command recorded in `<out>/src/lib.rs`'s `@generated` header, if any.
+fn recorded_options(out: &std::path::Path) -> Option<GenerateArgs> {
+    let text = std::fs::read_to_string(out.join("src/lib.rs")).ok()?;
+    let first = text.lines().next()?;
+    let command = first.split_once("Regenerate: ")?.1;
+    let words: Vec<&str> = command.split_whitespace().collect();
+    match Args::try_parse_from(words).ok()?.command? {
+        Command::Generate { args, .. } | Command::Check { args } => Some(args),
     }
 }

@@ -37,7 +37,7 @@ pub mod render;
 pub mod settings;
 pub mod spec;
 
-pub use output::{GeneratedFile, StaleFile, WriteError, WriteOutcome};
+pub use output::{GeneratedFile, StaleFile, Staleness, WriteError, WriteOutcome};
 pub use settings::{Framework, Settings};
 pub use spec::{Diagnostics, LoadedSpec};
 

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use authgen::output::{WriteOutcome, check_files, write_files};
+use authgen::output::{Staleness, WriteOutcome, check_files, write_files};
 use clap::Parser;
 
 mod cli;
@@ -37,9 +37,12 @@ fn main() -> ExitCode {
             }
             Ok(stale) => {
                 for s in &stale {
-                    match &s.diff {
-                        None => eprintln!("missing: {}/{}", plan.out.display(), s.path),
-                        Some(diff) => eprintln!("stale: {}/{}\n{diff}\n", plan.out.display(), s.path),
+                    match &s.kind {
+                        Staleness::Missing => eprintln!("missing: {}/{}", plan.out.display(), s.path),
+                        Staleness::Obsolete => {
+                            eprintln!("obsolete: {}/{} (no longer generated)", plan.out.display(), s.path)
+                        }
+                        Staleness::Changed(diff) => eprintln!("stale: {}/{}\n{diff}\n", plan.out.display(), s.path),
                     }
                 }
                 eprintln!(
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
                     match o {
                         WriteOutcome::Created(p) => eprintln!("created {}", p.display()),
                         WriteOutcome::Updated(p) => eprintln!("updated {}", p.display()),
+                        WriteOutcome::Removed(p) => eprintln!("removed {} (no longer generated)", p.display()),
                         WriteOutcome::Unchanged(_) => {}
                     }
                 }

@@ -14,6 +14,7 @@ struct CargoToml<'a> {
     crate_name: &'a str,
     title: &'a str,
     has_axum: bool,
+    has_actix: bool,
     default_features: Vec<&'static str>,
 }
 
@@ -34,6 +35,7 @@ struct Readme<'a> {
     default_features: Vec<&'static str>,
     operations: Vec<(String, String, String)>,
     has_axum: bool,
+    has_actix: bool,
 }
 
 #[derive(Template)]
@@ -77,6 +79,7 @@ pub fn render_cargo_toml(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
         crate_name: ctx.settings.crate_name(),
         title: &ctx.api.title,
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
+        has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),
         default_features: features(ctx),
     };
     finish("Cargo.toml", t.render())
@@ -90,6 +93,7 @@ pub fn render_readme(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
         .iter()
         .map(|f| match f {
             Framework::Axum => "`server::axum::router` (feature `axum`)".to_owned(),
+            Framework::ActixWeb => "`server::actix::configure` (feature `actix-web`)".to_owned(),
         })
         .collect::<Vec<_>>()
         .join(", ");
@@ -115,6 +119,7 @@ pub fn render_readme(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
             .map(|op| (op.api_id.clone(), format!("{} {}", op.method, op.path), op.rust_name.clone()))
             .collect(),
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
+        has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),
     };
     finish("README.md", t.render())
 }

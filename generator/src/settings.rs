@@ -7,6 +7,8 @@ use std::fmt;
 pub enum Framework {
     /// axum 0.8 (`server::axum::router`).
     Axum,
+    /// actix-web 4 (`server::actix::configure`).
+    ActixWeb,
 }
 
 impl Framework {
@@ -14,6 +16,7 @@ impl Framework {
     pub fn name(self) -> &'static str {
         match self {
             Framework::Axum => "axum",
+            Framework::ActixWeb => "actix-web",
         }
     }
 }

@@ -12,6 +12,8 @@ use auth_api::ops::{
 };
 use auth_api::types::*;
 
+mod support;
+
 /// A deterministic stand-in for the recipes: enough logic to return every kind of response.
 struct Fake;
 
@@ -230,8 +232,14 @@ fn in_process_client() -> Client {
     Client::in_process(auth_api::server::axum::router(Fake))
 }
 
+/// Every way the generated code can serve the same implementation: axum on loopback, axum in-process and
+/// actix-web on loopback. Each test runs its assertions against all of them.
 async fn both() -> Vec<(&'static str, Client)> {
-    vec![("loopback", loopback_client().await), ("in-process", in_process_client())]
+    vec![
+        ("axum loopback", loopback_client().await),
+        ("axum in-process", in_process_client()),
+        ("actix-web loopback", support::serve_actix(Fake)),
+    ]
 }
 
 #[tokio::test]
@@ -478,7 +486,12 @@ async fn third_party_and_misc_operations_round_trip() {
 #[tokio::test]
 async fn wire_format_matches_the_facts_sheet() {
     // Raw bytes on the wire, not only what the typed client decodes.
-    let client = loopback_client().await;
+    for client in [loopback_client().await, support::serve_actix(Fake)] {
+        wire_format(client).await;
+    }
+}
+
+async fn wire_format(client: Client) {
     let raw = consume("123456", None).to_raw().expect("builds");
     let resp = client.send(raw).await.expect("sends");
     assert_eq!(resp.status, 200);

@@ -9,9 +9,14 @@ mod support;
 
 const SITE: &str = "http://localhost:3000";
 
-fn client() -> auth_api::client::Client {
+/// The same policy on both frameworks: tower-http's layer for axum, actix-cors for actix-web.
+fn clients() -> Vec<(&'static str, auth_api::client::Client)> {
     let layer = CorsConfig::new([SITE]).axum_layer().expect("valid config");
-    auth_api::client::Client::in_process(auth_api::server::axum::router(support::Unreachable).layer(layer))
+    let axum = auth_api::client::Client::in_process(auth_api::server::axum::router(support::Unreachable).layer(layer));
+    let api = std::sync::Arc::new(support::Unreachable);
+    let addr = support::spawn_actix_with_cors(auth_api::server::actix::configure(api), CorsConfig::new([SITE]));
+    let actix = auth_api::client::Client::new(&format!("http://{addr}")).expect("client");
+    vec![("axum", axum), ("actix-web", actix)]
 }
 
 fn preflight(origin: &str, method: &str, headers: &str) -> RawRequest {
@@ -46,21 +51,27 @@ fn the_policy_is_derived_from_the_spec() {
 
 #[tokio::test]
 async fn the_website_origin_gets_a_credentialed_preflight_with_exactly_the_spec_headers() {
-    let resp = client().send(preflight(SITE, "POST", "content-type,rid,fdi-version,st-auth-mode")).await.unwrap();
-    assert!(resp.status == 200 || resp.status == 204, "{}", resp.status);
-    assert_eq!(resp.header("access-control-allow-origin"), Some(SITE), "the origin is echoed, not `*`");
-    assert_eq!(resp.header("access-control-allow-credentials"), Some("true"));
-    assert_eq!(list(resp.header("access-control-allow-headers")), ALLOWED_HEADERS);
-    assert_eq!(list(resp.header("access-control-allow-methods")), ["get", "post"]);
-    assert!(list(resp.header("vary")).contains(&"origin".to_owned()), "caches must key on the origin");
+    for (name, client) in clients() {
+        let resp = client.send(preflight(SITE, "POST", "content-type,rid,fdi-version,st-auth-mode")).await.unwrap();
+        assert!(resp.status == 200 || resp.status == 204, "{name}: {}", resp.status);
+        assert_eq!(resp.header("access-control-allow-origin"), Some(SITE), "{name}: the origin is echoed, not `*`");
+        assert_eq!(resp.header("access-control-allow-credentials"), Some("true"), "{name}");
+        assert_eq!(list(resp.header("access-control-allow-headers")), ALLOWED_HEADERS, "{name}");
+        assert_eq!(list(resp.header("access-control-allow-methods")), ["get", "post"], "{name}");
+        assert!(list(resp.header("vary")).iter().any(|v| v == "origin"), "{name}: caches must key on the origin");
+    }
 }
 
 #[tokio::test]
 async fn another_origin_gets_no_cors_headers() {
-    let c = client();
-    let resp = c.send(preflight("http://evil.example", "POST", "content-type")).await.unwrap();
-    assert_eq!(resp.header("access-control-allow-origin"), None);
+    for (name, c) in clients() {
+        let resp = c.send(preflight("http://evil.example", "POST", "content-type")).await.unwrap();
+        assert_eq!(resp.header("access-control-allow-origin"), None, "{name}");
+        other_origin_simple_request(name, &c).await;
+    }
+}
 
+async fn other_origin_simple_request(name: &str, c: &auth_api::client::Client) {
     // A simple request from another origin reaches the server but the browser gets no permission to read it.
     let raw = RawRequest {
         method: "GET".into(),
@@ -69,7 +80,7 @@ async fn another_origin_gets_no_cors_headers() {
         ..Default::default()
     };
     let resp = c.send(raw).await.unwrap();
-    assert_eq!(resp.header("access-control-allow-origin"), None);
+    assert_eq!(resp.header("access-control-allow-origin"), None, "{name}");
 }
 
 #[tokio::test]
@@ -80,10 +91,12 @@ async fn actual_responses_expose_the_session_headers() {
         headers: vec![("origin".into(), SITE.into())],
         ..Default::default()
     };
-    let resp = client().send(raw).await.unwrap();
-    assert_eq!(resp.header("access-control-allow-origin"), Some(SITE));
-    assert_eq!(resp.header("access-control-allow-credentials"), Some("true"));
-    assert_eq!(list(resp.header("access-control-expose-headers")), EXPOSED_HEADERS);
+    for (name, client) in clients() {
+        let resp = client.send(raw.clone()).await.unwrap();
+        assert_eq!(resp.header("access-control-allow-origin"), Some(SITE), "{name}");
+        assert_eq!(resp.header("access-control-allow-credentials"), Some("true"), "{name}");
+        assert_eq!(list(resp.header("access-control-expose-headers")), EXPOSED_HEADERS, "{name}");
+    }
 }
 
 #[test]
@@ -91,7 +104,9 @@ fn a_wildcard_with_credentials_is_refused() {
     let err = CorsConfig::new(["*"]).axum_layer().unwrap_err();
     assert_eq!(err, CorsError::WildcardWithCredentials);
     assert!(err.to_string().contains("cannot be combined with credentials"));
+    assert_eq!(CorsConfig::new(["*"]).actix_cors().err(), Some(CorsError::WildcardWithCredentials));
     assert!(CorsConfig::new(["*"]).with_credentials(false).axum_layer().is_ok(), "a wildcard without credentials");
+    assert!(CorsConfig::new(["*"]).with_credentials(false).actix_cors().is_ok());
     assert_eq!(CorsConfig::new(Vec::<String>::new()).validate(), Err(CorsError::NoOrigins));
     for bad in ["localhost:3000", "http://localhost:3000/", "http://a.example/path", "http://*.example"] {
         assert_eq!(CorsConfig::new([bad]).validate(), Err(CorsError::InvalidOrigin(bad.into())), "{bad}");

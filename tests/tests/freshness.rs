@@ -23,7 +23,10 @@ const CASES: &[Case] = &[
 
 fn generate(case: &Case) -> (Generated, Settings) {
     let mut settings = Settings::default();
-    settings.with_crate_name(case.crate_name).with_invocation(case.spec, case.out);
+    settings
+        .with_frameworks([authgen::Framework::Axum, authgen::Framework::ActixWeb])
+        .with_crate_name(case.crate_name)
+        .with_invocation(case.spec, case.out);
     let text = std::fs::read_to_string(root().join(case.spec)).expect("spec readable");
     let loaded = authgen::spec::load_str(case.spec, &text).expect("spec loads");
     let generated = authgen::generate(&loaded, &settings).unwrap_or_else(|d| panic!("{}", d.render_plain()));
@@ -38,7 +41,7 @@ fn checked_in_output_is_fresh() {
         if !stale.is_empty() {
             let mut report = String::new();
             for s in &stale {
-                report.push_str(&format!("\n{}: {}", s.path, s.diff.as_deref().unwrap_or("missing")));
+                report.push_str(&format!("\n{}: {:?}", s.path, s.kind));
             }
             panic!(
                 "{} is stale; run `cargo run -p authgen -- {}` and commit the result{report}",
@@ -63,7 +66,7 @@ fn every_file_carries_the_generated_header_with_the_command() {
     let (generated, settings) = generate(&CASES[0]);
     assert_eq!(
         settings.command(),
-        "authgen generate --framework axum --spec spec/auth.yaml --out generated",
+        "authgen generate --framework axum --framework actix-web --spec spec/auth.yaml --out generated",
         "the command in the header is the one the README gives"
     );
     for f in &generated.files {
@@ -86,6 +89,7 @@ fn every_file_carries_the_generated_header_with_the_command() {
             "src/ops.rs",
             "src/server/mod.rs",
             "src/server/axum.rs",
+            "src/server/actix.rs",
             "src/client.rs",
             "src/cors.rs",
             "src/runtime.rs"
@@ -96,8 +100,7 @@ fn every_file_carries_the_generated_header_with_the_command() {
 #[test]
 fn a_changed_description_makes_the_output_stale() {
     let case = &CASES[0];
-    let mut settings = Settings::default();
-    settings.with_invocation(case.spec, case.out);
+    let (_, settings) = generate(case);
     let text = std::fs::read_to_string(root().join(case.spec)).unwrap();
     let old = "summary: Start a passwordless sign-in or sign-up";
     assert!(text.contains(old), "the spec still has the summary this test edits");
@@ -107,5 +110,5 @@ fn a_changed_description_makes_the_output_stale() {
     let stale = check_files(&root().join(case.out), &generated.files).unwrap();
     let names: Vec<&str> = stale.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(names, ["src/ops.rs", "src/server/mod.rs", "src/client.rs"]);
-    assert!(stale[0].diff.as_deref().unwrap().contains("+/// Begin a passwordless sign-in or sign-up"));
+    assert!(stale[0].diff().unwrap().contains("+/// Begin a passwordless sign-in or sign-up"));
 }

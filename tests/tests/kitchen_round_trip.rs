@@ -10,7 +10,11 @@ mod support;
 
 async fn both() -> Vec<(&'static str, Client)> {
     let router = kitchen_api::server::axum::router(support::Kitchen);
-    vec![("loopback", support::serve_kitchen(router.clone()).await), ("in-process", Client::in_process(router))]
+    vec![
+        ("axum loopback", support::serve_kitchen(router.clone()).await),
+        ("axum in-process", Client::in_process(router)),
+        ("actix-web loopback", support::serve_kitchen_actix()),
+    ]
 }
 
 #[tokio::test]

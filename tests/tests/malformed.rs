@@ -24,7 +24,11 @@ fn message(resp: &RawResponse) -> String {
 
 async fn clients() -> Vec<(&'static str, Client)> {
     let router = auth_api::server::axum::router(support::Unreachable);
-    vec![("loopback", support::serve(router.clone()).await), ("in-process", Client::in_process(router))]
+    vec![
+        ("axum loopback", support::serve(router.clone()).await),
+        ("axum in-process", Client::in_process(router)),
+        ("actix-web loopback", support::serve_actix(support::Unreachable)),
+    ]
 }
 
 #[tokio::test]
@@ -129,7 +133,12 @@ async fn an_empty_json_body_reads_as_an_empty_object() {
 #[tokio::test]
 async fn the_server_keeps_serving_after_bad_requests() {
     let router = auth_api::server::axum::router(support::Unreachable);
-    let client = support::serve(router).await;
+    for client in [support::serve(router).await, support::serve_actix(support::Unreachable)] {
+        keeps_serving(client).await;
+    }
+}
+
+async fn keeps_serving(client: Client) {
     for _ in 0..20 {
         let resp = client.send(post("/auth/signinup/code", Some("application/json"), "[")).await.unwrap();
         assert_eq!(resp.status, 400);
@@ -144,7 +153,11 @@ async fn the_server_keeps_serving_after_bad_requests() {
 async fn an_unknown_enum_value_is_400() {
     // spec/auth.yaml has no enum in a request, so this uses the kitchen-sink spec's generated crate.
     let router = kitchen_api::server::axum::router(support::Kitchen);
-    for client in [support::serve_kitchen(router.clone()).await, kitchen_api::client::Client::in_process(router)] {
+    for client in [
+        support::serve_kitchen(router.clone()).await,
+        kitchen_api::client::Client::in_process(router),
+        support::serve_kitchen_actix(),
+    ] {
         let resp = client.send(kitchen_post("/pets", r#"{"name":"Rex","kind":"lizard"}"#)).await.unwrap();
         assert_eq!(resp.status, 400);
         let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();

@@ -10,7 +10,9 @@ fn generated_crate_builds_on_its_own() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("x");
     let mut settings = authgen::Settings::default();
-    settings.with_invocation("spec/auth.yaml", &out.to_string_lossy());
+    settings
+        .with_frameworks([authgen::Framework::Axum, authgen::Framework::ActixWeb])
+        .with_invocation("spec/auth.yaml", &out.to_string_lossy());
     let text = std::fs::read_to_string(root.join("spec/auth.yaml")).expect("spec");
     let loaded = authgen::spec::load_str("spec/auth.yaml", &text).expect("loads");
     let generated = authgen::generate(&loaded, &settings).expect("generates");

@@ -65,6 +65,27 @@ pub fn emit_cors(ctx: EmitCtx<'_>) -> TokenStream {
             }
         }
     });
+    let actix_cors = ctx.settings.frameworks().contains(&Framework::ActixWeb).then(|| {
+        quote! {
+            /// An `actix_cors::Cors` middleware with the same policy. Fails like [`CorsConfig::validate`].
+            #[cfg(feature = "actix-web")]
+            pub fn actix_cors(&self) -> ::std::result::Result<::actix_cors::Cors, CorsError> {
+                self.validate()?;
+                let mut cors = ::actix_cors::Cors::default()
+                    .allowed_methods(ALLOWED_METHODS.iter().copied())
+                    .allowed_headers(ALLOWED_HEADERS.iter().copied())
+                    .expose_headers(EXPOSED_HEADERS.iter().copied());
+                for origin in &self.allowed_origins {
+                    cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+                }
+                if self.allow_credentials {
+                    cors = cors.supports_credentials();
+                }
+                cors = cors.max_age(self.max_age_secs.map(|s| usize::try_from(s).unwrap_or(usize::MAX)));
+                ::std::result::Result::Ok(cors)
+            }
+        }
+    });
     quote! {
         //! The CORS policy derived from the spec. Which headers and methods are allowed comes from the spec;
         //! which origins, and whether credentials are allowed, is given at run time. A wildcard origin with
@@ -179,6 +200,8 @@ pub fn emit_cors(ctx: EmitCtx<'_>) -> TokenStream {
             }
 
             #axum_layer
+
+            #actix_cors
         }
     }
 }

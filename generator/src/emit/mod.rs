@@ -47,6 +47,9 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
             Framework::Axum => {
                 files.push(rust("src/server/axum.rs", server::axum::emit_axum_router(ctx), "server/axum.rs")?)
             }
+            Framework::ActixWeb => {
+                files.push(rust("src/server/actix.rs", server::actix::emit_actix_config(ctx), "server/actix.rs")?)
+            }
         }
     }
     files.push(rust("src/client.rs", client::emit_client(ctx), "client.rs")?);

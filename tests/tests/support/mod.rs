@@ -29,6 +29,63 @@ pub async fn spawn(router: axum::Router) -> std::net::SocketAddr {
     addr
 }
 
+/// Serves an actix-web app configured by `configure` on 127.0.0.1 (one worker, its own actix system on a
+/// background thread) and returns its address.
+pub fn spawn_actix<F>(configure: F) -> std::net::SocketAddr
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || actix_web::App::new().configure(configure.clone()))
+                .workers(1)
+                .listen(listener)
+                .expect("listen")
+                .run()
+                .await
+                .expect("actix server")
+        })
+    });
+    addr
+}
+
+/// Like [`spawn_actix`], with the generated actix-cors middleware for `cors` wrapped around the app.
+pub fn spawn_actix_with_cors<F>(configure: F, cors: auth_api::cors::CorsConfig) -> std::net::SocketAddr
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || {
+                actix_web::App::new().wrap(cors.actix_cors().expect("valid CORS config")).configure(configure.clone())
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run()
+            .await
+            .expect("actix server")
+        })
+    });
+    addr
+}
+
+/// A client for an implementation of the auth trait served by actix-web.
+pub fn serve_actix<T: auth_api::AuthApi>(api: T) -> auth_api::client::Client {
+    let addr = spawn_actix(auth_api::server::actix::configure(std::sync::Arc::new(api)));
+    auth_api::client::Client::new(&format!("http://{addr}")).expect("client")
+}
+
+/// A client for the kitchen-sink implementation served by actix-web.
+pub fn serve_kitchen_actix() -> kitchen_api::client::Client {
+    let addr = spawn_actix(kitchen_api::server::actix::configure(std::sync::Arc::new(Kitchen)));
+    kitchen_api::client::Client::new(&format!("http://{addr}")).expect("client")
+}
+
 /// Answers every call with its 500 variant, so a test can tell whether a request reached it.
 pub struct Unreachable;
 

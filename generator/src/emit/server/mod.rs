@@ -1,6 +1,22 @@
 //! Emits `server/mod.rs`: the framework-neutral server trait, the operation list and `dispatch`, which every
 //! framework adapter calls.
+//!
+//! # Adding a framework
+//!
+//! An adapter sees only the IR (through [`EmitCtx`]) and the runtime's raw types. To add one:
+//! 1. add a variant to [`Framework`] (its `name()` is the CLI value and the cargo feature) and to the CLI's
+//!    `FrameworkArg`;
+//! 2. write `emit/server/<framework>.rs` with one `emit_*` function: routes from `api.operations` (method and
+//!    path), each handler turning the framework's request into a `RawRequest`, calling `dispatch`, and writing the
+//!    `RawResponse` back (the conversions go in `runtime/runtime.rs` behind the feature);
+//! 3. list its dependencies in `templates/crate/Cargo.toml` behind the feature, and a CORS builder in
+//!    `emit/cors.rs` from `api.cors`;
+//! 4. add the framework to the parameterised round-trip and malformed-request tests in `tests/`.
+//!
+//! Parsing, validation and encoding are not per framework: they live in the generated `ops` module, so every
+//! adapter answers the same input with the same bytes.
 
+pub mod actix;
 pub mod axum;
 
 use proc_macro2::TokenStream;
@@ -33,6 +49,10 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
         Framework::Axum => quote! {
             #[cfg(feature = "axum")]
             pub mod axum;
+        },
+        Framework::ActixWeb => quote! {
+            #[cfg(feature = "actix-web")]
+            pub mod actix;
         },
     });
     let trait_doc = doc_attrs(&format!(

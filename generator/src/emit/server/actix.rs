@@ -1,0 +1,82 @@
+//! Emits `server/actix.rs`: an actix-web `ServiceConfig` function serving any implementation of the trait.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::super::{EmitCtx, ident};
+
+/// Emits `configure` and `configure_with` for actix-web 4.
+pub fn emit_actix_config(ctx: EmitCtx<'_>) -> TokenStream {
+    let api = ctx.api;
+    let trait_name = ident(&api.trait_name);
+    let routes = api.operations.iter().map(|op| {
+        let path = &op.path;
+        let method = ident(&op.method);
+        let variant = ident(&op.type_name);
+        quote! {
+            {
+                let api = api.clone();
+                cfg.route(
+                    #path,
+                    ::actix_web::web::method(::actix_web::http::Method::#method).to(
+                        move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
+                            handle(api.clone(), super::Operation::#variant, request, payload, limit)
+                        },
+                    ),
+                );
+            }
+        }
+    });
+    quote! {
+        //! The actix-web adapter: `App::new().configure(configure(api))` serves an implementation of the trait.
+
+        use std::sync::Arc;
+
+        use super::#trait_name;
+
+        /// Options of the actix-web service configuration.
+        #[derive(Debug, Clone)]
+        pub struct ConfigureOptions {
+            /// Requests with a larger body get 413 with a JSON message. Default: 1 MiB.
+            pub body_limit: usize,
+        }
+
+        impl Default for ConfigureOptions {
+            fn default() -> Self {
+                Self { body_limit: crate::runtime::DEFAULT_BODY_LIMIT }
+            }
+        }
+
+        /// A configuration function registering every operation, for `App::configure`. It can be called once
+        /// per worker (`HttpServer::new(move || App::new().configure(configure(api.clone())))`). Add CORS with
+        /// [`crate::cors::CorsConfig::actix_cors`].
+        pub fn configure<T: #trait_name>(api: Arc<T>) -> impl Fn(&mut ::actix_web::web::ServiceConfig) + Clone {
+            configure_with(api, ConfigureOptions::default())
+        }
+
+        /// Like [`configure`], with options.
+        pub fn configure_with<T: #trait_name>(
+            api: Arc<T>,
+            options: ConfigureOptions,
+        ) -> impl Fn(&mut ::actix_web::web::ServiceConfig) + Clone {
+            move |cfg: &mut ::actix_web::web::ServiceConfig| {
+                let limit = options.body_limit;
+                #(#routes)*
+            }
+        }
+
+        async fn handle<T: #trait_name>(
+            api: Arc<T>,
+            operation: super::Operation,
+            request: ::actix_web::HttpRequest,
+            payload: ::actix_web::web::Payload,
+            limit: usize,
+        ) -> ::actix_web::HttpResponse {
+            let raw = match crate::runtime::actix_glue::to_raw(&request, payload, limit).await {
+                ::std::result::Result::Ok(raw) => super::dispatch(&*api, operation, raw).await,
+                ::std::result::Result::Err(error) => error.into_raw(),
+            };
+            crate::runtime::actix_glue::from_raw(raw)
+        }
+    }
+}
