@@ -57,6 +57,7 @@ pub mod create_code {
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
                 fdi_version,
@@ -300,6 +301,7 @@ pub mod resend_code {
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
                 fdi_version,
@@ -501,6 +503,7 @@ pub mod consume_code {
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
                 fdi_version,
@@ -1468,6 +1471,7 @@ pub mod third_party_sign_in_up {
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
                 fdi_version,
@@ -1765,6 +1769,7 @@ pub mod apple_callback {
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
         }
 

@@ -18,6 +18,14 @@ pub struct AppleCallbackForm {
     pub user: ::std::option::Option<::std::string::String>,
 }
 
+impl crate::runtime::Validate for AppleCallbackForm {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The provider's authorisation URL.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AuthorisationUrlOk {
@@ -28,6 +36,14 @@ pub struct AuthorisationUrlOk {
     #[serde(rename = "pkceCodeVerifier")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub pkce_code_verifier: ::std::option::Option<::std::string::String>,
+}
+
+impl crate::runtime::Validate for AuthorisationUrlOk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of getAuthorisationUrl.
@@ -44,6 +60,21 @@ pub enum AuthorisationUrlResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for AuthorisationUrlResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// One failed session claim.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClaimValidationError {
@@ -54,6 +85,14 @@ pub struct ClaimValidationError {
     pub reason: ::std::option::Option<::serde_json::Value>,
 }
 
+impl crate::runtime::Validate for ClaimValidationError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The user was signed in or up and a session was created.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConsumeCodeOk {
@@ -62,6 +101,19 @@ pub struct ConsumeCodeOk {
     pub created_new_recipe_user: bool,
     /// A user with all of its linked login methods.
     pub user: crate::types::User,
+}
+
+impl crate::runtime::Validate for ConsumeCodeOk {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "user");
+            crate::runtime::Validate::validate_into(&self.user, &path, errors);
+        }
+    }
 }
 
 /// Give preAuthSessionId plus either linkCode (magic link) or both deviceId and userInputCode (one-time code), but not both forms; any other combination is answered with 400.
@@ -86,6 +138,14 @@ pub struct ConsumeCodeRequest {
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
+}
+
+impl crate::runtime::Validate for ConsumeCodeRequest {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of consumeCode.
@@ -114,6 +174,33 @@ pub enum ConsumeCodeResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for ConsumeCodeResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::IncorrectUserInputCodeError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::ExpiredUserInputCodeError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::RestartFlowError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::SignInUpNotAllowed(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// The code was created and sent.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateCodeOk {
@@ -126,6 +213,14 @@ pub struct CreateCodeOk {
     /// Whether the user received a one-time code, a magic link, or both.
     #[serde(rename = "flowType")]
     pub flow_type: crate::types::FlowType,
+}
+
+impl crate::runtime::Validate for CreateCodeOk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// Exactly one of email or phoneNumber must be given; otherwise the server answers 400. The email is trimmed and the phone number is normalised to E.164 before use.
@@ -142,6 +237,14 @@ pub struct CreateCodeRequest {
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
+}
+
+impl crate::runtime::Validate for CreateCodeRequest {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of createCode.
@@ -161,10 +264,36 @@ pub enum CreateCodeResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for CreateCodeResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::SignInUpNotAllowed(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// An empty JSON object.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmptyObject {}
+impl crate::runtime::Validate for EmptyObject {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The body of every non-200 response.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ErrorMessage {
@@ -172,11 +301,27 @@ pub struct ErrorMessage {
     pub message: ::std::string::String,
 }
 
+impl crate::runtime::Validate for ErrorMessage {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// Whether the email or phone number is in use.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ExistsOk {
     /// True when a matching user exists.
     pub exists: bool,
+}
+
+impl crate::runtime::Validate for ExistsOk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of passwordlessEmailExists and passwordlessPhoneNumberExists.
@@ -193,6 +338,21 @@ pub enum ExistsResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for ExistsResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// The one-time code matched a code that has expired; the user should request a new one.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ExpiredUserInputCodeError {
@@ -202,6 +362,14 @@ pub struct ExpiredUserInputCodeError {
     /// How many wrong codes are allowed before the flow must be restarted.
     #[serde(rename = "maximumCodeInputAttempts")]
     pub maximum_code_input_attempts: i32,
+}
+
+impl crate::runtime::Validate for ExpiredUserInputCodeError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// Whether the user received a one-time code, a magic link, or both.
@@ -271,11 +439,27 @@ impl ::std::str::FromStr for FlowType {
     }
 }
 
+impl crate::runtime::Validate for FlowType {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// A business error with a message meant to be shown to the user.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GeneralError {
     /// Message to show to the user.
     pub message: ::std::string::String,
+}
+
+impl crate::runtime::Validate for GeneralError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The one-time code was wrong; the user may try again.
@@ -289,6 +473,14 @@ pub struct IncorrectUserInputCodeError {
     pub maximum_code_input_attempts: i32,
 }
 
+impl crate::runtime::Validate for IncorrectUserInputCodeError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The 403 body sent when session claim validation fails.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvalidClaimError {
@@ -297,6 +489,23 @@ pub struct InvalidClaimError {
     /// The claims that failed validation.
     #[serde(rename = "claimValidationErrors")]
     pub claim_validation_errors: ::std::vec::Vec<crate::types::ClaimValidationError>,
+}
+
+impl crate::runtime::Validate for InvalidClaimError {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "claimValidationErrors");
+            crate::runtime::Validate::validate_into(
+                &self.claim_validation_errors,
+                &path,
+                errors,
+            );
+        }
+    }
 }
 
 /// One recipe-level login method of a user.
@@ -330,6 +539,23 @@ pub struct LoginMethod {
     pub time_joined: i64,
     /// Whether the email or phone number of this login method is verified.
     pub verified: bool,
+}
+
+impl crate::runtime::Validate for LoginMethod {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "thirdParty");
+            crate::runtime::Validate::validate_into(&self.third_party, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "webauthn");
+            crate::runtime::Validate::validate_into(&self.webauthn, &path, errors);
+        }
+    }
 }
 
 /// The recipe that owns this login method.
@@ -403,6 +629,14 @@ impl ::std::str::FromStr for LoginMethodRecipeId {
     }
 }
 
+impl crate::runtime::Validate for LoginMethodRecipeId {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The login methods enabled for the tenant, as flat top-level properties.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginMethodsResponse {
@@ -421,6 +655,31 @@ pub struct LoginMethodsResponse {
     /// The factor ids allowed as the first factor, such as thirdparty, otp-email or link-phone.
     #[serde(rename = "firstFactors")]
     pub first_factors: ::std::vec::Vec<::std::string::String>,
+}
+
+impl crate::runtime::Validate for LoginMethodsResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "emailPassword");
+            crate::runtime::Validate::validate_into(&self.email_password, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "thirdParty");
+            crate::runtime::Validate::validate_into(&self.third_party, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "passwordless");
+            crate::runtime::Validate::validate_into(&self.passwordless, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "webauthn");
+            crate::runtime::Validate::validate_into(&self.webauthn, &path, errors);
+        }
+    }
 }
 
 /// Always OK.
@@ -474,9 +733,25 @@ impl ::std::str::FromStr for LoginMethodsResponseStatus {
     }
 }
 
+impl crate::runtime::Validate for LoginMethodsResponseStatus {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// The provider returned no email and the provider configuration requires one.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NoEmailGivenByProviderError {}
+impl crate::runtime::Validate for NoEmailGivenByProviderError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// A configured third-party provider.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProviderSummary {
@@ -486,11 +761,27 @@ pub struct ProviderSummary {
     pub name: ::std::string::String,
 }
 
+impl crate::runtime::Validate for ProviderSummary {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// Whether a recipe is enabled for the tenant.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecipeEnabled {
     /// True when the recipe is enabled.
     pub enabled: bool,
+}
+
+impl crate::runtime::Validate for RecipeEnabled {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// What the provider sent back to the frontend redirect URI.
@@ -511,6 +802,14 @@ pub struct RedirectUriInfo {
     pub pkce_code_verifier: ::std::option::Option<::std::string::String>,
 }
 
+impl crate::runtime::Validate for RedirectUriInfo {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// Identifies the passwordless device to resend a code for.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResendCodeRequest {
@@ -524,6 +823,14 @@ pub struct ResendCodeRequest {
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
+}
+
+impl crate::runtime::Validate for ResendCodeRequest {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of resendCode.
@@ -543,14 +850,48 @@ pub enum ResendCodeResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for ResendCodeResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::RestartFlowError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// The passwordless flow can no longer continue and must be restarted with createCode.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RestartFlowError {}
+impl crate::runtime::Validate for RestartFlowError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// Sign-in, sign-up or account linking is not allowed for this user.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SignInUpNotAllowed {
     /// User-facing reason that ends in an error code such as ERR_CODE_002.
     pub reason: ::std::string::String,
+}
+
+impl crate::runtime::Validate for SignInUpNotAllowed {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// The result of signOut.
@@ -567,9 +908,32 @@ pub enum SignOutResponse {
     GeneralError(crate::types::GeneralError),
 }
 
+impl crate::runtime::Validate for SignOutResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// A plain success body.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StatusOk {}
+impl crate::runtime::Validate for StatusOk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// A third-party identity.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ThirdPartyInfo {
@@ -578,6 +942,14 @@ pub struct ThirdPartyInfo {
     /// The user's id at the provider.
     #[serde(rename = "userId")]
     pub user_id: ::std::string::String,
+}
+
+impl crate::runtime::Validate for ThirdPartyInfo {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// Whether third-party login is enabled and which providers are configured.
@@ -589,6 +961,19 @@ pub struct ThirdPartyLoginMethod {
     pub providers: ::std::vec::Vec<crate::types::ProviderSummary>,
 }
 
+impl crate::runtime::Validate for ThirdPartyLoginMethod {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "providers");
+            crate::runtime::Validate::validate_into(&self.providers, &path, errors);
+        }
+    }
+}
+
 /// The user was signed in or up and a session was created.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ThirdPartySignInUpOk {
@@ -597,6 +982,19 @@ pub struct ThirdPartySignInUpOk {
     /// Whether a new thirdparty recipe user was created, meaning this was a sign-up.
     #[serde(rename = "createdNewRecipeUser")]
     pub created_new_recipe_user: bool,
+}
+
+impl crate::runtime::Validate for ThirdPartySignInUpOk {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "user");
+            crate::runtime::Validate::validate_into(&self.user, &path, errors);
+        }
+    }
 }
 
 /// Give thirdPartyId plus one of redirectURIInfo (the provider redirected back to the frontend) or oAuthTokens (the frontend already holds provider tokens); without either the server answers 400.
@@ -625,6 +1023,23 @@ pub struct ThirdPartySignInUpRequest {
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
 }
 
+impl crate::runtime::Validate for ThirdPartySignInUpRequest {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "redirectURIInfo");
+            crate::runtime::Validate::validate_into(
+                &self.redirect_uri_info,
+                &path,
+                errors,
+            );
+        }
+    }
+}
+
 /// The result of thirdPartySignInUp.
 ///
 /// Tagged by the `status` property.
@@ -643,6 +1058,27 @@ pub enum ThirdPartySignInUpResponse {
     /// `status: "GENERAL_ERROR"`
     #[serde(rename = "GENERAL_ERROR")]
     GeneralError(crate::types::GeneralError),
+}
+
+impl crate::runtime::Validate for ThirdPartySignInUpResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::NoEmailGivenByProvider(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::SignInUpNotAllowed(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
 }
 
 /// A user with all of its linked login methods.
@@ -675,10 +1111,39 @@ pub struct User {
     pub login_methods: ::std::vec::Vec<crate::types::LoginMethod>,
 }
 
+impl crate::runtime::Validate for User {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "thirdParty");
+            crate::runtime::Validate::validate_into(&self.third_party, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "webauthn");
+            crate::runtime::Validate::validate_into(&self.webauthn, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "loginMethods");
+            crate::runtime::Validate::validate_into(&self.login_methods, &path, errors);
+        }
+    }
+}
+
 /// The WebAuthn credentials of a user or login method.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebauthnInfo {
     /// The registered WebAuthn credential ids.
     #[serde(rename = "credentialIds")]
     pub credential_ids: ::std::vec::Vec<::std::string::String>,
+}
+
+impl crate::runtime::Validate for WebauthnInfo {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }

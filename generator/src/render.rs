@@ -15,6 +15,7 @@ struct CargoToml<'a> {
     title: &'a str,
     has_axum: bool,
     has_actix: bool,
+    uses_regex: bool,
     default_features: Vec<&'static str>,
 }
 
@@ -80,6 +81,7 @@ pub fn render_cargo_toml(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
         title: &ctx.api.title,
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
         has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),
+        uses_regex: ctx.api.uses_patterns(),
         default_features: features(ctx),
     };
     finish("Cargo.toml", t.render())

@@ -211,3 +211,77 @@ fn kitchen_post(path: &str, body: &'static str) -> kitchen_api::runtime::RawRequ
         ..Default::default()
     }
 }
+
+async fn kitchen_clients() -> Vec<(&'static str, kitchen_api::client::Client)> {
+    let router = kitchen_api::server::axum::router(support::Kitchen);
+    vec![
+        ("axum loopback", support::serve_kitchen(router.clone()).await),
+        ("axum in-process", kitchen_api::client::Client::in_process(router)),
+        ("actix-web loopback", support::serve_kitchen_actix()),
+    ]
+}
+
+fn kitchen_message(resp: &kitchen_api::runtime::RawResponse) -> String {
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error body");
+    json["message"].as_str().expect("message").to_owned()
+}
+
+#[tokio::test]
+async fn spec_rules_are_validated_in_the_adapter_naming_field_and_rule() {
+    for (name, client) in kitchen_clients().await {
+        // Every violation in one body is reported, each with its path and the rule it breaks.
+        let body =
+            r#"{"name":"rex the dog with a long name","kind":"cat","owner":{"email":"not-an-email","phones":["12"]}}"#;
+        let m = kitchen_message(&client.send(kitchen_post("/pets", body)).await.unwrap());
+        assert_eq!(
+            m,
+            "invalid request body: `name`: length must be at most 20 (maxLength), got 28; \
+             `name`: must match the pattern `^[A-Z]` (pattern); \
+             `owner.email`: must be an email address (format: email); \
+             `owner.phones[0]`: length must be at least 3 (minLength), got 2",
+            "{name}"
+        );
+        let m = kitchen_message(
+            &client.send(kitchen_post("/pets", r#"{"name":"Rex","kind":"cat","owner":{"phones":[]}}"#)).await.unwrap(),
+        );
+        assert_eq!(m, "invalid request body: `owner.phones`: must have at least 1 items (minItems), got 0", "{name}");
+
+        // Numeric bounds, inclusive and exclusive, on a nested body (PUT /pets/{id} takes a Pet).
+        let pet = r#"{"name":"Rex","id":1,"kind":"cat","nickname":null,"age":101,"weight":0}"#;
+        let raw = kitchen_api::runtime::RawRequest {
+            method: "PUT".into(),
+            path: "/pets/1".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: pet.into(),
+            ..Default::default()
+        };
+        let m = kitchen_message(&client.send(raw).await.unwrap());
+        assert_eq!(
+            m,
+            "invalid request body: `age`: must be at most 100 (maximum), got 101; \
+             `weight`: must be greater than 0 (exclusiveMinimum), got 0",
+            "{name}"
+        );
+
+        // Parameters: a header pattern and array rules in the query.
+        let get = |query: &str, request_id: &str| kitchen_api::runtime::RawRequest {
+            method: "GET".into(),
+            path: "/pets/1".into(),
+            query: query.into(),
+            headers: vec![("x-request-id".into(), request_id.into())],
+            ..Default::default()
+        };
+        let m = kitchen_message(&client.send(get("", "Bad Id")).await.unwrap());
+        assert_eq!(m, "invalid header parameter: `x-request-id`: must match the pattern `^[a-z0-9-]+$` (pattern)");
+        let m = kitchen_message(&client.send(get("tags=a,b,a,toolong", "r")).await.unwrap());
+        assert_eq!(
+            m,
+            "invalid query parameter: `tags`: must have at most 3 items (maxItems), got 4; \
+             `tags`: items must be unique (uniqueItems); `tags[3]`: length must be at most 5 (maxLength), got 7"
+        );
+        // Valid input passes the same checks.
+        let ok = client.send(get("tags=a,b", "r-1")).await.unwrap();
+        assert_eq!(ok.status, 200, "{name}: {}", ok.text());
+    }
+}

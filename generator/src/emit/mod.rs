@@ -7,6 +7,7 @@ pub mod format;
 pub mod ops;
 pub mod server;
 pub mod types;
+pub(crate) mod validate;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

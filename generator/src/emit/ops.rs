@@ -5,6 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
 use crate::ir::{
     BodyKind, Operation, Param, ParamLocation, Response, ResponseStatus, SecurityKind, SecurityScheme, TypeRef,
@@ -78,6 +79,7 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
 
 fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let schemes = op_schemes(ctx, op);
+    let mut checks = Checks::new(&ctx.api.types);
     let mut fields = Vec::new();
     let mut parse = Vec::new();
     let mut build = Vec::new();
@@ -136,6 +138,20 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             parse.push(quote!(let #name = crate::runtime::required(#value, #loc, #wire)?;));
         } else {
             parse.push(quote!(let #name = #value;));
+        }
+        let own = checks.checks(quote!(value), &p.ty, &p.constraints, &p.rust_name);
+        if !own.is_empty() {
+            let guarded = if p.required {
+                quote! { let value = &#name; #own }
+            } else {
+                quote! { if let ::std::option::Option::Some(value) = #name.as_ref() { #own } }
+            };
+            parse.push(quote! {
+                crate::runtime::validate_param(#loc, #wire, |path, errors| {
+                    let path = path.to_owned();
+                    #guarded
+                })?;
+            });
         }
         // Client side: typed -> raw.
         let access =
@@ -255,6 +271,9 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             ctor_fields.push(quote!(body: ::std::option::Option::None));
         }
         parse.push(quote!(let body = #parse_expr;));
+        if matches!(body.kind, BodyKind::Json | BodyKind::Form) && checks.nests(&body.ty) {
+            parse.push(quote!(crate::runtime::validate_body(&body)?;));
+        }
         let encode = match body.kind {
             BodyKind::Json => quote!(
                 crate::runtime::encode_json(value)
@@ -282,11 +301,14 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     } else {
         quote!()
     };
+    let statics = checks.statics();
     let request_doc = doc_attrs(&format!("The request of `{}` (`{} {}`).", op.api_id, op.method, op.path));
     let unused_raw = if names.is_empty() { quote!(let _ = raw;) } else { quote!() };
     let mutability_hint = quote!(#[allow(unused_mut, reason = "not every operation has every kind of parameter")]);
     let derive_default = if ctor_args.is_empty() { quote!(Default,) } else { quote!() };
     quote! {
+        #statics
+
         #request_doc
         #[derive(Debug, Clone, #derive_default PartialEq)]
         pub struct Request {

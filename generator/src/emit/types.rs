@@ -3,17 +3,98 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
 use crate::ir::{Field, TypeDef, TypeKind};
 
 /// Emits every named type, sorted by Rust name.
 pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
-    let items = ctx.api.types.values().map(emit_type);
+    let mut checks = Checks::new(&ctx.api.types);
+    let mut items = Vec::new();
+    for def in ctx.api.types.values() {
+        items.push(emit_type(def));
+        if let Some(v) = emit_validate(def, &mut checks) {
+            items.push(v);
+        }
+    }
+    let statics = checks.statics();
     quote! {
         //! Types for the schemas of the spec, and for inline request and response shapes.
         #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
+        #statics
         #(#items)*
     }
+}
+
+/// The `Validate` impl of a named type (none for aliases, which validate as their target).
+fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> {
+    let name = ident(&def.rust_name);
+    let body = match &def.kind {
+        TypeKind::Newtype(_) => return None,
+        TypeKind::StringEnum { .. } => quote!(),
+        TypeKind::Struct { fields, additional, .. } => {
+            let mut parts = Vec::new();
+            for f in fields {
+                let field = ident(&f.rust_name);
+                let wire = &f.api_name;
+                let value = quote!(value);
+                let own = checks.checks(value, &f.ty, &f.constraints, &format!("{}_{}", def.rust_name, f.rust_name));
+                let nested = checks.nests(&f.ty);
+                if own.is_empty() && !nested {
+                    continue;
+                }
+                let own = match (own.is_empty(), f.required, f.nullable) {
+                    (true, _, _) => quote!(),
+                    (false, true, false) => quote! {{ let value = &self.#field; #own }},
+                    (false, false, true) => quote! {
+                        if let ::std::option::Option::Some(::std::option::Option::Some(value)) = &self.#field { #own }
+                    },
+                    (false, _, _) => quote! { if let ::std::option::Option::Some(value) = &self.#field { #own } },
+                };
+                let nested = if nested {
+                    quote!(crate::runtime::Validate::validate_into(&self.#field, &path, errors);)
+                } else {
+                    quote!()
+                };
+                parts.push(quote! {{
+                    let path = crate::runtime::join_path(path, #wire);
+                    #own
+                    #nested
+                }});
+            }
+            if let Some(ty) = additional {
+                if checks.nests(ty) {
+                    parts.push(
+                        quote!(crate::runtime::Validate::validate_into(&self.additional_properties, path, errors);),
+                    );
+                }
+            }
+            quote!(#(#parts)*)
+        }
+        TypeKind::Tagged { variants, .. } => {
+            let arms = variants.iter().map(|v| {
+                let vn = ident(&v.rust_name);
+                quote!(Self::#vn(v) => crate::runtime::Validate::validate_into(v, path, errors),)
+            });
+            quote!(match self { #(#arms)* })
+        }
+        TypeKind::Untagged { variants } => {
+            let arms = variants.iter().map(|v| {
+                let vn = ident(&v.rust_name);
+                quote!(Self::#vn(v) => crate::runtime::Validate::validate_into(v, path, errors),)
+            });
+            quote!(match self { #(#arms)* })
+        }
+    };
+    let (path, errors) =
+        if body.is_empty() { (quote!(_path), quote!(_errors)) } else { (quote!(path), quote!(errors)) };
+    Some(quote! {
+        impl crate::runtime::Validate for #name {
+            fn validate_into(&self, #path: &str, #errors: &mut ::std::vec::Vec<::std::string::String>) {
+                #body
+            }
+        }
+    })
 }
 
 fn deprecated(flag: bool) -> TokenStream {

@@ -10,12 +10,12 @@ use serde_json::Value;
 
 use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, variant};
 use super::{
-    Api, BodyKind, CorsPolicy, EnumVariant, Field, HeaderDef, Operation, Param, ParamLocation, RequestBody, Response,
-    ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant, TypeDef, TypeKind, TypeRef,
-    UntaggedVariant,
+    Api, BodyKind, Constraints, CorsPolicy, EnumVariant, Field, HeaderDef, Operation, Param, ParamLocation,
+    RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant, TypeDef,
+    TypeKind, TypeRef, UntaggedVariant,
 };
 use crate::settings::Settings;
-use crate::spec::diag::{Diagnostics, escape_segment};
+use crate::spec::diag::{Diagnostics, Severity, escape_segment};
 use crate::spec::load::LoadedSpec;
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -208,8 +208,18 @@ impl<'a> Lowerer<'a> {
                 ptr,
                 strip_tag,
             ),
-            SchemaKind::Any(any) if !any.properties.is_empty() || any.typ.as_deref() == Some("object") => self
-                .lower_struct(rust, &any.properties, &any.required, any.additional_properties.as_ref(), ptr, strip_tag),
+            SchemaKind::Any(any)
+                if !unknown_type(any) && (!any.properties.is_empty() || any.typ.as_deref() == Some("object")) =>
+            {
+                self.lower_struct(
+                    rust,
+                    &any.properties,
+                    &any.required,
+                    any.additional_properties.as_ref(),
+                    ptr,
+                    strip_tag,
+                )
+            }
             SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
                 self.lower_string_enum(rust, &s.enumeration, ptr)
             }
@@ -251,6 +261,10 @@ impl<'a> Lowerer<'a> {
             };
             let hint = format!("{rust}{}", pascal(name));
             let ty = self.inline_type(&unbox_ref(prop), &hint, &prop_ptr);
+            let constraints = match resolved {
+                Some(s) => self.constraints_of(s, &prop_ptr),
+                None => Constraints::default(),
+            };
             fields.push(Field {
                 rust_name: scope.claim(snake(name)),
                 api_name: name.clone(),
@@ -259,6 +273,7 @@ impl<'a> Lowerer<'a> {
                 required: required.iter().any(|r| r == name),
                 nullable,
                 deprecated,
+                constraints,
             });
         }
         for r in required {
@@ -459,6 +474,14 @@ impl<'a> Lowerer<'a> {
                 self.inline_type(&all_of[0], hint, &format!("{ptr}/allOf/0"))
             }
             SchemaKind::AllOf { .. } => self.new_named(hint, schema, ptr),
+            SchemaKind::Any(a) if unknown_type(a) => {
+                let typ = a.typ.as_deref().unwrap_or_default();
+                self.diags
+                    .error("E0101", &ptr_join(ptr, "type"), format!("unknown schema type `{typ}`"))
+                    .label("not a JSON Schema type")
+                    .help("use `string`, `number`, `integer`, `boolean`, `array` or `object`");
+                TypeRef::Json
+            }
             SchemaKind::Any(a) if !a.properties.is_empty() => self.new_named(hint, schema, ptr),
             SchemaKind::Not { .. } => {
                 self.diags
@@ -476,6 +499,59 @@ impl<'a> Lowerer<'a> {
             self.types.insert(rust.clone(), def);
         }
         TypeRef::Named(rust)
+    }
+
+    /// The validation rules of a (resolved) schema. A `pattern` the regex crate cannot compile is an error
+    /// here rather than a panic in the generated code.
+    fn constraints_of(&mut self, schema: &Schema, ptr: &str) -> Constraints {
+        let mut c = Constraints::default();
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => {
+                c.min_length = s.min_length;
+                c.max_length = s.max_length;
+                c.pattern = s.pattern.clone();
+                c.email = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "email");
+            }
+            SchemaKind::Type(Type::Integer(i)) => {
+                c.minimum = i.minimum.map(|v| v as f64);
+                c.maximum = i.maximum.map(|v| v as f64);
+                c.exclusive_minimum = i.exclusive_minimum;
+                c.exclusive_maximum = i.exclusive_maximum;
+            }
+            SchemaKind::Type(Type::Number(n)) => {
+                c.minimum = n.minimum;
+                c.maximum = n.maximum;
+                c.exclusive_minimum = n.exclusive_minimum;
+                c.exclusive_maximum = n.exclusive_maximum;
+            }
+            SchemaKind::Type(Type::Array(a)) => {
+                c.min_items = a.min_items;
+                c.max_items = a.max_items;
+                c.unique_items = a.unique_items;
+                if let Some(items) = &a.items {
+                    if let Some(item) = self.resolve_boxed(items) {
+                        let inner = self.constraints_of(item, &ptr_join(ptr, "items"));
+                        if !inner.is_empty() {
+                            c.items = Some(Box::new(inner));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(p) = &c.pattern {
+            if let Err(e) = regex::Regex::new(p) {
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or_default().trim();
+                let detail = last.strip_prefix("error: ").unwrap_or(last).to_owned();
+                self.diags
+                    .error("E0106", &ptr_join(ptr, "pattern"), format!("pattern `{p}` is not supported: {detail}"))
+                    .label("this pattern")
+                    .help("patterns are compiled with the Rust regex crate: no look-around and no backreferences");
+                c.pattern = None;
+            }
+        }
+        c
     }
 
     fn lower_security_schemes(&mut self) -> Vec<SecurityScheme> {
@@ -645,6 +721,8 @@ impl<'a> Lowerer<'a> {
             }
         };
         let hint = format!("{op_type}{}", pascal(&data.name));
+        let errors = |d: &Diagnostics| d.items().iter().filter(|d| d.severity == Severity::Error).count();
+        let errors_before = errors(&self.diags);
         let ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
         let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
             TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
@@ -657,6 +735,10 @@ impl<'a> Lowerer<'a> {
             TypeRef::Vec(inner) => location == ParamLocation::Query && scalar(inner, &self.types),
             t => scalar(t, &self.types),
         };
+        if !ok && errors(&self.diags) > errors_before {
+            // The schema itself is wrong (say, an unknown type) and was reported as such.
+            return None;
+        }
         if !ok {
             self.diags
                 .error(
@@ -670,7 +752,12 @@ impl<'a> Lowerer<'a> {
                 .help("object parameters are not supported yet; send structured data in the request body");
             return None;
         }
+        let constraints = match self.resolve(schema) {
+            Some(s) => self.constraints_of(s, &ptr_join(ptr, "schema")),
+            None => Constraints::default(),
+        };
         Some(Param {
+            constraints,
             rust_name: scope.claim(snake(&data.name)),
             api_name: data.name.clone(),
             location,
@@ -895,6 +982,11 @@ impl<'a> Lowerer<'a> {
         }
         out
     }
+}
+
+/// A `type` that is none of the six OpenAPI 3.0 types (openapiv3 keeps such a schema as "any").
+fn unknown_type(schema: &openapiv3::AnySchema) -> bool {
+    schema.typ.as_deref().is_some_and(|t| !["string", "number", "integer", "boolean", "array", "object"].contains(&t))
 }
 
 fn unbox(t: TypeRef) -> TypeRef {
@@ -1147,5 +1239,45 @@ components:
             ["anti-csrf", "front-token", "location", "st-access-token", "st-refresh-token"]
         );
         assert_eq!(api.cors.allowed_methods, ["GET", "POST"]);
+    }
+
+    #[test]
+    fn constraints_are_lowered_and_unsupported_patterns_are_reported() {
+        let api = lower(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    Email: {{type: string, format: email}}
+    P:
+      type: object
+      properties:
+        e: {{$ref: '#/components/schemas/Email'}}
+        n: {{type: integer, minimum: 1, maximum: 9, exclusiveMaximum: true}}
+        t: {{type: array, maxItems: 2, uniqueItems: true, items: {{type: string, pattern: '^a'}}}}
+"
+        ));
+        let TypeKind::Struct { fields, .. } = &api.types["P"].kind else { panic!() };
+        assert!(fields[0].constraints.email, "rules of a referenced primitive schema apply");
+        assert_eq!((fields[1].constraints.minimum, fields[1].constraints.maximum), (Some(1.0), Some(9.0)));
+        assert!(fields[1].constraints.exclusive_maximum && !fields[1].constraints.exclusive_minimum);
+        assert_eq!(fields[2].constraints.max_items, Some(2));
+        assert_eq!(fields[2].constraints.patterns(), ["^a"]);
+        assert!(api.uses_patterns());
+
+        let bad = format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    P:
+      type: object
+      properties:
+        x: {{type: string, pattern: '^(?!admin).*$'}}
+"
+        );
+        let spec = crate::spec::load_str("t.yaml", &bad).unwrap();
+        let diags = lower_spec(&spec, &Settings::default()).unwrap_err();
+        let text = diags.render_plain();
+        assert!(text.starts_with("error[E0106]: pattern `^(?!admin).*$` is not supported: look-around"), "{text}");
+        assert!(text.contains("--> t.yaml:9:27"), "{text}");
     }
 }

@@ -30,6 +30,17 @@ pub struct Api {
     pub cors: CorsPolicy,
 }
 
+impl Api {
+    /// True when any field or parameter has a `pattern`, so the generated crate needs `regex`.
+    pub fn uses_patterns(&self) -> bool {
+        let in_types = self.types.values().any(|t| match &t.kind {
+            TypeKind::Struct { fields, .. } => fields.iter().any(|f| !f.constraints.patterns().is_empty()),
+            _ => false,
+        });
+        in_types || self.operations.iter().any(|o| o.params.iter().any(|p| !p.constraints.patterns().is_empty()))
+    }
+}
+
 /// A named Rust type.
 #[derive(Debug, Clone)]
 pub struct TypeDef {
@@ -95,6 +106,54 @@ pub struct Field {
     pub nullable: bool,
     /// Marked `deprecated: true`.
     pub deprecated: bool,
+    /// Checks the server adapters run after parsing.
+    pub constraints: Constraints,
+}
+
+/// Validation rules of a value, checked by the generated server adapters after parsing. Empty for most
+/// fields; `required` and `enum` are enforced by the types themselves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// `minLength` (characters).
+    pub min_length: Option<usize>,
+    /// `maxLength` (characters).
+    pub max_length: Option<usize>,
+    /// `pattern` (a regular expression, unanchored as in JSON Schema).
+    pub pattern: Option<String>,
+    /// `format: email`.
+    pub email: bool,
+    /// `minimum`.
+    pub minimum: Option<f64>,
+    /// `maximum`.
+    pub maximum: Option<f64>,
+    /// `exclusiveMinimum: true`.
+    pub exclusive_minimum: bool,
+    /// `exclusiveMaximum: true`.
+    pub exclusive_maximum: bool,
+    /// `minItems`.
+    pub min_items: Option<usize>,
+    /// `maxItems`.
+    pub max_items: Option<usize>,
+    /// `uniqueItems: true`.
+    pub unique_items: bool,
+    /// Rules for each item of an array.
+    pub items: Option<Box<Constraints>>,
+}
+
+impl Constraints {
+    /// True when there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
+    }
+
+    /// Every `pattern` in these rules, items included.
+    pub fn patterns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.pattern.iter().map(String::as_str).collect();
+        if let Some(items) = &self.items {
+            out.extend(items.patterns());
+        }
+        out
+    }
 }
 
 /// A string enum variant.
@@ -220,6 +279,8 @@ pub struct Param {
     pub doc: Option<String>,
     /// Marked deprecated.
     pub deprecated: bool,
+    /// Checks the server adapters run after parsing.
+    pub constraints: Constraints,
 }
 
 /// How a body is encoded.

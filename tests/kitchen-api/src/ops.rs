@@ -17,6 +17,11 @@ pub mod get_pet {
     pub const PATH: &str = "/pets/{petId}";
     /// The operationId.
     pub const OPERATION_ID: &str = "getPet";
+    static PATTERN_X_REQUEST_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `getPet` (`GET /pets/{petId}`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
@@ -106,10 +111,51 @@ pub mod get_pet {
                     )
                 }
             };
+            crate::runtime::validate_param(
+                "query",
+                "tags",
+                |path, errors| {
+                    let path = path.to_owned();
+                    if let ::std::option::Option::Some(value) = tags.as_ref() {
+                        crate::runtime::check_items(
+                            &path,
+                            value,
+                            ::std::option::Option::None,
+                            ::std::option::Option::Some(3usize),
+                            true,
+                            errors,
+                        );
+                        for (i, item) in value.iter().enumerate() {
+                            let path = format!("{path}[{i}]");
+                            crate::runtime::check_length(
+                                &path,
+                                item,
+                                ::std::option::Option::None,
+                                ::std::option::Option::Some(5usize),
+                                errors,
+                            );
+                        }
+                    }
+                },
+            )?;
             let x_request_id = crate::runtime::required(
                 raw.header("x-request-id").map(str::to_owned),
                 "header",
                 "x-request-id",
+            )?;
+            crate::runtime::validate_param(
+                "header",
+                "x-request-id",
+                |path, errors| {
+                    let path = path.to_owned();
+                    let value = &x_request_id;
+                    if !PATTERN_X_REQUEST_ID.is_match(value) {
+                        errors
+                            .push(
+                                crate::runtime::pattern_violation(&path, "^[a-z0-9-]+$"),
+                            );
+                    }
+                },
             )?;
             let session = raw.cookie("session");
             let mode = raw
@@ -401,6 +447,7 @@ pub mod put_pet {
                 "petId",
             )?;
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { pet_id, body })
         }
 
@@ -517,6 +564,7 @@ pub mod post_pets {
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
         }
 
@@ -779,6 +827,7 @@ pub mod login {
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
         }
 
@@ -927,6 +976,7 @@ pub mod echo_shape {
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
         }
 

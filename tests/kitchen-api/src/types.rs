@@ -3,6 +3,8 @@
 //! Types for the schemas of the spec, and for inline request and response shapes.
 
 #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
+static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{ ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
 /// `Circle` (defined at `/components/schemas/Circle`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Circle {
@@ -10,6 +12,16 @@ pub struct Circle {
     pub radius: f64,
 }
 
+impl crate::runtime::Validate for Circle {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// An email address.
+pub type Email = ::std::string::String;
 /// `Kind` (defined at `/components/schemas/Kind`).
 #[derive(
     Debug,
@@ -76,6 +88,14 @@ impl ::std::str::FromStr for Kind {
     }
 }
 
+impl crate::runtime::Validate for Kind {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// `LoginBody` (defined at `/paths/~1login/post/requestBody/content/application~1x-www-form-urlencoded/schema`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginBody {
@@ -84,6 +104,14 @@ pub struct LoginBody {
     /// `remember`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub remember: ::std::option::Option<::std::string::String>,
+}
+
+impl crate::runtime::Validate for LoginBody {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// `Mode` (defined at `/components/schemas/Mode`).
@@ -142,11 +170,27 @@ impl ::std::str::FromStr for Mode {
     }
 }
 
+impl crate::runtime::Validate for Mode {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// `Named` (defined at `/components/schemas/Named`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Named {
     /// `name`.
     pub name: ::std::string::String,
+}
+
+impl crate::runtime::Validate for Named {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// A pet. Text with */ and "# and `code` and <b>bold</b>.
@@ -198,6 +242,45 @@ pub struct Pet {
     pub legacy: ::std::option::Option<::std::string::String>,
 }
 
+impl crate::runtime::Validate for Pet {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "age");
+            if let ::std::option::Option::Some(::std::option::Option::Some(value)) = &self
+                .age
+            {
+                crate::runtime::check_range(
+                    &path,
+                    f64::from(*value),
+                    ::std::option::Option::Some((0f64, false)),
+                    ::std::option::Option::Some((100f64, false)),
+                    errors,
+                );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "weight");
+            if let ::std::option::Option::Some(value) = &self.weight {
+                crate::runtime::check_range(
+                    &path,
+                    f64::from(*value),
+                    ::std::option::Option::Some((0f64, true)),
+                    ::std::option::Option::None,
+                    errors,
+                );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "parent");
+            crate::runtime::Validate::validate_into(&self.parent, &path, errors);
+        }
+    }
+}
+
 /// `PostPetsBody` (defined at `/paths/~1pets/post/requestBody/content/application~1json/schema`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostPetsBody {
@@ -210,12 +293,82 @@ pub struct PostPetsBody {
     pub owner: ::std::option::Option<crate::types::PostPetsBodyOwner>,
 }
 
+impl crate::runtime::Validate for PostPetsBody {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "name");
+            {
+                let value = &self.name;
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(20usize),
+                    errors,
+                );
+                if !PATTERN_POST_PETS_BODY_NAME.is_match(value) {
+                    errors.push(crate::runtime::pattern_violation(&path, "^[A-Z]"));
+                }
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "owner");
+            crate::runtime::Validate::validate_into(&self.owner, &path, errors);
+        }
+    }
+}
+
 /// `PostPetsBodyOwner` (defined at `/paths/~1pets/post/requestBody/content/application~1json/schema/properties/owner`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostPetsBodyOwner {
-    /// `email`.
+    /// An email address.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
+    pub email: ::std::option::Option<crate::types::Email>,
+    /// `phones`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub phones: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl crate::runtime::Validate for PostPetsBodyOwner {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "email");
+            if let ::std::option::Option::Some(value) = &self.email {
+                crate::runtime::check_email(&path, value, errors);
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "phones");
+            if let ::std::option::Option::Some(value) = &self.phones {
+                crate::runtime::check_items(
+                    &path,
+                    value,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::None,
+                    false,
+                    errors,
+                );
+                for (i, item) in value.iter().enumerate() {
+                    let path = format!("{path}[{i}]");
+                    crate::runtime::check_length(
+                        &path,
+                        item,
+                        ::std::option::Option::Some(3usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// `Problem` (defined at `/components/schemas/Problem`).
@@ -224,6 +377,14 @@ pub struct PostPetsBodyOwner {
 pub struct Problem {
     /// `message`.
     pub message: ::std::string::String,
+}
+
+impl crate::runtime::Validate for Problem {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// `ResultValue` (defined at `/components/schemas/Result/properties/value`).
@@ -236,12 +397,38 @@ pub enum ResultValue {
     Integer(i64),
 }
 
+impl crate::runtime::Validate for ResultValue {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::String(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::Integer(v) => crate::runtime::Validate::validate_into(v, path, errors),
+        }
+    }
+}
+
 /// A schema named like a std type.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result_ {
     /// `value`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub value: ::std::option::Option<crate::types::ResultValue>,
+}
+
+impl crate::runtime::Validate for Result_ {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "value");
+            crate::runtime::Validate::validate_into(&self.value, &path, errors);
+        }
+    }
 }
 
 /// `Shape` (defined at `/components/schemas/Shape`).
@@ -261,9 +448,31 @@ pub enum Shape {
     Result(crate::types::Result_),
 }
 
+impl crate::runtime::Validate for Shape {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Circle(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::Square(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::Result(v) => crate::runtime::Validate::validate_into(v, path, errors),
+        }
+    }
+}
+
 /// `Square` (defined at `/components/schemas/Square`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Square {
     /// `side`.
     pub side: f64,
+}
+
+impl crate::runtime::Validate for Square {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
