@@ -373,39 +373,25 @@ impl crate::runtime::Validate for ExpiredUserInputCodeError {
 }
 
 /// Whether the user received a one-time code, a magic link, or both.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FlowType {
     /// `USER_INPUT_CODE`
-    #[serde(rename = "USER_INPUT_CODE")]
     UserInputCode,
     /// `MAGIC_LINK`
-    #[serde(rename = "MAGIC_LINK")]
     MagicLink,
     /// `USER_INPUT_CODE_AND_MAGIC_LINK`
-    #[serde(rename = "USER_INPUT_CODE_AND_MAGIC_LINK")]
     UserInputCodeAndMagicLink,
 }
 
 impl FlowType {
-    /// Every wire value, in spec order.
+    /// Every listed wire value, in spec order.
     pub const VALUES: &'static [&'static str] = &[
         "USER_INPUT_CODE",
         "MAGIC_LINK",
         "USER_INPUT_CODE_AND_MAGIC_LINK",
     ];
     /// The wire value.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::UserInputCode => "USER_INPUT_CODE",
             Self::MagicLink => "MAGIC_LINK",
@@ -431,11 +417,36 @@ impl ::std::str::FromStr for FlowType {
             }
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
+                    value: value.to_string(),
                     expected: Self::VALUES,
                 })
             }
         }
+    }
+}
+
+impl ::serde::Serialize for FlowType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for FlowType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
     }
 }
 
@@ -559,35 +570,20 @@ impl crate::runtime::Validate for LoginMethod {
 }
 
 /// The recipe that owns this login method.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LoginMethodRecipeId {
     /// `emailpassword`
-    #[serde(rename = "emailpassword")]
     Emailpassword,
     /// `thirdparty`
-    #[serde(rename = "thirdparty")]
     Thirdparty,
     /// `passwordless`
-    #[serde(rename = "passwordless")]
     Passwordless,
     /// `webauthn`
-    #[serde(rename = "webauthn")]
     Webauthn,
 }
 
 impl LoginMethodRecipeId {
-    /// Every wire value, in spec order.
+    /// Every listed wire value, in spec order.
     pub const VALUES: &'static [&'static str] = &[
         "emailpassword",
         "thirdparty",
@@ -595,7 +591,7 @@ impl LoginMethodRecipeId {
         "webauthn",
     ];
     /// The wire value.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Emailpassword => "emailpassword",
             Self::Thirdparty => "thirdparty",
@@ -621,11 +617,36 @@ impl ::std::str::FromStr for LoginMethodRecipeId {
             "webauthn" => ::std::result::Result::Ok(Self::Webauthn),
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
+                    value: value.to_string(),
                     expected: Self::VALUES,
                 })
             }
         }
+    }
+}
+
+impl ::serde::Serialize for LoginMethodRecipeId {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for LoginMethodRecipeId {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
     }
 }
 
@@ -683,29 +704,17 @@ impl crate::runtime::Validate for LoginMethodsResponse {
 }
 
 /// Always OK.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LoginMethodsResponseStatus {
     /// `OK`
-    #[serde(rename = "OK")]
     Ok,
 }
 
 impl LoginMethodsResponseStatus {
-    /// Every wire value, in spec order.
+    /// Every listed wire value, in spec order.
     pub const VALUES: &'static [&'static str] = &["OK"];
     /// The wire value.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Ok => "OK",
         }
@@ -725,11 +734,36 @@ impl ::std::str::FromStr for LoginMethodsResponseStatus {
             "OK" => ::std::result::Result::Ok(Self::Ok),
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
+                    value: value.to_string(),
                     expected: Self::VALUES,
                 })
             }
         }
+    }
+}
+
+impl ::serde::Serialize for LoginMethodsResponseStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for LoginMethodsResponseStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
     }
 }
 

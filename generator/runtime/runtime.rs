@@ -562,6 +562,7 @@ pub fn required_response_header<T: FromStr>(raw: &RawResponse, name: &str) -> Re
         .ok_or_else(|| ClientError::InvalidHeader { response: raw.clone(), name: name.to_owned() })
 }
 
+// authgen:if axum
 #[cfg(feature = "axum")]
 pub(crate) mod axum_glue {
     //! Conversions between axum and the raw types.
@@ -620,6 +621,7 @@ pub(crate) mod axum_glue {
         })
     }
 }
+// authgen:end
 
 #[cfg(feature = "client")]
 pub use client_core::Client;
@@ -648,16 +650,20 @@ mod client_core {
     #[derive(Clone)]
     enum Transport {
         Http(reqwest::Client),
+        // authgen:if axum
         #[cfg(feature = "axum")]
         Router(axum::Router),
+        // authgen:end
     }
 
     impl std::fmt::Debug for Client {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             let transport = match &self.transport {
                 Transport::Http(_) => "http",
+                // authgen:if axum
                 #[cfg(feature = "axum")]
                 Transport::Router(_) => "in-process router",
+                // authgen:end
             };
             f.debug_struct("Client").field("base", &self.base.as_str()).field("transport", &transport).finish()
         }
@@ -685,11 +691,13 @@ mod client_core {
         }
 
         /// A client that calls `router` directly, without a socket: for fast tests of a server.
+        // authgen:if axum
         #[cfg(feature = "axum")]
         pub fn in_process(router: axum::Router) -> Self {
             let base = url::Url::parse("http://localhost").expect("constant URL parses");
             Self { base, transport: Transport::Router(router), jar: Arc::default(), default_headers: Vec::new() }
         }
+        // authgen:end
 
         /// Adds a header sent with every request (for example `origin`).
         pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
@@ -753,8 +761,10 @@ mod client_core {
             }
             let resp = match &self.transport {
                 Transport::Http(client) => send_http(client, &url, req).await?,
+                // authgen:if axum
                 #[cfg(feature = "axum")]
                 Transport::Router(router) => send_router(router, &url, req).await?,
+                // authgen:end
             };
             let set: Vec<http::HeaderValue> =
                 resp.header_values("set-cookie").iter().filter_map(|v| http::HeaderValue::from_str(v).ok()).collect();
@@ -801,6 +811,7 @@ mod client_core {
         Ok(RawResponse { status, headers, body })
     }
 
+    // authgen:if axum
     #[cfg(feature = "axum")]
     async fn send_router(router: &axum::Router, url: &url::Url, req: RawRequest) -> Result<RawResponse, ClientError> {
         use tower::ServiceExt as _;
@@ -813,8 +824,10 @@ mod client_core {
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         Ok(RawResponse { status, headers, body })
     }
+    // authgen:end
 }
 
+// authgen:if actix-web
 #[cfg(feature = "actix-web")]
 pub(crate) mod actix_glue {
     //! Conversions between actix-web and the raw types.
@@ -887,3 +900,4 @@ pub(crate) mod actix_glue {
         builder.body(raw.body)
     }
 }
+// authgen:end

@@ -67,6 +67,9 @@ pub(crate) struct GenerateArgs {
     /// Name of the server trait. Default: as recorded in the existing output, or from the spec's `info.title`.
     #[arg(long)]
     pub(crate) trait_name: Option<String>,
+    /// Give every enum an `Other` catch-all variant, so values added to the spec later still parse.
+    #[arg(long)]
+    pub(crate) open_enums: bool,
 }
 
 /// A framework on the command line.
@@ -128,11 +131,13 @@ impl From<Args> for Plan {
             .or_else(|| recorded.as_ref().and_then(|r| r.crate_name.clone()))
             .unwrap_or_else(|| "auth-api".to_owned());
         let trait_name = g.trait_name.clone().or_else(|| recorded.as_ref().and_then(|r| r.trait_name.clone()));
+        let open_enums = g.open_enums || recorded.as_ref().is_some_and(|r| r.open_enums);
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
             .with_crate_name(crate_name)
             .with_trait_name(trait_name)
+            .with_open_enums(open_enums)
             .with_invocation(&g.spec.to_string_lossy(), &g.out.to_string_lossy());
         Plan { settings, spec: g.spec, out: g.out, check }
     }

@@ -45,6 +45,7 @@ pub struct Settings {
     trait_name: Option<String>,
     spec_display: String,
     command: String,
+    open_enums: bool,
 }
 
 impl Default for Settings {
@@ -55,6 +56,7 @@ impl Default for Settings {
             trait_name: None,
             spec_display: "spec/auth.yaml".to_owned(),
             command: "authgen generate --framework axum --spec spec/auth.yaml --out generated".to_owned(),
+            open_enums: false,
         }
     }
 }
@@ -88,6 +90,17 @@ impl Settings {
         self
     }
 
+    /// Gives every enum an `Other` catch-all variant, so values added to the spec later still parse.
+    pub fn with_open_enums(&mut self, open: bool) -> &mut Self {
+        self.open_enums = open;
+        self
+    }
+
+    /// Whether enums get a catch-all variant.
+    pub fn open_enums(&self) -> bool {
+        self.open_enums
+    }
+
     /// Records how the output is produced: `spec` and `out` as the user wrote them (paths are normalised:
     /// no leading `./`, no trailing `/`). The canonical regenerate command is derived from them and from the
     /// other settings, so set frameworks, crate and trait names first.
@@ -104,6 +117,9 @@ impl Settings {
         }
         if let Some(t) = &self.trait_name {
             command.push_str(&format!(" --trait-name {t}"));
+        }
+        if self.open_enums {
+            command.push_str(" --open-enums");
         }
         self.spec_display = spec;
         self.command = command;

@@ -14,18 +14,36 @@ struct Case {
     spec: &'static str,
     out: &'static str,
     crate_name: &'static str,
+    frameworks: &'static [authgen::Framework],
+    open_enums: bool,
 }
 
+const BOTH: &[authgen::Framework] = &[authgen::Framework::Axum, authgen::Framework::ActixWeb];
+
 const CASES: &[Case] = &[
-    Case { spec: "spec/auth.yaml", out: "generated", crate_name: "auth-api" },
-    Case { spec: "tests/specs/kitchen.yaml", out: "tests/kitchen-api", crate_name: "kitchen-api" },
+    Case { spec: "spec/auth.yaml", out: "generated", crate_name: "auth-api", frameworks: BOTH, open_enums: false },
+    Case {
+        spec: "tests/specs/kitchen.yaml",
+        out: "tests/kitchen-api",
+        crate_name: "kitchen-api",
+        frameworks: BOTH,
+        open_enums: false,
+    },
+    Case {
+        spec: "tests/specs/open.yaml",
+        out: "tests/open-api",
+        crate_name: "open-api",
+        frameworks: &[authgen::Framework::Axum],
+        open_enums: true,
+    },
 ];
 
 fn generate(case: &Case) -> (Generated, Settings) {
     let mut settings = Settings::default();
     settings
-        .with_frameworks([authgen::Framework::Axum, authgen::Framework::ActixWeb])
+        .with_frameworks(case.frameworks.iter().copied())
         .with_crate_name(case.crate_name)
+        .with_open_enums(case.open_enums)
         .with_invocation(case.spec, case.out);
     let text = std::fs::read_to_string(root().join(case.spec)).expect("spec readable");
     let loaded = authgen::spec::load_str(case.spec, &text).expect("spec loads");

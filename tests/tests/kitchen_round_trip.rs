@@ -73,6 +73,10 @@ async fn every_response_kind_round_trips() {
             name: "Tom".into(),
             kind: Kind::_3d,
             owner: Some(PostPetsBodyOwner { email: Some("o@example.com".into()), phones: None }),
+            priority: PostPetsBodyPriority::V3,
+            vaccinated: true,
+            mode: Mode::Brief,
+            nickname: "Tommy".into(),
         };
         let resp = client.post_pets(post_pets::Request::new(body.clone())).await.expect(name);
         let post_pets::Response::Created(p) = resp else { panic!("{name}: {resp:?}") };
@@ -146,4 +150,46 @@ async fn unions_nullability_and_names_keep_the_wire_format() {
     assert_eq!(Kind::VALUES, &["cat", "dog", "self", "3d"]);
     assert_eq!("3d".parse::<Kind>().unwrap(), Kind::_3d);
     assert_eq!(Kind::Self_.to_string(), "self");
+}
+
+#[test]
+fn defaults_integer_enums_and_read_only_fields() {
+    // Absent properties with a `default` get it; the fields are plain values, not options.
+    let body: PostPetsBody = serde_json::from_str(r#"{"name":"Rex","kind":"dog"}"#).unwrap();
+    assert_eq!(body.priority, PostPetsBodyPriority::V2);
+    assert!(!body.vaccinated);
+    assert_eq!(body.mode, Mode::Full, "the default of the referenced enum schema");
+    assert_eq!(body.nickname, "Buddy");
+
+    // Integer enums travel as numbers and refuse unlisted ones, naming the allowed values.
+    assert_eq!(serde_json::to_value(PostPetsBodyPriority::V3).unwrap(), serde_json::json!(3));
+    let err = serde_json::from_str::<PostPetsBody>(r#"{"name":"Rex","kind":"dog","priority":7}"#).unwrap_err();
+    assert!(err.to_string().contains(r#"unknown value `7`, expected one of ["1", "2", "3"]"#), "{err}");
+    assert_eq!("2".parse::<PostPetsBodyPriority>().unwrap(), PostPetsBodyPriority::V2);
+
+    // A required readOnly property is optional in the type (clients do not send it).
+    let p: Pet = serde_json::from_str(r#"{"name":"n","id":1,"kind":"cat","nickname":null}"#).unwrap();
+    assert_eq!(p.created_at, None);
+    let p: Pet = serde_json::from_str(r#"{"name":"n","id":1,"kind":"cat","nickname":null,"createdAt":"now"}"#).unwrap();
+    assert_eq!(p.created_at.as_deref(), Some("now"));
+}
+
+#[tokio::test]
+async fn defaults_are_validated_like_sent_values() {
+    for (name, client) in both().await {
+        let raw = kitchen_api::runtime::RawRequest {
+            method: "POST".into(),
+            path: "/pets".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"name":"Rex","kind":"dog","nickname":"x"}"#.into(),
+            ..Default::default()
+        };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        assert!(
+            resp.text().contains("`nickname`: length must be at least 2 (minLength), got 1"),
+            "{name}: {}",
+            resp.text()
+        );
+    }
 }

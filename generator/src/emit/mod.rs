@@ -55,8 +55,31 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     }
     files.push(rust("src/client.rs", client::emit_client(ctx), "client.rs")?);
     files.push(rust("src/cors.rs", cors::emit_cors(ctx), "cors.rs")?);
-    files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{RUNTIME}")));
+    files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{}", runtime_for(ctx.settings.frameworks()))));
     Ok(files)
+}
+
+/// The runtime with the regions of frameworks that are not generated cut out. A region is the lines between
+/// `// authgen:if <framework>` and `// authgen:end`; the marker lines themselves never reach the output.
+fn runtime_for(frameworks: &[Framework]) -> String {
+    let mut out = String::with_capacity(RUNTIME.len());
+    let mut skipping = false;
+    for line in RUNTIME.lines() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix("// authgen:if ") {
+            skipping = !frameworks.iter().any(|f| f.name() == name);
+            continue;
+        }
+        if t == "// authgen:end" {
+            skipping = false;
+            continue;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn emit_lib(ctx: EmitCtx<'_>) -> TokenStream {

@@ -1,11 +1,12 @@
 //! Emits `types.rs`: one struct or enum per named type, with serde attributes that keep wire names.
 
+use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
-use crate::ir::{Field, TypeDef, TypeKind};
+use crate::ir::{DefaultValue, EnumVariant, Field, TypeDef, TypeKind};
 
 /// Emits every named type, sorted by Rust name.
 pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
@@ -31,7 +32,7 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
     let name = ident(&def.rust_name);
     let body = match &def.kind {
         TypeKind::Newtype(_) => return None,
-        TypeKind::StringEnum { .. } => quote!(),
+        TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. } => quote!(),
         TypeKind::Struct { fields, additional, .. } => {
             let mut parts = Vec::new();
             for f in fields {
@@ -43,7 +44,8 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                 if own.is_empty() && !nested {
                     continue;
                 }
-                let own = match (own.is_empty(), f.required, f.nullable) {
+                let present = f.required || (f.default.is_some() && !f.nullable);
+                let own = match (own.is_empty(), present, f.nullable) {
                     (true, _, _) => quote!(),
                     (false, true, false) => quote! {{ let value = &self.#field; #own }},
                     (false, false, true) => quote! {
@@ -108,7 +110,8 @@ fn emit_type(def: &TypeDef) -> TokenStream {
     match &def.kind {
         TypeKind::Struct { fields, deny_unknown, additional } => {
             let deny = if *deny_unknown { quote!(#[serde(deny_unknown_fields)]) } else { quote!() };
-            let fields_ts = fields.iter().map(emit_field);
+            let fields_ts: Vec<TokenStream> = fields.iter().map(|f| emit_field(&def.rust_name, f)).collect();
+            let default_fns = fields.iter().filter_map(|f| emit_default_fn(&def.rust_name, f));
             let extra = additional.as_ref().map(|ty| {
                 let ty = type_tokens(ty);
                 quote! {
@@ -126,67 +129,12 @@ fn emit_type(def: &TypeDef) -> TokenStream {
                     #(#fields_ts)*
                     #extra
                 }
+
+                #(#default_fns)*
             }
         }
-        TypeKind::StringEnum { variants } => {
-            let vars = variants.iter().map(|v| {
-                let vn = ident(&v.rust_name);
-                let wire = &v.api_name;
-                let d = doc_attrs(&format!("`{wire}`"));
-                quote! { #d #[serde(rename = #wire)] #vn, }
-            });
-            let arms = variants.iter().map(|v| {
-                let vn = ident(&v.rust_name);
-                let wire = &v.api_name;
-                quote! { Self::#vn => #wire, }
-            });
-            let parse_arms = variants.iter().map(|v| {
-                let vn = ident(&v.rust_name);
-                let wire = &v.api_name;
-                quote! { #wire => ::std::result::Result::Ok(Self::#vn), }
-            });
-            let all = variants.iter().map(|v| &v.api_name);
-            quote! {
-                #doc
-                #dep
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
-                pub enum #name {
-                    #(#vars)*
-                }
-
-                impl #name {
-                    /// Every wire value, in spec order.
-                    pub const VALUES: &'static [&'static str] = &[#(#all),*];
-
-                    /// The wire value.
-                    pub fn as_str(&self) -> &'static str {
-                        match self {
-                            #(#arms)*
-                        }
-                    }
-                }
-
-                impl ::std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::std::str::FromStr for #name {
-                    type Err = crate::runtime::UnknownVariant;
-
-                    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                        match value {
-                            #(#parse_arms)*
-                            _ => ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                                value: value.to_owned(),
-                                expected: Self::VALUES,
-                            }),
-                        }
-                    }
-                }
-            }
-        }
+        TypeKind::StringEnum { variants, open } => emit_enum(&doc, &dep, &name, variants, *open, false),
+        TypeKind::IntEnum { variants, open } => emit_enum(&doc, &dep, &name, variants, *open, true),
         TypeKind::Tagged { tag, variants } => {
             let vars = variants.iter().map(|v| {
                 let vn = ident(&v.rust_name);
@@ -234,13 +182,251 @@ fn emit_type(def: &TypeDef) -> TokenStream {
     }
 }
 
-fn emit_field(f: &Field) -> TokenStream {
+/// A string or integer enum: `as_str`/`as_i64`, `Display`, `FromStr` and serde impls written out, so that an
+/// open enum keeps unknown values in `Other` and a closed one names the allowed values in its error.
+fn emit_enum(
+    doc: &TokenStream,
+    dep: &TokenStream,
+    name: &proc_macro2::Ident,
+    variants: &[EnumVariant],
+    open: bool,
+    int: bool,
+) -> TokenStream {
+    let vars = variants.iter().map(|v| {
+        let vn = ident(&v.rust_name);
+        let d = doc_attrs(&format!("`{}`", v.api_name));
+        quote! { #d #vn, }
+    });
+    let all_str = variants.iter().map(|v| &v.api_name);
+    let (other_variant, derives) = match (open, int) {
+        (true, false) => (
+            quote! {
+                /// A value this version of the spec does not list.
+                Other(::std::string::String),
+            },
+            quote!(#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]),
+        ),
+        (true, true) => (
+            quote! {
+                /// A value this version of the spec does not list.
+                Other(i64),
+            },
+            quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]),
+        ),
+        (false, _) => (quote!(), quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)])),
+    };
+    let unknown = |value: TokenStream| {
+        if open {
+            quote!(::std::result::Result::Ok(Self::Other(#value)))
+        } else {
+            quote! {
+                ::std::result::Result::Err(crate::runtime::UnknownVariant {
+                    value: #value.to_string(),
+                    expected: Self::VALUES,
+                })
+            }
+        }
+    };
+    if int {
+        let numbers: Vec<i64> = variants.iter().map(|v| v.api_name.parse().unwrap_or_default()).collect();
+        let to_arms = variants.iter().zip(&numbers).map(|(v, n)| {
+            let vn = ident(&v.rust_name);
+            quote! { Self::#vn => #n, }
+        });
+        let from_arms = variants.iter().zip(&numbers).map(|(v, n)| {
+            let vn = ident(&v.rust_name);
+            quote! { #n => ::std::result::Result::Ok(Self::#vn), }
+        });
+        let other_to = if open { quote!(Self::Other(n) => *n,) } else { quote!() };
+        let unknown_n = unknown(quote!(n));
+        return quote! {
+            #doc
+            #dep
+            #derives
+            pub enum #name {
+                #(#vars)*
+                #other_variant
+            }
+
+            impl #name {
+                /// Every listed value, in spec order.
+                pub const VALUES: &'static [&'static str] = &[#(#all_str),*];
+
+                /// The wire value.
+                pub fn as_i64(&self) -> i64 {
+                    match self {
+                        #(#to_arms)*
+                        #other_to
+                    }
+                }
+
+                /// The variant for a wire value.
+                pub fn from_i64(n: i64) -> ::std::result::Result<Self, crate::runtime::UnknownVariant> {
+                    match n {
+                        #(#from_arms)*
+                        _ => #unknown_n,
+                    }
+                }
+            }
+
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    write!(f, "{}", self.as_i64())
+                }
+            }
+
+            impl ::std::str::FromStr for #name {
+                type Err = crate::runtime::UnknownVariant;
+
+                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                    let n: i64 = value.parse().map_err(|_| crate::runtime::UnknownVariant {
+                        value: value.to_owned(),
+                        expected: Self::VALUES,
+                    })?;
+                    Self::from_i64(n)
+                }
+            }
+
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_i64(self.as_i64())
+                }
+            }
+
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    let n = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+                    Self::from_i64(n).map_err(::serde::de::Error::custom)
+                }
+            }
+        };
+    }
+    let to_arms = variants.iter().map(|v| {
+        let vn = ident(&v.rust_name);
+        let wire = &v.api_name;
+        quote! { Self::#vn => #wire, }
+    });
+    let from_arms = variants.iter().map(|v| {
+        let vn = ident(&v.rust_name);
+        let wire = &v.api_name;
+        quote! { #wire => ::std::result::Result::Ok(Self::#vn), }
+    });
+    let other_to = if open { quote!(Self::Other(s) => s.as_str(),) } else { quote!() };
+    let unknown_s = unknown(quote!(value));
+    let unknown_s = if open { quote!(::std::result::Result::Ok(Self::Other(value.to_owned()))) } else { unknown_s };
+    quote! {
+        #doc
+        #dep
+        #derives
+        pub enum #name {
+            #(#vars)*
+            #other_variant
+        }
+
+        impl #name {
+            /// Every listed wire value, in spec order.
+            pub const VALUES: &'static [&'static str] = &[#(#all_str),*];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_arms)*
+                    #other_to
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = crate::runtime::UnknownVariant;
+
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                match value {
+                    #(#from_arms)*
+                    _ => #unknown_s,
+                }
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                value.parse().map_err(|_: crate::runtime::UnknownVariant| {
+                    ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+                })
+            }
+        }
+    }
+}
+
+fn default_fn_name(type_name: &str, f: &Field) -> proc_macro2::Ident {
+    format_ident!("default_{}_{}", type_name.to_snake_case(), f.rust_name)
+}
+
+/// The function serde calls for an absent field with a `default`.
+fn emit_default_fn(type_name: &str, f: &Field) -> Option<TokenStream> {
+    let value = f.default.as_ref().filter(|_| !f.nullable)?;
+    let name = default_fn_name(type_name, f);
+    let ty = type_tokens(&f.ty);
+    let expr = match value {
+        DefaultValue::String(s) => quote!(::std::string::String::from(#s)),
+        DefaultValue::Bool(b) => quote!(#b),
+        DefaultValue::Int(i) => match f.ty {
+            crate::ir::TypeRef::I32 => {
+                let v = i32::try_from(*i).unwrap_or_default();
+                quote!(#v)
+            }
+            _ => quote!(#i),
+        },
+        DefaultValue::Float(x) => match f.ty {
+            crate::ir::TypeRef::F32 => {
+                let v = *x as f32;
+                quote!(#v)
+            }
+            _ => quote!(#x),
+        },
+        DefaultValue::Variant(v) => {
+            let v = ident(v);
+            quote!(#ty::#v)
+        }
+    };
+    let doc = doc_attrs(&format!("The default of `{}.{}`.", type_name, f.api_name));
+    Some(quote! {
+        #doc
+        fn #name() -> #ty {
+            #expr
+        }
+    })
+}
+
+fn emit_field(type_name: &str, f: &Field) -> TokenStream {
     let name = ident(&f.rust_name);
     let wire = &f.api_name;
     let base = type_tokens(&f.ty);
     let doc = doc_or(f.doc.as_deref(), &format!("`{wire}`."));
     let dep = deprecated(f.deprecated);
     let rename = if f.rust_name != f.api_name { quote!(#[serde(rename = #wire)]) } else { quote!() };
+    if f.default.is_some() && !f.nullable {
+        let path = default_fn_name(type_name, f).to_string();
+        return quote! {
+            #doc
+            #dep
+            #rename
+            #[serde(default = #path)]
+            pub #name: #base,
+        };
+    }
     let (ty, attrs) = match (f.required, f.nullable) {
         (true, false) => (base, quote!()),
         (true, true) => {

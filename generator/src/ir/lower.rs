@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, variant};
 use super::{
-    Api, BodyKind, Constraints, CorsPolicy, EnumVariant, Field, HeaderDef, Operation, Param, ParamLocation,
-    RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant, TypeDef,
-    TypeKind, TypeRef, UntaggedVariant,
+    Api, BodyKind, Constraints, CorsPolicy, DefaultValue, EnumVariant, Field, HeaderDef, Operation, Param,
+    ParamLocation, RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant,
+    TypeDef, TypeKind, TypeRef, UntaggedVariant,
 };
 use crate::settings::Settings;
 use crate::spec::diag::{Diagnostics, Severity, escape_segment};
@@ -23,6 +23,7 @@ const SCHEMA_PREFIX: &str = "#/components/schemas/";
 /// Lowers a validated spec. Returns the IR and the warnings, or every error found.
 pub fn lower_spec(spec: &LoadedSpec, settings: &Settings) -> Result<(Api, Diagnostics), Diagnostics> {
     let mut lowerer = Lowerer::new(spec);
+    lowerer.open_enums = settings.open_enums();
     let api = lowerer.lower(settings);
     let diags = lowerer.diags.propagate()?;
     Ok((api, diags))
@@ -39,6 +40,8 @@ struct Lowerer<'a> {
     in_progress: BTreeSet<String>,
     /// Component schemas whose `status`-like property is carried by a tagged enum: ref -> property.
     stripped_tags: BTreeMap<String, String>,
+    /// Enums get a catch-all variant.
+    open_enums: bool,
 }
 
 fn ptr_join(base: &str, seg: &str) -> String {
@@ -64,6 +67,7 @@ impl<'a> Lowerer<'a> {
             component_names: BTreeMap::new(),
             in_progress: BTreeSet::new(),
             stripped_tags: BTreeMap::new(),
+            open_enums: false,
         }
     }
 
@@ -223,6 +227,19 @@ impl<'a> Lowerer<'a> {
             SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
                 self.lower_string_enum(rust, &s.enumeration, ptr)
             }
+            SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => {
+                let mut scope = Scope::with_reserved(&["Other"]);
+                let variants = i
+                    .enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| EnumVariant {
+                        rust_name: scope.claim(format!("V{}", v).replace('-', "Minus")),
+                        api_name: v.to_string(),
+                    })
+                    .collect();
+                TypeKind::IntEnum { variants, open: self.open_enums }
+            }
             SchemaKind::OneOf { one_of } => self.lower_union(rust, one_of, data.discriminator.as_ref(), ptr, "oneOf"),
             SchemaKind::AnyOf { any_of } => self.lower_union(rust, any_of, None, ptr, "anyOf"),
             SchemaKind::AllOf { all_of } => self.lower_all_of(rust, all_of, ptr),
@@ -248,6 +265,8 @@ impl<'a> Lowerer<'a> {
             }
             let prop_ptr = ptr_join(&ptr_join(ptr, "properties"), name);
             let resolved = self.resolve_boxed(prop);
+            let (read_only, write_only) =
+                resolved.map_or((false, false), |s| (s.schema_data.read_only, s.schema_data.write_only));
             let (doc, nullable, deprecated) = match (prop, resolved) {
                 (ReferenceOr::Item(s), _) => (
                     join_doc(&[s.schema_data.title.clone(), s.schema_data.description.clone()]),
@@ -265,15 +284,42 @@ impl<'a> Lowerer<'a> {
                 Some(s) => self.constraints_of(s, &prop_ptr),
                 None => Constraints::default(),
             };
+            let listed = required.iter().any(|r| r == name);
+            // A readOnly property is absent from requests and a writeOnly one from responses, so neither can
+            // be required in both directions of one type.
+            let required_here = listed && !read_only && !write_only;
+            let default = match (required_here, resolved.and_then(|s| s.schema_data.default.as_ref())) {
+                (false, Some(value)) => self.default_value(value, &ty, &ptr_join(&prop_ptr, "default")),
+                _ => None,
+            };
+            let mut doc = doc;
+            let mut notes = Vec::new();
+            if read_only {
+                notes.push("Read-only: sent by the server, ignored in requests.".to_owned());
+            }
+            if write_only {
+                notes.push("Write-only: sent by clients, never in responses.".to_owned());
+            }
+            if let Some(value) = resolved.and_then(|s| s.schema_data.default.as_ref()) {
+                notes.push(format!("Default: `{value}`."));
+            }
+            if !notes.is_empty() {
+                let text = notes.join(" ");
+                doc = Some(match doc {
+                    Some(d) => format!("{d}\n\n{text}"),
+                    None => text,
+                });
+            }
             fields.push(Field {
                 rust_name: scope.claim(snake(name)),
                 api_name: name.clone(),
                 doc,
                 ty,
-                required: required.iter().any(|r| r == name),
+                required: required_here,
                 nullable,
                 deprecated,
                 constraints,
+                default,
             });
         }
         for r in required {
@@ -296,7 +342,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_string_enum(&mut self, rust: &str, values: &[Option<String>], ptr: &str) -> TypeKind {
-        let mut scope = Scope::with_reserved(&[]);
+        let mut scope = Scope::with_reserved(&["Other"]);
         let variants = values
             .iter()
             .flatten()
@@ -305,7 +351,7 @@ impl<'a> Lowerer<'a> {
         if variants.is_empty() {
             self.diags.warning("W0102", &ptr_join(ptr, "enum"), format!("enum `{rust}` has no string values"));
         }
-        TypeKind::StringEnum { variants }
+        TypeKind::StringEnum { variants, open: self.open_enums }
     }
 
     fn lower_union(
@@ -443,6 +489,7 @@ impl<'a> Lowerer<'a> {
                     self.new_named(hint, schema, ptr)
                 }
             }
+            SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => self.new_named(hint, schema, ptr),
             SchemaKind::Type(Type::Integer(i)) => match i.format {
                 VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::I32,
                 _ => TypeRef::I64,
@@ -499,6 +546,37 @@ impl<'a> Lowerer<'a> {
             self.types.insert(rust.clone(), def);
         }
         TypeRef::Named(rust)
+    }
+
+    /// A `default` as a Rust value of `ty`, when it is a scalar or an enum value; other defaults stay
+    /// documentation (with a warning) and the field stays optional.
+    fn default_value(&mut self, value: &Value, ty: &TypeRef, ptr: &str) -> Option<DefaultValue> {
+        let found = match (ty, value) {
+            (TypeRef::String, Value::String(s)) => Some(DefaultValue::String(s.clone())),
+            (TypeRef::Bool, Value::Bool(b)) => Some(DefaultValue::Bool(*b)),
+            (TypeRef::I32 | TypeRef::I64, Value::Number(n)) => n.as_i64().map(DefaultValue::Int),
+            (TypeRef::F32 | TypeRef::F64, Value::Number(n)) => n.as_f64().map(DefaultValue::Float),
+            (TypeRef::Named(name), v) => match self.types.get(name).map(|d| &d.kind) {
+                Some(TypeKind::StringEnum { variants, .. } | TypeKind::IntEnum { variants, .. }) => {
+                    let wire = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    variants
+                        .iter()
+                        .find(|var| var.api_name == wire)
+                        .map(|var| DefaultValue::Variant(var.rust_name.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if found.is_none() {
+            self.diags
+                .warning("W0107", ptr, format!("default `{value}` is kept as documentation only"))
+                .help("defaults are applied for strings, numbers, booleans and enum values of the property's type");
+        }
+        found
     }
 
     /// The validation rules of a (resolved) schema. A `pattern` the regex crate cannot compile is an error
@@ -727,7 +805,7 @@ impl<'a> Lowerer<'a> {
         let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
             TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
             TypeRef::Named(n) => {
-                matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. }))
+                matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }))
             }
             _ => false,
         };

@@ -72,6 +72,15 @@ pub enum TypeKind {
     StringEnum {
         /// Variants in document order.
         variants: Vec<EnumVariant>,
+        /// Has an `Other(String)` catch-all for values added to the spec later.
+        open: bool,
+    },
+    /// An integer enum.
+    IntEnum {
+        /// Variants in document order; `api_name` holds the number.
+        variants: Vec<EnumVariant>,
+        /// Has an `Other(i64)` catch-all for values added to the spec later.
+        open: bool,
     },
     /// `oneOf` with a discriminator: an internally tagged enum.
     Tagged {
@@ -108,6 +117,23 @@ pub struct Field {
     pub deprecated: bool,
     /// Checks the server adapters run after parsing.
     pub constraints: Constraints,
+    /// The spec's `default`, applied when the field is absent (then the field is not an `Option`).
+    pub default: Option<DefaultValue>,
+}
+
+/// A default value the generator can write as a Rust expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// A string.
+    String(String),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A variant of a named enum (its Rust name).
+    Variant(String),
 }
 
 /// Validation rules of a value, checked by the generated server adapters after parsing. Empty for most

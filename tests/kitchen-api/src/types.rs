@@ -23,38 +23,23 @@ impl crate::runtime::Validate for Circle {
 /// An email address.
 pub type Email = ::std::string::String;
 /// `Kind` (defined at `/components/schemas/Kind`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// `cat`
-    #[serde(rename = "cat")]
     Cat,
     /// `dog`
-    #[serde(rename = "dog")]
     Dog,
     /// `self`
-    #[serde(rename = "self")]
     Self_,
     /// `3d`
-    #[serde(rename = "3d")]
     _3d,
 }
 
 impl Kind {
-    /// Every wire value, in spec order.
+    /// Every listed wire value, in spec order.
     pub const VALUES: &'static [&'static str] = &["cat", "dog", "self", "3d"];
     /// The wire value.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Cat => "cat",
             Self::Dog => "dog",
@@ -80,11 +65,36 @@ impl ::std::str::FromStr for Kind {
             "3d" => ::std::result::Result::Ok(Self::_3d),
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
+                    value: value.to_string(),
                     expected: Self::VALUES,
                 })
             }
         }
+    }
+}
+
+impl ::serde::Serialize for Kind {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Kind {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
     }
 }
 
@@ -115,32 +125,19 @@ impl crate::runtime::Validate for LoginBody {
 }
 
 /// `Mode` (defined at `/components/schemas/Mode`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mode {
     /// `full`
-    #[serde(rename = "full")]
     Full,
     /// `brief`
-    #[serde(rename = "brief")]
     Brief,
 }
 
 impl Mode {
-    /// Every wire value, in spec order.
+    /// Every listed wire value, in spec order.
     pub const VALUES: &'static [&'static str] = &["full", "brief"];
     /// The wire value.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Full => "full",
             Self::Brief => "brief",
@@ -162,11 +159,36 @@ impl ::std::str::FromStr for Mode {
             "brief" => ::std::result::Result::Ok(Self::Brief),
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
-                    value: value.to_owned(),
+                    value: value.to_string(),
                     expected: Self::VALUES,
                 })
             }
         }
+    }
+}
+
+impl ::serde::Serialize for Mode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Mode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
     }
 }
 
@@ -240,6 +262,12 @@ pub struct Pet {
     #[deprecated]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub legacy: ::std::option::Option<::std::string::String>,
+    /// Set by the server.
+    ///
+    /// Read-only: sent by the server, ignored in requests.
+    #[serde(rename = "createdAt")]
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub created_at: ::std::option::Option<::std::string::String>,
 }
 
 impl crate::runtime::Validate for Pet {
@@ -291,6 +319,38 @@ pub struct PostPetsBody {
     /// `owner`.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub owner: ::std::option::Option<crate::types::PostPetsBodyOwner>,
+    /// Default: `2`.
+    #[serde(default = "default_post_pets_body_priority")]
+    pub priority: crate::types::PostPetsBodyPriority,
+    /// Default: `false`.
+    #[serde(default = "default_post_pets_body_vaccinated")]
+    pub vaccinated: bool,
+    /// Default: `"full"`.
+    #[serde(default = "default_post_pets_body_mode")]
+    pub mode: crate::types::Mode,
+    /// Default: `"Buddy"`.
+    #[serde(default = "default_post_pets_body_nickname")]
+    pub nickname: ::std::string::String,
+}
+
+/// The default of `PostPetsBody.priority`.
+fn default_post_pets_body_priority() -> crate::types::PostPetsBodyPriority {
+    crate::types::PostPetsBodyPriority::V2
+}
+
+/// The default of `PostPetsBody.vaccinated`.
+fn default_post_pets_body_vaccinated() -> bool {
+    false
+}
+
+/// The default of `PostPetsBody.mode`.
+fn default_post_pets_body_mode() -> crate::types::Mode {
+    crate::types::Mode::Full
+}
+
+/// The default of `PostPetsBody.nickname`.
+fn default_post_pets_body_nickname() -> ::std::string::String {
+    ::std::string::String::from("Buddy")
 }
 
 impl crate::runtime::Validate for PostPetsBody {
@@ -318,6 +378,23 @@ impl crate::runtime::Validate for PostPetsBody {
         {
             let path = crate::runtime::join_path(path, "owner");
             crate::runtime::Validate::validate_into(&self.owner, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "priority");
+            crate::runtime::Validate::validate_into(&self.priority, &path, errors);
+        }
+        {
+            let path = crate::runtime::join_path(path, "nickname");
+            {
+                let value = &self.nickname;
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::Some(2usize),
+                    ::std::option::Option::None,
+                    errors,
+                );
+            }
         }
     }
 }
@@ -369,6 +446,92 @@ impl crate::runtime::Validate for PostPetsBodyOwner {
             }
         }
     }
+}
+
+/// `PostPetsBodyPriority` (defined at `/paths/~1pets/post/requestBody/content/application~1json/schema/properties/priority`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PostPetsBodyPriority {
+    /// `1`
+    V1,
+    /// `2`
+    V2,
+    /// `3`
+    V3,
+}
+
+impl PostPetsBodyPriority {
+    /// Every listed value, in spec order.
+    pub const VALUES: &'static [&'static str] = &["1", "2", "3"];
+    /// The wire value.
+    pub fn as_i64(&self) -> i64 {
+        match self {
+            Self::V1 => 1i64,
+            Self::V2 => 2i64,
+            Self::V3 => 3i64,
+        }
+    }
+
+    /// The variant for a wire value.
+    pub fn from_i64(
+        n: i64,
+    ) -> ::std::result::Result<Self, crate::runtime::UnknownVariant> {
+        match n {
+            1i64 => ::std::result::Result::Ok(Self::V1),
+            2i64 => ::std::result::Result::Ok(Self::V2),
+            3i64 => ::std::result::Result::Ok(Self::V3),
+            _ => {
+                ::std::result::Result::Err(crate::runtime::UnknownVariant {
+                    value: n.to_string(),
+                    expected: Self::VALUES,
+                })
+            }
+        }
+    }
+}
+
+impl ::std::fmt::Display for PostPetsBodyPriority {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{}", self.as_i64())
+    }
+}
+
+impl ::std::str::FromStr for PostPetsBodyPriority {
+    type Err = crate::runtime::UnknownVariant;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        let n: i64 = value
+            .parse()
+            .map_err(|_| crate::runtime::UnknownVariant {
+                value: value.to_owned(),
+                expected: Self::VALUES,
+            })?;
+        Self::from_i64(n)
+    }
+}
+
+impl ::serde::Serialize for PostPetsBodyPriority {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.as_i64())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for PostPetsBodyPriority {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let n = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+        Self::from_i64(n).map_err(::serde::de::Error::custom)
+    }
+}
+
+impl crate::runtime::Validate for PostPetsBodyPriority {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
 }
 
 /// `Problem` (defined at `/components/schemas/Problem`).

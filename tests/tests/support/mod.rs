@@ -137,6 +137,7 @@ pub fn pet(id: i64, name: &str) -> kt::Pet {
         parent: None,
         #[allow(deprecated, reason = "the test sets every field")]
         legacy: None,
+        created_at: Some("2026-11-27T00:00:00Z".into()),
     }
 }
 
