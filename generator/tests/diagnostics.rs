@@ -8,8 +8,11 @@
 //! The "never panics" test mutates `spec/auth.yaml` deterministically and runs load + generate on every
 //! variant; errors are fine, panics are not.
 
+use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use authgen::{Diagnostics, Settings, spec};
 
@@ -19,13 +22,19 @@ use authgen::{Diagnostics, Settings, spec};
 const CASES: &[(&str, &[&str])] = &[
     ("yaml_bad_indentation.yaml", &["E0001"]),
     ("json_trailing_comma.json", &["E0001"]),
+    ("json_missing_comma.json", &["E0001"]),
     ("openapi_31.yaml", &["E0002"]),
     ("openapi_31_json.json", &["E0002"]),
     ("responses_is_a_list.yaml", &["E0001"]),
+    ("wrong_type_in_schema.yaml", &["E0001"]),
+    ("duplicate_key.yaml", &["E0001"]),
+    ("duplicate_key_json.json", &["E0001"]),
+    ("non_finite_number.yaml", &["E0001"]),
     ("unresolved_ref.yaml", &["E0201"]),
+    ("reference_cycle.yaml", &["E0211", "E0211", "E0211"]),
     ("unresolved_refs_collected.yaml", &["E0201", "E0201", "E0201", "E0201"]),
     ("external_ref.yaml", &["E0202"]),
-    ("duplicate_operation_id.yaml", &["E0303"]),
+    ("duplicate_operation_id.yaml", &["E0303", "E0303"]),
     ("path_template_without_parameter.yaml", &["E0305"]),
     ("path_parameter_not_in_template.yaml", &["E0304"]),
     ("unbalanced_braces.yaml", &["E0302", "E0302"]),
@@ -35,6 +44,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("object_query_parameter.yaml", &["E0402"]),
     ("unknown_security_scheme.yaml", &["E0207"]),
     ("no_responses.yaml", &["E0405"]),
+    ("unknown_schema_type.yaml", &["E0101", "E0101"]),
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -140,6 +150,10 @@ fn diagnostics_corpus_is_complete() {
     let mut listed: Vec<String> = CASES.iter().map(|(n, _)| (*n).to_owned()).collect();
     listed.sort();
     assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json and CASES must list the same files");
+    if bless() {
+        // The expectations are being written concurrently by `diagnostics_corpus`.
+        return;
+    }
     for input in &inputs {
         let stem = input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s);
         assert!(expectations.contains(&format!("{stem}.txt")), "{input} has no expected {stem}.txt");
@@ -170,29 +184,30 @@ fn unresolved_references_are_all_reported() {
 
 const AUTH_YAML: &str = include_str!("../../spec/auth.yaml");
 
+/// Deterministic mutations of `spec/auth.yaml`: truncations, deleted lines, a misspelt type and references
+/// to nothing.
 fn mutations() -> Vec<(String, String)> {
     let text = AUTH_YAML;
     let mut out = Vec::new();
-    // Truncations.
     for cut in (0..text.len()).step_by(97) {
         if text.is_char_boundary(cut) {
             out.push((format!("truncated at byte {cut}"), text[..cut].to_owned()));
         }
     }
-    // Line deletions, one at a time.
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     for skip in (0..lines.len()).step_by(13) {
         let mutated: String = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
         out.push((format!("line {} deleted", skip + 1), mutated));
     }
-    // A misspelt type, everywhere at once and one occurrence at a time.
+    // A misspelt type: everywhere at once, and alone at the first, a middle and the last occurrence.
     out.push(("every `type: string` -> `type: strin`".to_owned(), text.replace("type: string", "type: strin")));
-    for (n, (at, _)) in text.match_indices("type: string").enumerate().step_by(7) {
+    let typos: Vec<usize> = text.match_indices("type: string").map(|(at, _)| at).collect();
+    for at in [typos[0], typos[typos.len() / 2], typos[typos.len() - 1]] {
         let mut mutated = text.to_owned();
         mutated.replace_range(at..at + "type: string".len(), "type: strin");
-        out.push((format!("occurrence {n} of `type: string` misspelt"), mutated));
+        out.push((format!("`type: string` at byte {at} misspelt"), mutated));
     }
-    // `$ref` targets that do not exist: each occurrence of a target in turn, and all at once.
+    // `$ref` targets renamed to names that do not exist: every 10th alone, and all at once.
     let targets: Vec<(usize, &str)> = text
         .match_indices("$ref: '#/components/")
         .map(|(at, m)| {
@@ -201,21 +216,18 @@ fn mutations() -> Vec<(String, String)> {
             (start, &text[start..end])
         })
         .collect();
-    for (n, (start, target)) in targets.iter().enumerate().step_by(5) {
+    assert!(targets.len() > 20, "spec/auth.yaml should have many references");
+    for (start, target) in targets.iter().step_by(10) {
         let mut mutated = text.to_owned();
         mutated.replace_range(*start..start + target.len(), &format!("{target}Missing"));
-        out.push((format!("$ref #{n} `{target}` renamed"), mutated));
-        let section = target.split('/').next().unwrap_or("schemas");
-        let mut mutated = text.to_owned();
-        mutated.replace_range(*start..start + target.len(), &format!("{section}/Nope{n}"));
-        out.push((format!("$ref #{n} `{target}` -> `{section}/Nope{n}`"), mutated));
+        out.push((format!("$ref `{target}` at byte {start} renamed"), mutated));
     }
     let mut all = text.to_owned();
     for (start, target) in targets.iter().rev() {
-        all.replace_range(*start..start + target.len(), &format!("{target}X"));
+        all.replace_range(*start..start + target.len(), &format!("{target}Missing"));
     }
     out.push(("every $ref target renamed".to_owned(), all));
-    // Refs swapped to a section of the wrong kind.
+    // References to a section of the wrong kind.
     out.push((
         "schema refs point at responses".to_owned(),
         text.replace("'#/components/schemas/", "'#/components/responses/"),
@@ -227,38 +239,83 @@ fn mutations() -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn never_panics_on_mutated_auth_spec() {
-    let previous_hook = std::panic::take_hook();
-    // A panic is reported below with its mutation; the default hook would only add noise.
-    std::panic::set_hook(Box::new(|_| {}));
-    let mut panics = Vec::new();
-    let mut failed = 0;
-    let all = mutations();
-    for (what, text) in &all {
-        let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_str("auth.yaml", text) {
+/// Runs load + generate on `text`: `Ok(true)` when it generated, `Ok(false)` when it reported errors, and
+/// `Err` with the panic message when it panicked.
+///
+/// `generate` is validate -> lower -> emit, each a pure function of its input. Validation and lowering run
+/// first on their own: when they fail, `generate` would stop at the same place with the same errors. Emitting
+/// is most of the cost, so a mutation whose IR was already emitted (say, one that only lost an example) is
+/// not emitted again.
+fn survives(text: &str, emitted: &Mutex<BTreeSet<String>>) -> Result<bool, String> {
+    let settings = Settings::default();
+    catch_unwind(AssertUnwindSafe(|| {
+        let loaded = match spec::load_str("auth.yaml", text) {
+            Ok(loaded) => loaded,
             Err(diags) => {
                 assert!(diags.has_errors(), "load failed without an error");
                 let _ = diags.render_plain();
+                return false;
+            }
+        };
+        let lowered = authgen::spec::validate::validate_spec(&loaded)
+            .and_then(|_| authgen::ir::lower::lower_spec(&loaded, &settings));
+        match lowered {
+            Err(diags) => {
+                assert!(diags.has_errors(), "validate or lower failed without an error");
+                let _ = diags.render_plain();
+                return false;
+            }
+            Ok((api, _)) => {
+                if !emitted.lock().expect("not poisoned").insert(format!("{api:?}")) {
+                    return true;
+                }
+            }
+        }
+        match authgen::generate(&loaded, &settings) {
+            Ok(_) => true,
+            Err(diags) => {
+                assert!(diags.has_errors(), "generate failed without an error");
+                let _ = diags.render_plain();
                 false
             }
-            Ok(loaded) => match authgen::generate(&loaded, &Settings::default()) {
-                Ok(_) => true,
-                Err(diags) => {
-                    assert!(diags.has_errors(), "generate failed without an error");
-                    let _ = diags.render_plain();
-                    false
-                }
-            },
-        }));
-        match outcome {
-            Err(panic) => panics.push(format!("{what}: {}", panic_message(&*panic))),
-            Ok(false) => failed += 1,
-            Ok(true) => {}
         }
-    }
-    std::panic::set_hook(previous_hook);
+    }))
+    .map_err(|panic| panic_message(&*panic))
+}
+
+thread_local! {
+    /// Set on the mutation workers, whose panics are collected and reported with their mutation.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+#[test]
+fn never_panics_on_mutated_auth_spec() {
+    let all = mutations();
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> = Arc::from(std::panic::take_hook());
+    std::panic::set_hook(Box::new(move |info| {
+        if !QUIET.with(Cell::get) {
+            previous(info);
+        }
+    }));
+    let emitted = Mutex::new(BTreeSet::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let outcomes: Vec<(usize, Result<bool, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let all = &all;
+                let emitted = &emitted;
+                scope.spawn(move || {
+                    QUIET.with(|q| q.set(true));
+                    (t..all.len()).step_by(threads).map(|i| (i, survives(&all[i].1, emitted))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker thread")).collect()
+    });
+    let panics: Vec<String> =
+        outcomes.iter().filter_map(|(i, o)| o.as_ref().err().map(|m| format!("{}: {m}", all[*i].0))).collect();
     assert!(panics.is_empty(), "{} of {} mutations panicked:\n{}", panics.len(), all.len(), panics.join("\n"));
-    // The mutations must actually exercise the error paths, not only produce valid specs.
-    assert!(failed > all.len() / 2, "only {failed} of {} mutations failed; the mutations are too gentle", all.len());
+    let failed = outcomes.iter().filter(|(_, o)| *o == Ok(false)).count();
+    // The mutations must exercise the error paths, not only produce valid specs.
+    assert!(failed > all.len() / 2, "only {failed} of {} mutations failed; they are too gentle", all.len());
 }

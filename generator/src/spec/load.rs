@@ -1,12 +1,17 @@
 //! Load stage: spec bytes -> `openapiv3::OpenAPI`, keeping the source text so later stages can point into it.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use yaml_serde::{Mapping, Value as YamlValue};
 
 use super::diag::{Diagnostic, Diagnostics, Location, Severity, escape_segment};
+use super::shape;
 
 /// A spec file as read from disk: its display name, its text and a lazily built position index.
 #[derive(Debug)]
@@ -126,53 +131,210 @@ pub fn load_file(path: &Path) -> Result<Result<LoadedSpec, Diagnostics>, std::io
 pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
     let source = Arc::new(SourceFile::new(name, text));
     let mut diags = Diagnostics::new(source.clone());
-    // YAML is a superset of JSON, but JSON gets its own parser for sharper messages.
-    let parsed: Result<openapiv3::OpenAPI, (String, Option<Location>)> = if source.is_json {
-        serde_json::from_str(text).map_err(|e| {
-            let loc = line_col_to_location(&source, e.line(), e.column());
-            (e.to_string(), Some(loc))
-        })
-    } else {
-        yaml_serde::from_str(text).map_err(|e| {
-            let loc = e.location().map(|l| source.location_of_offset(l.index(), 1));
-            (e.to_string(), loc)
-        })
-    };
-    match parsed {
-        Ok(document) => {
-            let version_ok = document.openapi.starts_with("3.0");
-            if !version_ok {
-                diags
-                    .error("E0002", "/openapi", format!("unsupported OpenAPI version `{}`", document.openapi))
-                    .label("this version")
-                    .help("authgen reads OpenAPI 3.0.x; set `openapi: 3.0.3`");
-                return Err(diags);
-            }
-            Ok(LoadedSpec { document, source })
-        }
+    // Syntax first: text -> value (in document order). YAML is a superset of JSON, but JSON gets its own
+    // parser for sharper messages.
+    let value = match parse_value(&source) {
+        Ok(value) => value,
         Err((message, location)) => {
-            let version = sniff_version(text);
-            if let Some(v) = version.filter(|v| !v.starts_with("3.0")) {
-                diags
-                    .error("E0002", "/openapi", format!("unsupported OpenAPI version `{v}`"))
-                    .label("this version")
-                    .help("authgen reads OpenAPI 3.0.x; set `openapi: 3.0.3`");
+            if let Some(v) = sniff_version(text).filter(|v| !v.starts_with("3.0")) {
+                unsupported_version(&mut diags, &v);
                 return Err(diags);
             }
-            let message = tidy_serde_message(&message);
-            diags.push_located(Diagnostic {
-                severity: Severity::Error,
-                code: "E0001",
-                message: format!("the spec is not a valid OpenAPI 3.0 document: {message}"),
-                pointer: String::new(),
-                location,
-                label: "here".to_owned(),
-                help: Some(
-                    "check the indentation and the field names against the OpenAPI 3.0 specification".to_owned(),
-                ),
-            });
+            not_openapi(&mut diags, String::new(), &message, location);
+            return Err(diags);
+        }
+    };
+    let version = match value.get("openapi") {
+        Some(YamlValue::String(v)) => Some(v.clone()),
+        Some(YamlValue::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(v) = version.filter(|v| !v.starts_with("3.0")) {
+        unsupported_version(&mut diags, &v);
+        return Err(diags);
+    }
+    // Then the shape.
+    match openapiv3::OpenAPI::deserialize(&value) {
+        Ok(document) => Ok(LoadedSpec { document, source }),
+        Err(e) => {
+            // serde cannot tell where; find the node (as JSON, which the value is by construction).
+            let located = serde_json::to_value(&value).ok().and_then(|json| shape::locate_shape_error(&json));
+            match located {
+                Some((pointer, message)) => {
+                    let location = source.locate(&pointer);
+                    not_openapi(&mut diags, pointer, &message, location);
+                }
+                None => not_openapi(&mut diags, String::new(), &e.to_string(), None),
+            }
             Err(diags)
         }
+    }
+}
+
+fn unsupported_version(diags: &mut Diagnostics, version: &str) {
+    diags
+        .error("E0002", "/openapi", format!("unsupported OpenAPI version `{version}`"))
+        .label("this version")
+        .help("authgen reads OpenAPI 3.0.x; set `openapi: 3.0.3`");
+}
+
+fn not_openapi(diags: &mut Diagnostics, pointer: String, message: &str, location: Option<Location>) {
+    let message = tidy_serde_message(message);
+    diags.push_located(Diagnostic {
+        severity: Severity::Error,
+        code: "E0001",
+        message: format!("the spec is not a valid OpenAPI 3.0 document: {message}"),
+        pointer,
+        location,
+        label: "here".to_owned(),
+        help: Some("check the indentation and the field names against the OpenAPI 3.0 specification".to_owned()),
+    });
+}
+
+/// Parses the text into a value, rejecting what JSON cannot hold (duplicate keys, non-finite numbers such as
+/// `.nan` and `.inf`) and turning every mapping key into a string, as JSON does.
+///
+/// Besides being wrong in a spec, duplicate keys and non-finite numbers would crash the typed parse:
+/// openapiv3 parses a `ReferenceOr` that fails a second time from a `serde_json::Value` and panics when that
+/// second attempt succeeds, which is exactly what happens once the JSON value has dropped the duplicate key
+/// or turned `.nan` into `null`. On a value built here, both attempts see the same data.
+fn parse_value(source: &SourceFile) -> Result<YamlValue, (String, Option<Location>)> {
+    if source.is_json {
+        let mut de = serde_json::Deserializer::from_str(&source.text);
+        JsonLike.deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(source, &e))
+    } else {
+        JsonLike.deserialize(yaml_serde::Deserializer::from_str(&source.text)).map_err(|e| yaml_error(source, &e))
+    }
+}
+
+fn yaml_error(source: &SourceFile, e: &yaml_serde::Error) -> (String, Option<Location>) {
+    (e.to_string(), e.location().map(|l| source.location_of_offset(l.index(), 1)))
+}
+
+fn json_error(source: &SourceFile, e: &serde_json::Error) -> (String, Option<Location>) {
+    let message = e.to_string();
+    if e.line() == 0 {
+        return (message, None);
+    }
+    // serde_json counts columns in bytes: the column is the number of bytes of the line read so far.
+    let line_start: usize = source.text.split_inclusive('\n').take(e.line() - 1).map(str::len).sum();
+    let mut offset = (line_start + e.column().saturating_sub(1)).min(source.text.len());
+    while !source.text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source.text[..offset];
+    if message.starts_with("trailing comma") {
+        // Reported at the closing bracket; the comma is the mistake.
+        let comma = before.trim_end();
+        if comma.ends_with(',') {
+            offset = comma.len() - 1;
+        }
+    } else if let Some(key) = message.strip_prefix("duplicate key `").and_then(|m| m.split('`').next()) {
+        // Reported at the end of the key; point at its opening quote.
+        let head = source.text.get(..(offset + 1).min(source.text.len())).unwrap_or(before);
+        if let Some(at) = head.rfind(&format!("\"{key}\"")) {
+            offset = at;
+        }
+    }
+    (message, Some(source.location_of_offset(offset, 1)))
+}
+
+/// A value built from any self-describing format, in document order, that JSON could hold.
+struct JsonLike;
+
+impl<'de> DeserializeSeed<'de> for JsonLike {
+    type Value = YamlValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<YamlValue, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonLike {
+    type Value = YamlValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value that JSON can represent")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<YamlValue, E> {
+        Ok(YamlValue::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<YamlValue, E> {
+        Ok(YamlValue::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<YamlValue, E> {
+        Ok(YamlValue::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<YamlValue, E> {
+        if v.is_finite() {
+            Ok(YamlValue::Number(v.into()))
+        } else {
+            Err(E::custom(format!("`{v}` is not a number JSON can represent")))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<YamlValue, E> {
+        Ok(YamlValue::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<YamlValue, E> {
+        Ok(YamlValue::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<YamlValue, E> {
+        Ok(YamlValue::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<YamlValue, E> {
+        Ok(YamlValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<YamlValue, D::Error> {
+        JsonLike.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YamlValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(JsonLike)? {
+            items.push(item);
+        }
+        Ok(YamlValue::Sequence(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YamlValue, A::Error> {
+        let mut out = Mapping::new();
+        while let Some(key) = map.next_key_seed(Key(&out))? {
+            let value = map.next_value_seed(JsonLike)?;
+            out.insert(YamlValue::String(key), value);
+        }
+        Ok(YamlValue::Mapping(out))
+    }
+}
+
+/// A mapping key, refused when the mapping already has it (so the error points at the repeated key).
+struct Key<'m>(&'m Mapping);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        if self.0.contains_key(v) { Err(E::custom(format!("duplicate key `{v}`"))) } else { Ok(v.to_owned()) }
     }
 }
 
@@ -185,19 +347,6 @@ fn sniff_version(text: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn line_col_to_location(source: &SourceFile, line: usize, column: usize) -> Location {
-    let mut offset = 0;
-    for (i, l) in source.text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
-            offset += col_bytes;
-            break;
-        }
-        offset += l.len();
-    }
-    source.location_of_offset(offset, 1)
 }
 
 /// serde's messages end with " at line X column Y"; the location is reported separately.

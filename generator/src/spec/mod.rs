@@ -2,6 +2,7 @@
 
 pub mod diag;
 pub mod load;
+mod shape;
 pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Location, Severity};

@@ -12,7 +12,6 @@ use openapiv3::{
     Components, Example, ExternalDocumentation, Header, Info, OpenAPI, Operation, Parameter, PathItem, Paths,
     ReferenceOr, RequestBody, Response, Responses, Schema, SecurityRequirement, SecurityScheme, Server, Tag,
 };
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -70,21 +69,31 @@ fn children(node: &Value) -> Vec<(String, &Value)> {
     }
 }
 
-/// The deepest failing anchor below `node` (the first one, when several fail).
-fn deepest_failing_anchor(node: &Value, path: &mut Vec<String>, best: &mut Option<(Vec<String>, Check, String)>) -> bool {
-    let here = match anchor(path) {
-        Some(check) => match check(node) {
+/// The deepest failing anchor below `node` (the first one, when several fail). A failing anchor is blamed on
+/// a failing anchor inside it only when both report the same error: an object of the wrong kind (a list
+/// where a map belongs) makes its children fail too, for the wrong reason.
+fn deepest_failing_anchor(
+    node: &Value,
+    path: &mut Vec<String>,
+    outer_error: Option<&str>,
+    best: &mut Option<(Vec<String>, Check, String)>,
+) -> bool {
+    let mut error = outer_error.map(str::to_owned);
+    let mut here = false;
+    if let Some(check) = anchor(path) {
+        match check(node) {
             Ok(()) => return false,
-            Err(message) => {
-                *best = Some((path.clone(), check, message));
-                true
+            Err(message) if outer_error.is_none_or(|outer| outer == message) => {
+                *best = Some((path.clone(), check, message.clone()));
+                error = Some(message);
+                here = true;
             }
-        },
-        None => false,
-    };
+            Err(_) => return false,
+        }
+    }
     for (key, child) in children(node) {
         path.push(key);
-        let found = deepest_failing_anchor(child, path, best);
+        let found = deepest_failing_anchor(child, path, error.as_deref(), best);
         path.pop();
         if found {
             return true;
@@ -116,10 +125,10 @@ fn without(root: &Value, path: &[String], key: &str) -> Value {
             map.remove(key);
         }
         Some(Value::Array(items)) => {
-            if let Ok(i) = key.parse::<usize>() {
-                if i < items.len() {
-                    items.remove(i);
-                }
+            if let Ok(i) = key.parse::<usize>()
+                && i < items.len()
+            {
+                items.remove(i);
             }
         }
         _ => {}
@@ -131,8 +140,7 @@ fn without(root: &Value, path: &[String], key: &str) -> Value {
 fn narrow(root: &Value, check: Check, error: &str) -> Vec<String> {
     let mut path: Vec<String> = Vec::new();
     let mut budget = 400usize;
-    loop {
-        let Some(node) = get(root, &path) else { break };
+    while let Some(node) = get(root, &path) {
         let mut fixed = None;
         let mut changed = None;
         let mut required = Vec::new();
@@ -167,7 +175,7 @@ fn narrow(root: &Value, check: Check, error: &str) -> Vec<String> {
 /// for that node. `None` when the value deserializes (the failure came from elsewhere).
 pub(crate) fn locate_shape_error(doc: &Value) -> Option<(String, String)> {
     let mut best = None;
-    deepest_failing_anchor(doc, &mut Vec::new(), &mut best);
+    deepest_failing_anchor(doc, &mut Vec::new(), None, &mut best);
     let (mut path, check, message) = best?;
     let anchor_value = get(doc, &path)?;
     path.extend(narrow(anchor_value, check, &message));

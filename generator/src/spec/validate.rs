@@ -22,6 +22,7 @@ pub fn validate_spec(spec: &LoadedSpec) -> Result<Diagnostics, Diagnostics> {
         }
     };
     check_refs(&doc, &doc, String::new(), &mut diags);
+    check_ref_cycles(&doc, &mut diags);
     check_operations(&doc, &mut diags);
     diags.propagate()
 }
@@ -69,6 +70,39 @@ fn check_refs(root: &Value, node: &Value, ptr: String, diags: &mut Diagnostics) 
     }
 }
 
+/// Components that are references leading back to themselves (`A: {$ref: A}`, or `A -> B -> A`): they
+/// define nothing, and resolving them never ends.
+fn check_ref_cycles(doc: &Value, diags: &mut Diagnostics) {
+    let Some(components) = doc.get("components").and_then(Value::as_object) else { return };
+    // A cycle cannot be longer than the number of components.
+    let bound = components.values().filter_map(Value::as_object).map(|m| m.len()).sum::<usize>() + 1;
+    for (section, entries) in components {
+        let Some(entries) = entries.as_object() else { continue };
+        for (name, entry) in entries {
+            let start = format!("/components/{}/{}", escape_segment(section), escape_segment(name));
+            let mut cur = entry;
+            for _ in 0..bound {
+                let Some(next) = cur.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) else {
+                    break;
+                };
+                if next == start {
+                    diags
+                        .error(
+                            "E0211",
+                            &format!("{start}/$ref"),
+                            format!("reference cycle: `#{start}` leads back to itself"),
+                        )
+                        .label("this reference never reaches a definition")
+                        .help("replace one of the references in the cycle with a definition");
+                    break;
+                }
+                let Some(target) = doc.pointer(next) else { break };
+                cur = target;
+            }
+        }
+    }
+}
+
 fn deref<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
     let mut cur = v;
     for _ in 0..32 {
@@ -84,7 +118,8 @@ fn deref<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 fn check_operations(doc: &Value, diags: &mut Diagnostics) {
-    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    // operationId -> where it is used; `doc` is sorted by key, so document order is restored from the source.
+    let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return };
     for (path, item) in paths {
         let path_ptr = format!("/paths/{}", escape_segment(path));
@@ -106,15 +141,7 @@ fn check_operations(doc: &Value, diags: &mut Diagnostics) {
             let Some(op) = item.get(method) else { continue };
             let op_ptr = format!("{path_ptr}/{method}");
             if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                let id_ptr = format!("{op_ptr}/operationId");
-                if let Some(first) = seen_ids.get(id) {
-                    diags
-                        .error("E0303", &id_ptr, format!("duplicate operationId `{id}`"))
-                        .label("used again here")
-                        .help(format!("operationIds must be unique; the first use is at {first}"));
-                } else {
-                    seen_ids.insert(id.to_owned(), id_ptr);
-                }
+                ids.entry(id.to_owned()).or_default().push(format!("{op_ptr}/operationId"));
             }
             let mut declared = BTreeSet::new();
             let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -150,6 +177,18 @@ fn check_operations(doc: &Value, diags: &mut Diagnostics) {
                         ));
                 }
             }
+        }
+    }
+    for (id, mut uses) in ids {
+        if uses.len() < 2 {
+            continue;
+        }
+        uses.sort_by_key(|p| diags.source().locate(p).map_or(usize::MAX, |l| l.offset));
+        for again in &uses[1..] {
+            diags
+                .error("E0303", again, format!("duplicate operationId `{id}`"))
+                .label("used again here")
+                .help(format!("operationIds must be unique; the first use is at {}", uses[0]));
         }
     }
 }
