@@ -53,7 +53,8 @@ pub struct Generated {
 /// Runs validate -> lower -> emit -> format on a loaded spec. Deterministic: the same input gives the
 /// same bytes.
 pub fn generate(spec: &LoadedSpec, settings: &Settings) -> Result<Generated, Diagnostics> {
-    let mut warnings = spec::validate::validate_spec(spec)?;
+    let mut warnings = spec.warnings.clone();
+    warnings.extend(spec::validate::validate_spec(spec)?);
     let (api, lower_warnings) = ir::lower::lower_spec(spec, settings)?;
     warnings.extend(lower_warnings);
     let ctx = emit::EmitCtx { api: &api, settings };

@@ -64,12 +64,10 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                     #nested
                 }});
             }
-            if let Some(ty) = additional {
-                if checks.nests(ty) {
-                    parts.push(
-                        quote!(crate::runtime::Validate::validate_into(&self.additional_properties, path, errors);),
-                    );
-                }
+            if let Some(ty) = additional
+                && checks.nests(ty)
+            {
+                parts.push(quote!(crate::runtime::Validate::validate_into(&self.additional_properties, path, errors);));
             }
             quote!(#(#parts)*)
         }

@@ -74,21 +74,21 @@ impl<'a> Checks<'a> {
                     });
                 }
             }
-            TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => {
-                if c.minimum.is_some() || c.maximum.is_some() {
-                    let as_f64 = match ty {
-                        TypeRef::I32 | TypeRef::F32 => quote!(f64::from(*#value)),
-                        TypeRef::I64 => quote!(*#value as f64),
-                        _ => quote!(*#value),
-                    };
-                    let bound = |v: Option<f64>, excl: bool| match v {
-                        Some(v) => quote!(::std::option::Option::Some((#v, #excl))),
-                        None => quote!(::std::option::Option::None),
-                    };
-                    let min = bound(c.minimum, c.exclusive_minimum);
-                    let max = bound(c.maximum, c.exclusive_maximum);
-                    out.push(quote!(crate::runtime::check_range(&path, #as_f64, #min, #max, errors);));
-                }
+            TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64
+                if (c.minimum.is_some() || c.maximum.is_some()) =>
+            {
+                let as_f64 = match ty {
+                    TypeRef::I32 | TypeRef::F32 => quote!(f64::from(*#value)),
+                    TypeRef::I64 => quote!(*#value as f64),
+                    _ => quote!(*#value),
+                };
+                let bound = |v: Option<f64>, excl: bool| match v {
+                    Some(v) => quote!(::std::option::Option::Some((#v, #excl))),
+                    None => quote!(::std::option::Option::None),
+                };
+                let min = bound(c.minimum, c.exclusive_minimum);
+                let max = bound(c.maximum, c.exclusive_maximum);
+                out.push(quote!(crate::runtime::check_range(&path, #as_f64, #min, #max, errors);));
             }
             TypeRef::Vec(inner) => {
                 if c.min_items.is_some() || c.max_items.is_some() || c.unique_items {

@@ -113,12 +113,12 @@ impl<'a> Lowerer<'a> {
         while let Some(node) = stack.pop() {
             match node {
                 Value::Object(map) => {
-                    if let (Some(Value::Array(members)), Some(disc)) = (map.get("oneOf"), map.get("discriminator")) {
-                        if let Some(prop) = disc.get("propertyName").and_then(Value::as_str) {
-                            for m in members {
-                                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-                                    self.stripped_tags.insert(r.to_owned(), prop.to_owned());
-                                }
+                    if let (Some(Value::Array(members)), Some(disc)) = (map.get("oneOf"), map.get("discriminator"))
+                        && let Some(prop) = disc.get("propertyName").and_then(Value::as_str)
+                    {
+                        for m in members {
+                            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                                self.stripped_tags.insert(r.to_owned(), prop.to_owned());
                             }
                         }
                     }
@@ -606,28 +606,28 @@ impl<'a> Lowerer<'a> {
                 c.min_items = a.min_items;
                 c.max_items = a.max_items;
                 c.unique_items = a.unique_items;
-                if let Some(items) = &a.items {
-                    if let Some(item) = self.resolve_boxed(items) {
-                        let inner = self.constraints_of(item, &ptr_join(ptr, "items"));
-                        if !inner.is_empty() {
-                            c.items = Some(Box::new(inner));
-                        }
+                if let Some(items) = &a.items
+                    && let Some(item) = self.resolve_boxed(items)
+                {
+                    let inner = self.constraints_of(item, &ptr_join(ptr, "items"));
+                    if !inner.is_empty() {
+                        c.items = Some(Box::new(inner));
                     }
                 }
             }
             _ => {}
         }
-        if let Some(p) = &c.pattern {
-            if let Err(e) = regex::Regex::new(p) {
-                let text = e.to_string();
-                let last = text.lines().last().unwrap_or_default().trim();
-                let detail = last.strip_prefix("error: ").unwrap_or(last).to_owned();
-                self.diags
-                    .error("E0106", &ptr_join(ptr, "pattern"), format!("pattern `{p}` is not supported: {detail}"))
-                    .label("this pattern")
-                    .help("patterns are compiled with the Rust regex crate: no look-around and no backreferences");
-                c.pattern = None;
-            }
+        if let Some(p) = &c.pattern
+            && let Err(e) = regex::Regex::new(p)
+        {
+            let text = e.to_string();
+            let last = text.lines().last().unwrap_or_default().trim();
+            let detail = last.strip_prefix("error: ").unwrap_or(last).to_owned();
+            self.diags
+                .error("E0106", &ptr_join(ptr, "pattern"), format!("pattern `{p}` is not supported: {detail}"))
+                .label("this pattern")
+                .help("patterns are compiled with the Rust regex crate: no look-around and no backreferences");
+            c.pattern = None;
         }
         c
     }
@@ -890,17 +890,20 @@ impl<'a> Lowerer<'a> {
         };
         let mut supported = content.iter().filter_map(|(ct, mt)| kind_of(ct).map(|k| (k, ct, mt)));
         let first = supported.next();
-        if first.is_none() {
-            if let Some(ct) = content.keys().next() {
-                self.diags.error("E0403", &ptr_join(ptr, ct), format!("media type `{ct}` is not supported")).help(
-                    "use application/json, application/x-www-form-urlencoded, text/* or application/octet-stream",
-                );
+        match first {
+            None => {
+                if let Some(ct) = content.keys().next() {
+                    self.diags.error("E0403", &ptr_join(ptr, ct), format!("media type `{ct}` is not supported")).help(
+                        "use application/json, application/x-www-form-urlencoded, text/* or application/octet-stream",
+                    );
+                }
             }
-        } else if content.len() > 1 {
-            let (_, ct, _) = first.expect("checked");
-            self.diags
-                .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
-                .help("list the preferred media type first");
+            Some((_, ct, _)) if content.len() > 1 => {
+                self.diags
+                    .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
+                    .help("list the preferred media type first");
+            }
+            Some(_) => {}
         }
         first
     }
@@ -1357,5 +1360,46 @@ components:
         let text = diags.render_plain();
         assert!(text.starts_with("error[E0106]: pattern `^(?!admin).*$` is not supported: look-around"), "{text}");
         assert!(text.contains("--> t.yaml:9:27"), "{text}");
+    }
+
+    #[test]
+    fn openapi_31_input_is_normalised() {
+        let yaml = "openapi: 3.1.0
+info: {title: T, version: '1'}
+webhooks:
+  newPet: {post: {responses: {'200': {description: ok}}}}
+paths:
+  /p:
+    get:
+      operationId: p
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/P'}
+components:
+  schemas:
+    P:
+      type: object
+      required: [a, k]
+      properties:
+        a: {type: [string, 'null'], examples: [x]}
+        k: {const: fixed, type: string}
+        n: {type: integer, exclusiveMinimum: 0}
+        o: {anyOf: [{$ref: '#/components/schemas/P/$defs/Inner'}, {type: 'null'}]}
+      $defs:
+        Inner: {type: object, properties: {z: {type: boolean}}}
+";
+        let spec = crate::spec::load_str("t.yaml", yaml).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        assert!(spec.warnings.render_plain().contains("warning[W0003]: `webhooks` (OpenAPI 3.1) is ignored"));
+        let (api, _) = lower_spec(&spec, &Settings::default()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let TypeKind::Struct { fields, .. } = &api.types["P"].kind else { panic!() };
+        assert_eq!((fields[0].ty.clone(), fields[0].required, fields[0].nullable), (TypeRef::String, true, true));
+        assert_eq!(fields[1].ty, TypeRef::Named("Pk".into()), "const became a one-value enum");
+        assert!(fields[2].constraints.exclusive_minimum && fields[2].constraints.minimum == Some(0.0));
+        assert_eq!(fields[3].ty, TypeRef::Named("Inner".into()), "$defs were hoisted and the reference rewritten");
+        assert!(fields[3].nullable);
+        assert!(api.types.contains_key("Inner"));
     }
 }

@@ -32,6 +32,8 @@ pub struct LoadedSpec {
     pub document: openapiv3::OpenAPI,
     /// The source text, for diagnostics.
     pub source: Arc<SourceFile>,
+    /// Warnings found while loading (for example OpenAPI 3.1 parts that were ignored).
+    pub warnings: Diagnostics,
 }
 
 impl SourceFile {
@@ -136,7 +138,7 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
     let value = match parse_value(&source) {
         Ok(value) => value,
         Err((message, location)) => {
-            if let Some(v) = sniff_version(text).filter(|v| !v.starts_with("3.0")) {
+            if let Some(v) = sniff_version(text).filter(|v| !v.starts_with("3.0") && !v.starts_with("3.1")) {
                 unsupported_version(&mut diags, &v);
                 return Err(diags);
             }
@@ -149,13 +151,23 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         Some(YamlValue::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    if let Some(v) = version.filter(|v| !v.starts_with("3.0")) {
-        unsupported_version(&mut diags, &v);
-        return Err(diags);
+    let mut value = value;
+    match version {
+        Some(v) if v.starts_with("3.1") => {
+            super::v31::normalise(&mut value, &mut diags);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+        }
+        Some(v) if !v.starts_with("3.0") => {
+            unsupported_version(&mut diags, &v);
+            return Err(diags);
+        }
+        _ => {}
     }
     // Then the shape.
     match openapiv3::OpenAPI::deserialize(&value) {
-        Ok(document) => Ok(LoadedSpec { document, source }),
+        Ok(document) => Ok(LoadedSpec { document, source, warnings: diags }),
         Err(e) => {
             // serde cannot tell where; find the node (as JSON, which the value is by construction).
             let located = serde_json::to_value(&value).ok().and_then(|json| shape::locate_shape_error(&json));
@@ -175,7 +187,7 @@ fn unsupported_version(diags: &mut Diagnostics, version: &str) {
     diags
         .error("E0002", "/openapi", format!("unsupported OpenAPI version `{version}`"))
         .label("this version")
-        .help("authgen reads OpenAPI 3.0.x; set `openapi: 3.0.3`");
+        .help("authgen reads OpenAPI 3.0.x and 3.1.x; set `openapi: 3.0.3` or `openapi: 3.1.0`");
 }
 
 fn not_openapi(diags: &mut Diagnostics, pointer: String, message: &str, location: Option<Location>) {

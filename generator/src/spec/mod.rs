@@ -3,6 +3,7 @@
 pub mod diag;
 pub mod load;
 mod shape;
+mod v31;
 pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Location, Severity};

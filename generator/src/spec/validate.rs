@@ -147,19 +147,19 @@ fn check_operations(doc: &Value, diags: &mut Diagnostics) {
             let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
             for (i, p) in shared_params.iter().chain(op_params.iter()).enumerate() {
                 let p = deref(doc, p);
-                if p.get("in").and_then(Value::as_str) == Some("path") {
-                    if let Some(name) = p.get("name").and_then(Value::as_str) {
-                        declared.insert(name.to_owned());
-                        if !template_params.contains(name) {
-                            let at = if i < shared_params.len() {
-                                format!("{path_ptr}/parameters/{i}")
-                            } else {
-                                format!("{op_ptr}/parameters/{}", i - shared_params.len())
-                            };
-                            diags
-                                .error("E0304", &at, format!("path parameter `{name}` does not appear in `{path}`"))
-                                .help(format!("add `{{{name}}}` to the path or change `in: path`"));
-                        }
+                if p.get("in").and_then(Value::as_str) == Some("path")
+                    && let Some(name) = p.get("name").and_then(Value::as_str)
+                {
+                    declared.insert(name.to_owned());
+                    if !template_params.contains(name) {
+                        let at = if i < shared_params.len() {
+                            format!("{path_ptr}/parameters/{i}")
+                        } else {
+                            format!("{op_ptr}/parameters/{}", i - shared_params.len())
+                        };
+                        diags
+                            .error("E0304", &at, format!("path parameter `{name}` does not appear in `{path}`"))
+                            .help(format!("add `{{{name}}}` to the path or change `in: path`"));
                     }
                 }
             }

@@ -1,0 +1,220 @@
+//! OpenAPI 3.1 input: rewrites a 3.1 document into the 3.0 shape the rest of the pipeline reads, before the
+//! typed parse. What has a 3.0 equivalent is translated; what does not is a diagnostic naming the construct.
+//!
+//! Translated: `type: [T, "null"]` -> `type: T` + `nullable: true`; `anyOf`/`oneOf` of one schema and
+//! `{type: "null"}` -> that schema, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` -> `example`;
+//! numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum alike); `$defs`
+//! inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`. Ignored with a
+//! warning: `webhooks`, `jsonSchemaDialect`. Refused: a type array with several non-null types, and
+//! `prefixItems`, `if`/`then`/`else`, `dependentSchemas`, `unevaluatedProperties`, `$dynamicRef`.
+
+use yaml_serde::{Mapping, Value};
+
+use super::diag::{Diagnostics, escape_segment};
+
+const UNSUPPORTED: &[&str] = &[
+    "prefixItems",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "$dynamicRef",
+    "patternProperties",
+];
+
+fn key(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+/// Rewrites `doc` (already known to declare `openapi: 3.1.x`) in place.
+pub(crate) fn normalise(doc: &mut Value, diags: &mut Diagnostics) {
+    let Value::Mapping(root) = doc else { return };
+    root.insert(key("openapi"), key("3.0.3"));
+    for ignored in ["webhooks", "jsonSchemaDialect"] {
+        if root.contains_key(ignored) {
+            diags
+                .warning("W0003", &format!("/{ignored}"), format!("`{ignored}` (OpenAPI 3.1) is ignored"))
+                .help("authgen generates code for `paths` only");
+            root.shift_remove(ignored);
+        }
+    }
+    if !root.contains_key("paths") {
+        root.insert(key("paths"), Value::Mapping(Mapping::new()));
+    }
+    // Hoist `$defs` first, so the walk below also normalises the hoisted schemas.
+    let mut hoisted: Vec<(String, String, Value)> = Vec::new();
+    collect_defs(doc, String::new(), &mut hoisted);
+    if !hoisted.is_empty() {
+        let Value::Mapping(root) = doc else { return };
+        let components = root.entry(key("components")).or_insert_with(|| Value::Mapping(Mapping::new()));
+        if let Value::Mapping(c) = components {
+            let schemas = c.entry(key("schemas")).or_insert_with(|| Value::Mapping(Mapping::new()));
+            if let Value::Mapping(s) = schemas {
+                let mut renames = Vec::new();
+                for (from, name, schema) in hoisted {
+                    let mut unique = name.clone();
+                    let mut n = 2;
+                    while s.contains_key(unique.as_str()) {
+                        unique = format!("{name}{n}");
+                        n += 1;
+                    }
+                    s.insert(key(&unique), schema);
+                    renames.push((format!("#{from}"), format!("#/components/schemas/{}", escape_segment(&unique))));
+                }
+                rewrite_refs(doc, &renames);
+            }
+        }
+    }
+    walk(doc, String::new(), diags);
+}
+
+/// Removes every `$defs` map, returning (pointer of the definition, name, schema).
+fn collect_defs(node: &mut Value, ptr: String, out: &mut Vec<(String, String, Value)>) {
+    match node {
+        Value::Mapping(m) => {
+            if let Some(Value::Mapping(defs)) = m.shift_remove("$defs") {
+                for (k, v) in defs {
+                    if let Value::String(name) = k {
+                        let def_ptr = format!("{ptr}/$defs/{}", escape_segment(&name));
+                        let mut v = v;
+                        collect_defs(&mut v, def_ptr.clone(), out);
+                        out.push((def_ptr, name, v));
+                    }
+                }
+            }
+            for (k, v) in m.iter_mut() {
+                if let Value::String(k) = k {
+                    let child = format!("{ptr}/{}", escape_segment(k));
+                    collect_defs(v, child, out);
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                collect_defs(v, format!("{ptr}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn rewrite_refs(node: &mut Value, renames: &[(String, String)]) {
+    match node {
+        Value::Mapping(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref")
+                && let Some((_, to)) = renames.iter().find(|(from, _)| from == r)
+            {
+                *r = to.clone();
+            }
+            for v in m.values_mut() {
+                rewrite_refs(v, renames);
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(|v| rewrite_refs(v, renames)),
+        _ => {}
+    }
+}
+
+fn is_null_schema(v: &Value) -> bool {
+    matches!(v, Value::Mapping(m) if m.len() == 1 && m.get("type") == Some(&key("null")))
+}
+
+fn walk(node: &mut Value, ptr: String, diags: &mut Diagnostics) {
+    match node {
+        Value::Mapping(m) => {
+            normalise_schema(m, &ptr, diags);
+            for (k, v) in m.iter_mut() {
+                // Examples are data, not schemas.
+                let Value::String(k) = k else { continue };
+                if k == "example" || k == "examples" || k == "default" || k == "enum" {
+                    continue;
+                }
+                walk(v, format!("{ptr}/{}", escape_segment(k)), diags);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                walk(v, format!("{ptr}/{i}"), diags);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Rewrites one mapping if it looks like a 3.1 schema.
+fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
+    if let Some(Value::Sequence(types)) = m.get("type").cloned() {
+        let non_null: Vec<&Value> = types.iter().filter(|t| **t != key("null")).collect();
+        match non_null.as_slice() {
+            [one] => {
+                let one = (*one).clone();
+                if types.len() > 1 {
+                    m.insert(key("nullable"), Value::Bool(true));
+                }
+                m.insert(key("type"), one);
+            }
+            [] => {
+                m.shift_remove("type");
+                m.insert(key("nullable"), Value::Bool(true));
+            }
+            _ => {
+                diags
+                    .error("E0108", &format!("{ptr}/type"), "a type array with several non-null types is not supported")
+                    .label("several types")
+                    .help("use `oneOf` with one schema per type");
+                m.insert(key("type"), non_null[0].clone());
+            }
+        }
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        if let Some(Value::Sequence(members)) = m.get(keyword).cloned()
+            && members.len() == 2
+            && members.iter().any(is_null_schema)
+        {
+            let other = members.into_iter().find(|v| !is_null_schema(v)).unwrap_or(Value::Null);
+            m.shift_remove(keyword);
+            match other {
+                Value::Mapping(o) if !o.contains_key("$ref") => {
+                    for (k, v) in o {
+                        m.insert(k, v);
+                    }
+                }
+                reference => {
+                    m.insert(key("allOf"), Value::Sequence(vec![reference]));
+                }
+            }
+            m.insert(key("nullable"), Value::Bool(true));
+        }
+    }
+    if let Some(value) = m.shift_remove("const") {
+        m.insert(key("enum"), Value::Sequence(vec![value]));
+    }
+    if let Some(Value::Sequence(examples)) = m.get("examples").cloned() {
+        m.shift_remove("examples");
+        if let Some(first) = examples.into_iter().next() {
+            m.insert(key("example"), first);
+        }
+    }
+    for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(Value::Number(n)) = m.get(exclusive).cloned() {
+            m.insert(key(bound), Value::Number(n));
+            m.insert(key(exclusive), Value::Bool(true));
+        }
+    }
+    for keyword in UNSUPPORTED {
+        if m.contains_key(*keyword)
+            && (m.contains_key("type") || m.contains_key("properties") || m.contains_key("items"))
+        {
+            diags
+                .error(
+                    "E0109",
+                    &format!("{ptr}/{}", escape_segment(keyword)),
+                    format!("`{keyword}` (JSON Schema 2020-12) is not supported"),
+                )
+                .label("not supported")
+                .help("express the schema with `properties`, `items`, `oneOf` or `allOf`");
+            m.shift_remove(*keyword);
+        }
+    }
+}
