@@ -623,9 +623,12 @@ pub(crate) mod axum_glue {
 }
 // authgen:end
 
+// authgen:if client
 #[cfg(feature = "client")]
 pub use client_core::Client;
+// authgen:end
 
+// authgen:if client
 #[cfg(feature = "client")]
 mod client_core {
     //! The transport under the generated client: reqwest over the network, or an in-process axum router,
@@ -826,6 +829,7 @@ mod client_core {
     }
     // authgen:end
 }
+// authgen:end
 
 // authgen:if actix-web
 #[cfg(feature = "actix-web")]

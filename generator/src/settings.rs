@@ -46,6 +46,14 @@ pub struct Settings {
     spec_display: String,
     command: String,
     open_enums: bool,
+    module: Option<ModuleLayout>,
+}
+
+/// Generate one file of nested modules (for `include!` from a build script) instead of a crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ModuleLayout {
+    root: String,
+    client: bool,
 }
 
 impl Default for Settings {
@@ -57,6 +65,7 @@ impl Default for Settings {
             spec_display: "spec/auth.yaml".to_owned(),
             command: "authgen generate --framework axum --spec spec/auth.yaml --out generated".to_owned(),
             open_enums: false,
+            module: None,
         }
     }
 }
@@ -94,6 +103,24 @@ impl Settings {
     pub fn with_open_enums(&mut self, open: bool) -> &mut Self {
         self.open_enums = open;
         self
+    }
+
+    /// Generates one Rust file of nested modules to be included at `root` (for example `crate::api`, for
+    /// `mod api { include!(concat!(env!("OUT_DIR"), "/auth_api.rs")); }`), instead of a crate. The client is
+    /// included when `client` is true. Used by [`crate::build::Builder`].
+    pub fn with_module_layout(&mut self, root: impl Into<String>, client: bool) -> &mut Self {
+        self.module = Some(ModuleLayout { root: root.into(), client });
+        self
+    }
+
+    /// The module path the output is included at, in the module layout.
+    pub fn module_root(&self) -> Option<&str> {
+        self.module.as_ref().map(|m| m.root.as_str())
+    }
+
+    /// Whether the module layout includes the client.
+    pub fn module_client(&self) -> bool {
+        self.module.as_ref().is_some_and(|m| m.client)
     }
 
     /// Whether enums get a catch-all variant.

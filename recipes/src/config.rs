@@ -256,11 +256,16 @@ impl Config {
         let link = matches!(self.flow_type, FlowType::MagicLink | FlowType::UserInputCodeAndMagicLink);
         let email = self.contact_method.allows_email();
         let phone = self.contact_method.allows_phone();
-        [("otp-email", otp && email), ("otp-phone", otp && phone), ("link-email", link && email), ("link-phone", link && phone)]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(id, _)| id.to_owned())
-            .collect()
+        [
+            ("otp-email", otp && email),
+            ("otp-phone", otp && phone),
+            ("link-email", link && email),
+            ("link-phone", link && phone),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(id, _)| id.to_owned())
+        .collect()
     }
 }
 

@@ -1,1 +1,142 @@
-fn main() {}
+//! `auth-server`: passwordless sign-in and sessions over the SuperTokens-compatible FDI routes under
+//! `/auth`, backed by an SQLite file. Run `auth-server --help` for the flags.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use auth_server::{DeliverySettings, Settings};
+use authgen_recipes::ContactMethod;
+use authgen_recipes::config::FlowType;
+use clap::Parser;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+
+/// Passwordless sign-in and sessions, wire-compatible with the SuperTokens frontend SDKs.
+///
+/// Serves the FDI routes under /auth (create/resend/consume code, session refresh, sign-out, login
+/// methods) and an example protected route, GET /sessioninfo. Every flag has an environment variable
+/// equivalent, shown in brackets. Logging follows RUST_LOG (default: info).
+#[derive(Debug, Parser)]
+#[command(name = "auth-server", version, about, long_about)]
+struct Args {
+    /// Address and port to listen on.
+    #[arg(long, env = "AUTH_LISTEN", default_value = "127.0.0.1:3001")]
+    listen: SocketAddr,
+
+    /// Database URL: sqlite://PATH (the file is created if missing). PostgreSQL is not supported yet.
+    #[arg(long, env = "AUTH_DATABASE", default_value = "sqlite://auth.db")]
+    database: String,
+
+    /// Origin of the website that uses this server: CORS allows it (with credentials) and magic links
+    /// point to it.
+    #[arg(long, env = "AUTH_WEBSITE_DOMAIN", default_value = "http://localhost:3000")]
+    website_domain: String,
+
+    /// Origin of this API as browsers reach it. An https origin makes the cookies Secure; a different
+    /// site or protocol than the website makes them SameSite=None with anti-CSRF via the rid header.
+    #[arg(long, env = "AUTH_API_DOMAIN", default_value = "http://localhost:3001")]
+    api_domain: String,
+
+    /// Which contact users sign in with.
+    #[arg(long, env = "AUTH_CONTACT_METHOD", default_value = "EMAIL_OR_PHONE",
+        value_parser = PossibleValuesParser::new(ContactMethod::VALUES).try_map(|v| v.parse::<ContactMethod>()))]
+    contact_method: ContactMethod,
+
+    /// What users receive: a 6-digit code, a magic link, or both.
+    #[arg(long, env = "AUTH_FLOW_TYPE", default_value = "USER_INPUT_CODE_AND_MAGIC_LINK",
+        value_parser = PossibleValuesParser::new(FlowType::VALUES).try_map(|v| v.parse::<FlowType>()))]
+    flow_type: FlowType,
+
+    /// How codes and links are sent: `log` writes one line per message to stderr (for local
+    /// development); `smtp` sends emails through --smtp-host/--smtp-port (text messages still go to the
+    /// log).
+    #[arg(long, env = "AUTH_DELIVERY", value_enum, default_value_t = DeliveryKind::Log)]
+    delivery: DeliveryKind,
+
+    /// SMTP server host, for --delivery smtp (plain SMTP, no TLS).
+    #[arg(long, env = "AUTH_SMTP_HOST", default_value = "127.0.0.1")]
+    smtp_host: String,
+
+    /// SMTP server port, for --delivery smtp.
+    #[arg(long, env = "AUTH_SMTP_PORT", default_value_t = 25)]
+    smtp_port: u16,
+
+    /// Sender address of the emails, for --delivery smtp.
+    #[arg(long, env = "AUTH_SMTP_FROM", default_value = "auth@localhost")]
+    smtp_from: String,
+
+    /// How long a code and its magic link stay valid, in milliseconds.
+    #[arg(long, env = "AUTH_CODE_LIFETIME_MS", default_value_t = 900_000)]
+    code_lifetime_ms: u64,
+
+    /// How long an access token is valid, in seconds, before the frontend must refresh it.
+    #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
+    access_token_lifetime_s: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeliveryKind {
+    /// One line per message on stderr.
+    Log,
+    /// Email through an SMTP server.
+    Smtp,
+}
+
+impl From<Args> for Settings {
+    fn from(args: Args) -> Self {
+        Settings {
+            listen: args.listen,
+            database: args.database,
+            website_domain: args.website_domain,
+            api_domain: args.api_domain,
+            contact_method: args.contact_method,
+            flow_type: args.flow_type,
+            delivery: match args.delivery {
+                DeliveryKind::Log => DeliverySettings::Log,
+                DeliveryKind::Smtp => {
+                    DeliverySettings::Smtp { host: args.smtp_host, port: args.smtp_port, from: args.smtp_from }
+                }
+            },
+            code_lifetime: Duration::from_millis(args.code_lifetime_ms),
+            access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = Settings::from(Args::parse());
+    init_tracing();
+    match run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings) -> Result<(), auth_server::Error> {
+    let app = auth_server::app(&settings).await?;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    tracing::info!(
+        database = %settings.database,
+        website_domain = %settings.website_domain,
+        "listening on http://{}",
+        listener.local_addr()?
+    );
+    auth_server::serve(listener, app, auth_server::shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+fn init_tracing() {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

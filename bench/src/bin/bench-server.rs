@@ -148,7 +148,9 @@ fn main() -> std::io::Result<()> {
             .await
         }),
         other => {
-            eprintln!("unknown mode `{other}`; use generated-axum, handwritten-axum, generated-actix or handwritten-actix");
+            eprintln!(
+                "unknown mode `{other}`; use generated-axum, handwritten-axum, generated-actix or handwritten-actix"
+            );
             std::process::exit(2)
         }
     }

@@ -27,10 +27,12 @@ pub fn emit_cors(ctx: EmitCtx<'_>) -> TokenStream {
             exposed.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
         }
     ));
+    let axum_gate = ctx.gate("axum");
+    let actix_gate = ctx.gate("actix-web");
     let axum_layer = ctx.settings.frameworks().contains(&Framework::Axum).then(|| {
         quote! {
             /// A `tower_http` CORS layer for the axum router. Fails like [`CorsConfig::validate`].
-            #[cfg(feature = "axum")]
+            #axum_gate
             pub fn axum_layer(&self) -> ::std::result::Result<::tower_http::cors::CorsLayer, CorsError> {
                 use ::tower_http::cors::{AllowOrigin, CorsLayer};
                 self.validate()?;
@@ -68,7 +70,7 @@ pub fn emit_cors(ctx: EmitCtx<'_>) -> TokenStream {
     let actix_cors = ctx.settings.frameworks().contains(&Framework::ActixWeb).then(|| {
         quote! {
             /// An `actix_cors::Cors` middleware with the same policy. Fails like [`CorsConfig::validate`].
-            #[cfg(feature = "actix-web")]
+            #actix_gate
             pub fn actix_cors(&self) -> ::std::result::Result<::actix_cors::Cors, CorsError> {
                 self.validate()?;
                 let mut cors = ::actix_cors::Cors::default()

@@ -45,15 +45,18 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
     let variant_docs =
         api.operations.iter().map(|op| doc_attrs(&format!("`{} {}` (`{}`).", op.method, op.path, op.api_id)));
     let modules: Vec<_> = api.operations.iter().map(|op| ident(&op.rust_name)).collect();
-    let adapters = ctx.settings.frameworks().iter().map(|f| match f {
-        Framework::Axum => quote! {
-            #[cfg(feature = "axum")]
-            pub mod axum;
-        },
-        Framework::ActixWeb => quote! {
-            #[cfg(feature = "actix-web")]
-            pub mod actix;
-        },
+    // In a crate each adapter is a file behind its cargo feature; in the module layout it is inline.
+    let adapters = ctx.settings.frameworks().iter().map(|f| {
+        let (name, body) = match f {
+            Framework::Axum => (ident("axum"), axum::emit_axum_router(ctx)),
+            Framework::ActixWeb => (ident("actix"), actix::emit_actix_config(ctx)),
+        };
+        if ctx.settings.module_root().is_some() {
+            quote! { pub mod #name { #body } }
+        } else {
+            let gate = ctx.gate(f.name());
+            quote! { #gate pub mod #name; }
+        }
     });
     let trait_doc = doc_attrs(&format!(
         "The server side of {}: one method per operation, independent of any web framework.\n\n\

@@ -1,0 +1,176 @@
+//! Sending codes and magic links. [`LogDelivery`] (the default) writes one line per message to stderr so a
+//! developer can sign in without a mail server; [`SmtpDelivery`] sends email through an SMTP relay;
+//! [`SplitDelivery`] routes emails and text messages to different deliveries.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
+
+use crate::contact::Contact;
+
+/// A code and/or magic link to send to a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMessage {
+    /// The normalised email or E.164 phone number.
+    pub recipient: Contact,
+    /// The 6-digit code, when the flow type includes one.
+    pub user_input_code: Option<String>,
+    /// The full magic link URL, when the flow type includes one.
+    pub magic_link: Option<String>,
+    /// How long the code and link stay valid.
+    pub code_lifetime: Duration,
+    /// The `preAuthSessionId` of the device.
+    pub pre_auth_session_id: String,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// This delivery cannot reach this kind of contact (e.g. SMTP and a phone number).
+    #[error("this delivery cannot send to {0}")]
+    Unsupported(&'static str),
+    /// The message could not be built (e.g. an address the mail library rejects).
+    #[error("the message could not be built: {0}")]
+    Message(String),
+    /// The transport failed.
+    #[error("the message could not be sent: {0}")]
+    Transport(String),
+}
+
+/// A boxed future, so that deliveries can be chosen at run time (`Arc<dyn Delivery>`).
+pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
+
+/// Sends codes and magic links by email or text message.
+pub trait Delivery: Send + Sync + 'static {
+    /// Sends `message`; the request that created the code waits for it.
+    fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a>;
+}
+
+/// Writes one line per message to stderr: the recipient, the code and the magic link.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogDelivery;
+
+impl LogDelivery {
+    /// The line written for `message`.
+    pub fn line(message: &CodeMessage) -> String {
+        format!(
+            "passwordless code for {}: code={} link={} (valid {} s)",
+            message.recipient,
+            message.user_input_code.as_deref().unwrap_or("-"),
+            message.magic_link.as_deref().unwrap_or("-"),
+            message.code_lifetime.as_secs()
+        )
+    }
+}
+
+impl Delivery for LogDelivery {
+    fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
+        let line = Self::line(message);
+        Box::pin(async move {
+            writeln!(std::io::stderr().lock(), "{line}").map_err(|e| DeliveryError::Transport(e.to_string()))
+        })
+    }
+}
+
+/// Sends email through an SMTP server. Phone numbers are refused; combine it with another delivery
+/// for text messages using [`SplitDelivery`].
+#[derive(Clone)]
+pub struct SmtpDelivery {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for SmtpDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpDelivery").field("from", &self.from.to_string()).finish_non_exhaustive()
+    }
+}
+
+impl SmtpDelivery {
+    /// Plain SMTP without TLS or authentication: for a relay on the same host or a trusted network.
+    pub fn unencrypted(host: &str, port: u16, from: &str) -> Result<Self, DeliveryError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
+        Ok(Self { transport, from: parse_mailbox(from)? })
+    }
+
+    /// SMTP with STARTTLS and, when given, username/password authentication.
+    #[cfg(feature = "smtp-tls")]
+    pub fn starttls(
+        host: &str,
+        port: u16,
+        from: &str,
+        credentials: Option<(String, String)>,
+    ) -> Result<Self, DeliveryError> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+            .map_err(|e| DeliveryError::Transport(e.to_string()))?
+            .port(port);
+        if let Some((user, password)) = credentials {
+            builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(user, password));
+        }
+        Ok(Self { transport: builder.build(), from: parse_mailbox(from)? })
+    }
+
+    fn email(&self, to: &str, message: &CodeMessage) -> Result<lettre::Message, DeliveryError> {
+        let minutes = message.code_lifetime.as_secs().div_ceil(60);
+        let mut body = String::new();
+        if let Some(code) = &message.user_input_code {
+            body.push_str(&format!("Your sign-in code is {code}.\n\n"));
+        }
+        if let Some(link) = &message.magic_link {
+            body.push_str(&format!("Sign in with this link:\n{link}\n\n"));
+        }
+        body.push_str(&format!("It expires in {minutes} minutes. If you did not ask to sign in, ignore this email.\n"));
+        lettre::Message::builder()
+            .from(self.from.clone())
+            .to(parse_mailbox(to)?)
+            .subject("Your sign-in code")
+            .body(body)
+            .map_err(|e| DeliveryError::Message(e.to_string()))
+    }
+}
+
+fn parse_mailbox(address: &str) -> Result<Mailbox, DeliveryError> {
+    address.parse::<Mailbox>().map_err(|e| DeliveryError::Message(format!("invalid address `{address}`: {e}")))
+}
+
+impl Delivery for SmtpDelivery {
+    fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
+        Box::pin(async move {
+            let Contact::Email(to) = &message.recipient else {
+                return Err(DeliveryError::Unsupported("phone numbers"));
+            };
+            let email = self.email(to, message)?;
+            self.transport.send(email).await.map_err(|e| DeliveryError::Transport(e.to_string()))?;
+            Ok(())
+        })
+    }
+}
+
+/// Routes emails to one delivery and text messages to another.
+#[derive(Clone)]
+pub struct SplitDelivery {
+    /// Used for email contacts.
+    pub email: Arc<dyn Delivery>,
+    /// Used for phone contacts.
+    pub sms: Arc<dyn Delivery>,
+}
+
+impl std::fmt::Debug for SplitDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SplitDelivery").finish_non_exhaustive()
+    }
+}
+
+impl Delivery for SplitDelivery {
+    fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
+        match message.recipient {
+            Contact::Email(_) => self.email.deliver(message),
+            Contact::Phone(_) => self.sms.deliver(message),
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Access tokens: compact JWS (JWT) signed with ES256 (ECDSA P-256, SHA-256), with the key id in the
+//! header so that published keys can rotate (JWKS comes later). The payload carries SuperTokens' claims:
+//! `sub`, `exp`, `iat`, `tId`, `rsub`, `sessionHandle` and `iss`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use serde_json::{Map, Value, json};
+
+use crate::ids::{self, RandomError};
+use crate::store::SigningKeyRecord;
+
+/// The JWS algorithm of access tokens.
+pub const ALGORITHM: &str = "ES256";
+
+/// The claims of an access token this crate issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenClaims {
+    /// `sub` and `rsub`: the user id.
+    pub user_id: String,
+    /// `sessionHandle`.
+    pub session_handle: String,
+    /// `tId`.
+    pub tenant_id: String,
+    /// `iat`, seconds since the epoch.
+    pub issued_at_s: i64,
+    /// `exp`, seconds since the epoch.
+    pub expires_at_s: i64,
+    /// `iss`.
+    pub issuer: String,
+}
+
+impl AccessTokenClaims {
+    /// The JSON payload, which is also the `up` of the front token.
+    pub fn to_payload(&self) -> Map<String, Value> {
+        let payload = json!({
+            "iat": self.issued_at_s,
+            "exp": self.expires_at_s,
+            "sub": self.user_id,
+            "tId": self.tenant_id,
+            "rsub": self.user_id,
+            "sessionHandle": self.session_handle,
+            "iss": self.issuer,
+        });
+        match payload {
+            Value::Object(map) => map,
+            _ => unreachable!("json! of an object literal is an object"),
+        }
+    }
+}
+
+/// A stored key that does not decode.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("signing key `{key_id}` is not a valid {ALGORITHM} private key")]
+pub struct InvalidKey {
+    /// The key id.
+    pub key_id: String,
+}
+
+/// A private signing key with its id.
+#[derive(Clone)]
+pub struct SigningKey {
+    key_id: String,
+    key: p256::ecdsa::SigningKey,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("key_id", &self.key_id).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A new random key with a new key id (`s-<uuid>`, as SuperTokens names static keys).
+    pub fn generate() -> Result<Self, RandomError> {
+        let key_id = format!("s-{}", ids::uuid_v4()?);
+        loop {
+            // A random 32-byte string is a valid scalar except with probability about 2^-32.
+            if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&ids::random_bytes::<32>()?) {
+                return Ok(Self { key_id, key });
+            }
+        }
+    }
+
+    /// The key stored in `record`.
+    pub fn from_record(record: &SigningKeyRecord) -> Result<Self, InvalidKey> {
+        let key = p256::ecdsa::SigningKey::from_slice(&record.private_key)
+            .map_err(|_| InvalidKey { key_id: record.key_id.clone() })?;
+        Ok(Self { key_id: record.key_id.clone(), key })
+    }
+
+    /// The record to store.
+    pub fn to_record(&self, created_at_ms: i64) -> SigningKeyRecord {
+        SigningKeyRecord {
+            key_id: self.key_id.clone(),
+            algorithm: ALGORITHM.to_owned(),
+            private_key: self.key.to_bytes().to_vec(),
+            created_at_ms,
+        }
+    }
+
+    /// The key id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Signs `payload` into a compact JWT.
+    pub fn sign(&self, payload: &Map<String, Value>) -> String {
+        let header = json!({ "alg": ALGORITHM, "kid": self.key_id, "typ": "JWT", "version": "5" });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(Value::Object(payload.clone()).to_string())
+        );
+        let signature: p256::ecdsa::Signature = self.key.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+
+    /// A verifier accepting tokens signed with this key.
+    pub fn verifier(&self) -> AccessTokenVerifier {
+        AccessTokenVerifier { keys: vec![(self.key_id.clone(), *self.key.verifying_key())] }
+    }
+}
+
+/// Why an access token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not an access token of ours at all (wrong shape): treated as absent.
+    Malformed,
+    /// Unknown key or bad signature.
+    InvalidSignature,
+    /// Past its `exp`.
+    Expired,
+}
+
+/// Checks access tokens against a set of public keys.
+#[derive(Debug, Clone)]
+pub struct AccessTokenVerifier {
+    keys: Vec<(String, p256::ecdsa::VerifyingKey)>,
+}
+
+impl AccessTokenVerifier {
+    /// The payload of a valid, unexpired token.
+    pub fn verify(&self, token: &str, now_s: i64) -> Result<Map<String, Value>, TokenError> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let header = decode_object(header).ok_or(TokenError::Malformed)?;
+        let claims = decode_object(payload).ok_or(TokenError::Malformed)?;
+        let (Some(alg), Some(kid)) =
+            (header.get("alg").and_then(Value::as_str), header.get("kid").and_then(Value::as_str))
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let has_structure = claims.get("sub").is_some_and(Value::is_string)
+            && claims.get("sessionHandle").is_some_and(Value::is_string)
+            && claims.get("exp").is_some_and(Value::is_i64);
+        if !has_structure {
+            return Err(TokenError::Malformed);
+        }
+        if alg != ALGORITHM {
+            return Err(TokenError::InvalidSignature);
+        }
+        let key = self.keys.iter().find(|(id, _)| id == kid).map(|(_, key)| key).ok_or(TokenError::InvalidSignature)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|bytes| p256::ecdsa::Signature::from_slice(&bytes).ok())
+            .ok_or(TokenError::InvalidSignature)?;
+        let signing_input_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
+        key.verify(&token.as_bytes()[..signing_input_len], &signature).map_err(|_| TokenError::InvalidSignature)?;
+        let expires_at_s = claims.get("exp").and_then(Value::as_i64).ok_or(TokenError::Malformed)?;
+        if expires_at_s <= now_s {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+fn decode_object(part: &str) -> Option<Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(expires_at_s: i64) -> Map<String, Value> {
+        AccessTokenClaims {
+            user_id: "u".into(),
+            session_handle: "h".into(),
+            tenant_id: "public".into(),
+            issued_at_s: 1,
+            expires_at_s,
+            issuer: "http://localhost:3001/auth".into(),
+        }
+        .to_payload()
+    }
+
+    #[test]
+    fn signs_and_verifies() {
+        let key = SigningKey::generate().expect("randomness");
+        let token = key.sign(&claims(2_000));
+        assert_eq!(key.verifier().verify(&token, 1_000), Ok(claims(2_000)));
+        assert_eq!(key.verifier().verify(&token, 2_000), Err(TokenError::Expired));
+
+        let restored = SigningKey::from_record(&key.to_record(0)).expect("valid record");
+        assert_eq!(restored.verifier().verify(&token, 1_000), Ok(claims(2_000)));
+
+        let other = SigningKey::generate().expect("randomness");
+        assert_eq!(other.verifier().verify(&token, 1_000), Err(TokenError::InvalidSignature));
+
+        let (signing_input, _) = token.rsplit_once('.').expect("three parts");
+        let forged = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+        assert_eq!(key.verifier().verify(&forged, 1_000), Err(TokenError::InvalidSignature));
+        let tampered_payload = URL_SAFE_NO_PAD.encode(Value::Object(claims(9_999)).to_string());
+        let parts: Vec<&str> = token.split('.').collect();
+        let tampered = format!("{}.{tampered_payload}.{}", parts[0], parts[2]);
+        assert_eq!(key.verifier().verify(&tampered, 1_000), Err(TokenError::InvalidSignature));
+
+        for malformed in ["", "a.b", "a.b.c", "x.y.z.w", &format!("{}.e30.{}", parts[0], parts[2])] {
+            assert_eq!(key.verifier().verify(malformed, 1_000), Err(TokenError::Malformed), "{malformed}");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The SQLite store's contract under concurrency and across reopening the same file.
+
+use std::sync::Arc;
+
+use authgen_recipes::Contact;
+use authgen_recipes::store::sqlite::SqliteStore;
+use authgen_recipes::store::{CodeRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, Store};
+
+async fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
+    Arc::new(SqliteStore::open(dir.path().join("auth.db")).await.expect("open store"))
+}
+
+fn device(hash: &str, email: &str) -> (NewDevice, CodeRecord) {
+    let device = NewDevice {
+        tenant_id: "public".into(),
+        device_id_hash: hash.into(),
+        contact: Contact::Email(email.into()),
+        link_code_salt: "c2FsdA==".into(),
+        created_at_ms: 1,
+    };
+    let code = CodeRecord { code_id: format!("code-{hash}"), link_code_hash: format!("hash-{hash}"), created_at_ms: 1 };
+    (device, code)
+}
+
+#[tokio::test]
+async fn concurrent_sign_ups_of_one_contact_create_one_user() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let contact = Contact::Email("same@example.com".into());
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let contact = contact.clone();
+            tokio::spawn(async move { store.sign_in_up("public", &contact, &format!("user-{i}"), 1).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for task in tasks {
+        let (user, new) = task.await.expect("task").expect("sign_in_up");
+        ids.insert(user.user_id);
+        created += usize::from(new);
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(created, 1);
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await.expect("count users");
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn concurrent_consumes_of_one_device_succeed_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let (first, first_code) = device("d1", "c@example.com");
+    let (second, second_code) = device("d2", "c@example.com");
+    let (other, other_code) = device("d3", "other@example.com");
+    for (device, code) in [(&first, &first_code), (&second, &second_code), (&other, &other_code)] {
+        store.create_device(device, code).await.expect("create device");
+    }
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.consume_device("public", "d1").await })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        if let Some(contact) = task.await.expect("task").expect("consume") {
+            assert_eq!(contact, Contact::Email("c@example.com".into()));
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(store.device("public", "d2").await.expect("device"), None, "same contact: deleted too");
+    assert!(store.device("public", "d3").await.expect("device").is_some(), "other contacts are untouched");
+}
+
+#[tokio::test]
+async fn failed_attempts_count_up_to_the_maximum() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let (device, code) = device("d1", "f@example.com");
+    store.create_device(&device, &code).await.expect("create device");
+    for expected in 1..=4 {
+        assert_eq!(
+            store.record_failed_attempt("public", "d1", 5).await.expect("count"),
+            FailedAttempt::Counted(expected)
+        );
+    }
+    assert_eq!(store.record_failed_attempt("public", "d1", 5).await.expect("count"), FailedAttempt::Exhausted);
+    assert_eq!(store.record_failed_attempt("public", "d1", 5).await.expect("count"), FailedAttempt::DeviceGone);
+    assert_eq!(store.device("public", "d1").await.expect("device"), None);
+}
+
+#[tokio::test]
+async fn concurrent_rotations_of_one_refresh_token_rotate_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let (user, _) = store.sign_in_up("public", &Contact::Phone("+14155552671".into()), "u1", 1).await.expect("user");
+    store
+        .create_session(&NewSession {
+            session_handle: "s1".into(),
+            user_id: user.user_id.clone(),
+            tenant_id: "public".into(),
+            refresh_token_hash: "r0".into(),
+            created_at_ms: 1,
+            expires_at_ms: i64::MAX,
+        })
+        .await
+        .expect("session");
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.rotate_refresh_token("r0", &format!("r{}", i + 1), 2, i64::MAX).await })
+        })
+        .collect();
+    let (mut rotated, mut theft) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task").expect("rotate") {
+            RefreshOutcome::Rotated(session) => {
+                assert_eq!(session.user_id, user.user_id);
+                rotated += 1;
+            }
+            RefreshOutcome::TheftDetected(_) => theft += 1,
+            RefreshOutcome::Unknown => {}
+        }
+    }
+    assert_eq!(rotated, 1);
+    assert!(theft >= 1, "reusing the rotated token is theft");
+    assert_eq!(store.session("s1", 2).await.expect("session"), None, "theft revoked the session");
+}
+
+#[tokio::test]
+async fn data_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let contact = Contact::Email("keep@example.com".into());
+    let (user, created) = store.sign_in_up("public", &contact, "kept-user", 5).await.expect("sign up");
+    assert!(created);
+    store.close().await;
+    drop(store);
+
+    let store = open(&dir).await;
+    let journal: String =
+        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.pool()).await.expect("journal mode");
+    assert_eq!(journal, "wal");
+    assert_eq!(store.user_by_contact("public", &contact).await.expect("lookup"), Some(user.clone()));
+    let (again, created) = store.sign_in_up("public", &contact, "other-id", 6).await.expect("sign in");
+    assert!(!created);
+    assert_eq!(again, user);
+}

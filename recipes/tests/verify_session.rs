@@ -1,0 +1,118 @@
+//! The `VerifySession` extractor on an application's own routes, required and optional.
+
+use std::sync::Arc;
+
+use auth_api::client::Client;
+use auth_api::runtime::RawRequest;
+use authgen_recipes::delivery::LogDelivery;
+use authgen_recipes::session::tokens::{AccessTokenClaims, SigningKey};
+use authgen_recipes::store::sqlite::SqliteStore;
+use authgen_recipes::{AuthRecipes, Config, VerifySession};
+use axum::Json;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+async fn required(session: VerifySession) -> Json<Value> {
+    Json(json!({ "user": session.user_id }))
+}
+
+async fn optional(session: Option<VerifySession>) -> Json<Value> {
+    Json(json!({ "user": session.map(|s| s.user_id) }))
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> RawRequest {
+    RawRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        ..RawRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn required_and_optional_sessions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Different sites: SameSite=None, so cookie-carried tokens need the rid header on POST.
+    let config = Config::new("http://localhost:3000", "http://127.0.0.1:3001").expect("valid domains");
+    let store = SqliteStore::open(dir.path().join("auth.db")).await.expect("store");
+    let recipes = AuthRecipes::new(config, store.clone(), Arc::new(LogDelivery)).await.expect("recipes");
+    let verifier = recipes.session_verifier();
+    let app = axum::Router::new()
+        .route("/required", get(required).post(required))
+        .route("/optional", get(optional))
+        .merge(recipes.into_router())
+        .layer(axum::Extension(verifier));
+    let client = Client::in_process(app);
+
+    // A token signed with the stored key, as the recipes sign them.
+    let key_record = authgen_recipes::store::Store::latest_signing_key(&store, "ES256")
+        .await
+        .expect("key lookup")
+        .expect("key created on start");
+    let key = SigningKey::from_record(&key_record).expect("valid key");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let now = i64::try_from(now).expect("time fits");
+    let claims = |exp: i64| AccessTokenClaims {
+        user_id: "user-1".into(),
+        session_handle: "h".into(),
+        tenant_id: "public".into(),
+        issued_at_s: now,
+        expires_at_s: exp,
+        issuer: "http://127.0.0.1:3001/auth".into(),
+    };
+    let token = key.sign(&claims(now + 60).to_payload());
+    let expired = key.sign(&claims(now - 1).to_payload());
+    let bearer = format!("Bearer {token}");
+    let cookie = format!("sAccessToken={token}");
+
+    let answer = |response: auth_api::runtime::RawResponse| {
+        (response.status, serde_json::from_slice::<Value>(&response.body).expect("JSON body"))
+    };
+    assert_eq!(
+        answer(client.send(request("GET", "/required", &[])).await.expect("call")),
+        (401, json!({ "message": "unauthorised" }))
+    );
+    assert_eq!(
+        answer(client.send(request("GET", "/required", &[("authorization", &bearer)])).await.expect("call")),
+        (200, json!({ "user": "user-1" }))
+    );
+    assert_eq!(
+        answer(client.send(request("GET", "/optional", &[])).await.expect("call")),
+        (200, json!({ "user": null }))
+    );
+    assert_eq!(
+        answer(client.send(request("GET", "/optional", &[("cookie", &cookie)])).await.expect("call")),
+        (200, json!({ "user": "user-1" }))
+    );
+    let expired_bearer = format!("Bearer {expired}");
+    assert_eq!(
+        answer(client.send(request("GET", "/optional", &[("authorization", &expired_bearer)])).await.expect("call")),
+        (401, json!({ "message": "try refresh token" }))
+    );
+    // Anti-CSRF: a cookie on a POST needs the rid header; a bearer token does not.
+    assert_eq!(
+        answer(client.send(request("POST", "/required", &[("cookie", &cookie)])).await.expect("call")),
+        (401, json!({ "message": "try refresh token" }))
+    );
+    assert_eq!(
+        answer(
+            client
+                .send(request("POST", "/required", &[("cookie", &cookie), ("rid", "anti-csrf")]))
+                .await
+                .expect("call")
+        ),
+        (200, json!({ "user": "user-1" }))
+    );
+    assert_eq!(
+        answer(client.send(request("POST", "/required", &[("authorization", &bearer)])).await.expect("call")),
+        (200, json!({ "user": "user-1" }))
+    );
+}
+
+#[tokio::test]
+async fn a_router_without_the_verifier_is_a_configuration_error() {
+    let app = axum::Router::new().route("/required", get(required));
+    let response = Client::in_process(app).send(request("GET", "/required", &[])).await.expect("call");
+    assert_eq!(response.status, 500);
+    assert!(response.text().contains("session verifier is not configured"), "{}", response.text());
+}

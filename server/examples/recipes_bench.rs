@@ -1,0 +1,362 @@
+//! Load benchmark of the passwordless flow: createCode and consume throughput and p99 latency on loopback
+//! with SQLite, for the generated router serving `AuthRecipes` against a minimal hand-written axum handler
+//! doing the same store, crypto and token work, measured in interleaved rounds of one run.
+//!
+//! Run through `bench/recipes.sh`, or directly:
+//! `cargo run --release -p auth-server --example recipes_bench -- [SECONDS] [CONCURRENCY] [ROUNDS]`
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use auth_api::client::Client;
+use auth_api::ops::{consume_code, create_code};
+use auth_api::types::{ConsumeCodeRequest, ConsumeCodeResponse, CreateCodeRequest, CreateCodeResponse};
+use authgen_recipes::contact::{self, Contact};
+use authgen_recipes::delivery::{CodeMessage, Delivery, DeliveryFuture};
+use authgen_recipes::ids;
+use authgen_recipes::session::tokens::{AccessTokenClaims, SigningKey};
+use authgen_recipes::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
+use authgen_recipes::store::sqlite::SqliteStore;
+use authgen_recipes::store::{CodeRecord, NewDevice, NewSession, Store};
+use authgen_recipes::{AuthRecipes, Config};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// Codes by preAuthSessionId, so that the load generator can consume what it created.
+#[derive(Clone, Default)]
+struct Codes(Arc<Mutex<BTreeMap<String, String>>>);
+
+impl Codes {
+    fn insert(&self, pre_auth_session_id: String, code: String) {
+        self.0.lock().expect("codes lock").insert(pre_auth_session_id, code);
+    }
+
+    fn take(&self, pre_auth_session_id: &str) -> Option<String> {
+        self.0.lock().expect("codes lock").remove(pre_auth_session_id)
+    }
+}
+
+impl Delivery for Codes {
+    fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
+        if let Some(code) = &message.user_input_code {
+            self.insert(message.pre_auth_session_id.clone(), code.clone());
+        }
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The hand-written baseline's state.
+struct Baseline {
+    config: Config,
+    store: SqliteStore,
+    codes: Codes,
+    key: SigningKey,
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "message": message }))).into_response()
+}
+
+fn internal(error: impl std::fmt::Display) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "message": error.to_string() }))).into_response()
+}
+
+async fn baseline_create_code(State(state): State<Arc<Baseline>>, Json(body): Json<Value>) -> Response {
+    let Some(email) = body.get("email").and_then(Value::as_str) else { return bad_request("email required") };
+    let Some(email) = contact::normalise_email(email) else {
+        return Json(json!({ "status": "GENERAL_ERROR", "message": "Email is invalid" })).into_response();
+    };
+    let (Ok(device_id), Ok(salt), Ok(code), Ok(code_id)) =
+        (ids::random_bytes::<32>(), ids::random_bytes::<32>(), ids::user_input_code(), ids::uuid_v4())
+    else {
+        return internal("no randomness");
+    };
+    let pre_auth_session_id = ids::pre_auth_session_id(&device_id);
+    let now = now_ms();
+    let device = NewDevice {
+        tenant_id: "public".into(),
+        device_id_hash: pre_auth_session_id.clone(),
+        contact: Contact::Email(email),
+        link_code_salt: ids::encode_salt(&salt),
+        created_at_ms: now,
+    };
+    let record = CodeRecord {
+        code_id,
+        link_code_hash: ids::link_code_hash_for_user_input_code(&device_id, &salt, &code),
+        created_at_ms: now,
+    };
+    if let Err(e) = state.store.create_device(&device, &record).await {
+        return internal(e);
+    }
+    let _link = format!(
+        "{}/auth/verify?preAuthSessionId={pre_auth_session_id}&tenantId=public#{}",
+        state.config.website_domain,
+        ids::link_code(&device_id, &salt, &code)
+    );
+    state.codes.insert(pre_auth_session_id.clone(), code);
+    Json(json!({
+        "status": "OK",
+        "deviceId": ids::encode_device_id(&device_id),
+        "preAuthSessionId": pre_auth_session_id,
+        "flowType": "USER_INPUT_CODE_AND_MAGIC_LINK",
+    }))
+    .into_response()
+}
+
+async fn baseline_consume(State(state): State<Arc<Baseline>>, Json(body): Json<Value>) -> Response {
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (Some(pre), Some(device_id), Some(code)) = (text("preAuthSessionId"), text("deviceId"), text("userInputCode"))
+    else {
+        return bad_request("preAuthSessionId, deviceId and userInputCode required");
+    };
+    let Some(device_id) = ids::decode_device_id(&device_id) else { return bad_request("bad deviceId") };
+    if !ids::constant_time_eq(&ids::pre_auth_session_id(&device_id), &pre) {
+        return bad_request("mismatch");
+    }
+    let restart = || Json(json!({ "status": "RESTART_FLOW_ERROR" })).into_response();
+    let device = match state.store.device("public", &pre).await {
+        Ok(Some(device)) => device,
+        Ok(None) => return restart(),
+        Err(e) => return internal(e),
+    };
+    let Some(salt) = ids::decode_salt(&device.link_code_salt) else { return internal("bad salt") };
+    let hash = ids::link_code_hash_for_user_input_code(&device_id, &salt, &code);
+    let lifetime = i64::try_from(state.config.code_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let now = now_ms();
+    let valid = device
+        .codes
+        .iter()
+        .any(|c| ids::constant_time_eq(&c.link_code_hash, &hash) && c.created_at_ms + lifetime >= now);
+    if !valid {
+        return Json(json!({ "status": "INCORRECT_USER_INPUT_CODE_ERROR" })).into_response();
+    }
+    let contact = match state.store.consume_device("public", &pre).await {
+        Ok(Some(contact)) => contact,
+        Ok(None) => return restart(),
+        Err(e) => return internal(e),
+    };
+    let Ok(user_id) = ids::uuid_v4() else { return internal("no randomness") };
+    let (user, created) = match state.store.sign_in_up("public", &contact, &user_id, now).await {
+        Ok(found) => found,
+        Err(e) => return internal(e),
+    };
+    let (Ok(session_handle), Ok(refresh_token)) = (ids::uuid_v4(), ids::refresh_token()) else {
+        return internal("no randomness");
+    };
+    let refresh_expiry = now + 100 * 24 * 3600 * 1000;
+    let session = NewSession {
+        session_handle: session_handle.clone(),
+        user_id: user.user_id.clone(),
+        tenant_id: "public".into(),
+        refresh_token_hash: ids::refresh_token_hash(&refresh_token),
+        created_at_ms: now,
+        expires_at_ms: refresh_expiry,
+    };
+    if let Err(e) = state.store.create_session(&session).await {
+        return internal(e);
+    }
+    let claims = AccessTokenClaims {
+        user_id: user.user_id.clone(),
+        session_handle,
+        tenant_id: "public".into(),
+        issued_at_s: now / 1000,
+        expires_at_s: now / 1000 + 3600,
+        issuer: state.config.issuer(),
+    };
+    let payload = claims.to_payload();
+    let tokens = IssuedTokens {
+        user_id: user.user_id.clone(),
+        access_token: state.key.sign(&payload),
+        access_token_expires_at_ms: claims.expires_at_s * 1000,
+        access_token_payload: payload,
+        refresh_token,
+        refresh_token_expires_at_ms: refresh_expiry,
+    };
+    let headers = SessionHeaders::with_tokens(&state.config, TransferMode::Header, &tokens);
+    let mut response = Json(json!({
+        "status": "OK",
+        "createdNewRecipeUser": created,
+        "user": {
+            "id": user.user_id, "isPrimaryUser": false, "tenantIds": ["public"],
+            "emails": [contact.as_str()], "phoneNumbers": [], "thirdParty": [], "timeJoined": user.time_joined_ms,
+            "loginMethods": [{ "recipeId": "passwordless", "recipeUserId": user.user_id, "tenantIds": ["public"],
+                "email": contact.as_str(), "timeJoined": user.time_joined_ms, "verified": true }],
+        },
+    }))
+    .into_response();
+    let map = response.headers_mut();
+    for (name, value) in [
+        ("front-token", headers.front_token.clone()),
+        ("st-access-token", headers.st_access_token.clone()),
+        ("st-refresh-token", headers.st_refresh_token.clone()),
+        ("access-control-expose-headers", headers.expose_headers()),
+    ] {
+        if let Some(value) = value.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+            map.insert(name, value);
+        }
+    }
+    response
+}
+
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Handwritten,
+    Generated,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Handwritten => "hand-written axum",
+            Mode::Generated => "generated + recipes",
+        }
+    }
+}
+
+async fn app(mode: Mode, dir: &std::path::Path, codes: Codes) -> axum::Router {
+    let config = Config::new("http://localhost:3000", "http://localhost:3001").expect("valid domains");
+    let store = SqliteStore::open(dir.join("auth.db")).await.expect("store");
+    match mode {
+        Mode::Generated => AuthRecipes::new(config, store, Arc::new(codes)).await.expect("recipes").into_router(),
+        Mode::Handwritten => {
+            let key = SigningKey::generate().expect("key");
+            let state = Arc::new(Baseline { config, store, codes, key });
+            axum::Router::new()
+                .route("/auth/signinup/code", axum::routing::post(baseline_create_code))
+                .route("/auth/signinup/code/consume", axum::routing::post(baseline_consume))
+                .with_state(state)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Latencies {
+    create: Vec<Duration>,
+    consume: Vec<Duration>,
+}
+
+fn p99(samples: &mut [Duration]) -> f64 {
+    samples.sort();
+    let index = (samples.len() * 99 / 100).min(samples.len().saturating_sub(1));
+    samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// One timed run: `concurrency` workers loop createCode → consume until `duration` passes.
+async fn run(mode: Mode, duration: Duration, concurrency: usize) -> (f64, f64, f64, f64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let codes = Codes::default();
+    let router = app(mode, dir.path(), codes.clone()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let client = Client::new(&base).expect("client");
+            let codes = codes.clone();
+            tokio::spawn(async move {
+                let mut latencies = Latencies::default();
+                let mut i = 0;
+                while Instant::now() < deadline {
+                    i += 1;
+                    let email = format!("w{worker}-{i}@bench.example");
+                    let t = Instant::now();
+                    let request = create_code::Request::new(CreateCodeRequest {
+                        email: Some(email),
+                        phone_number: None,
+                        should_try_linking_with_session_user: None,
+                    });
+                    let created = match client.create_code(request).await.expect("createCode") {
+                        create_code::Response::Ok(CreateCodeResponse::Ok(ok)) => ok,
+                        other => panic!("createCode: {other:?}"),
+                    };
+                    latencies.create.push(t.elapsed());
+                    let code = codes.take(&created.pre_auth_session_id).expect("code delivered");
+                    let t = Instant::now();
+                    let request = consume_code::Request::new(ConsumeCodeRequest {
+                        pre_auth_session_id: created.pre_auth_session_id,
+                        link_code: None,
+                        device_id: Some(created.device_id),
+                        user_input_code: Some(code),
+                        should_try_linking_with_session_user: None,
+                    });
+                    match client.consume_code(request).await.expect("consume") {
+                        consume_code::Response::Ok { body: ConsumeCodeResponse::Ok(_), .. } => {}
+                        other => panic!("consume: {other:?}"),
+                    }
+                    latencies.consume.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Latencies::default();
+    for worker in workers {
+        let latencies = worker.await.expect("worker");
+        all.create.extend(latencies.create);
+        all.consume.extend(latencies.consume);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    server.abort();
+    let create_rps = all.create.len() as f64 / elapsed;
+    let consume_rps = all.consume.len() as f64 / elapsed;
+    (create_rps, p99(&mut all.create), consume_rps, p99(&mut all.consume))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let duration = Duration::from_secs(number(0, 5));
+    let concurrency = usize::try_from(number(1, 16)).unwrap_or(16);
+    let rounds = number(2, 3);
+    let modes = [Mode::Handwritten, Mode::Generated];
+    let mut results: BTreeMap<&str, [Vec<f64>; 4]> = BTreeMap::new();
+    for _ in 0..rounds {
+        for mode in modes {
+            let (create_rps, create_p99, consume_rps, consume_p99) = run(mode, duration, concurrency).await;
+            let entry = results.entry(mode.name()).or_default();
+            entry[0].push(create_rps);
+            entry[1].push(create_p99);
+            entry[2].push(consume_rps);
+            entry[3].push(consume_p99);
+        }
+    }
+    println!(
+        "median of {rounds} rounds of {}s, {concurrency} concurrent createCode+consume loops, SQLite on loopback",
+        duration.as_secs()
+    );
+    println!("{:<20} {:>12} {:>12} {:>12} {:>12}", "mode", "create/s", "create p99", "consume/s", "consume p99");
+    let mut medians = BTreeMap::new();
+    for mode in modes {
+        let Some(series) = results.get_mut(mode.name()) else { continue };
+        let m = [median(&mut series[0]), median(&mut series[1]), median(&mut series[2]), median(&mut series[3])];
+        println!("{:<20} {:>12.0} {:>10.2}ms {:>12.0} {:>10.2}ms", mode.name(), m[0], m[1], m[2], m[3]);
+        medians.insert(mode.name(), m);
+    }
+    if let (Some(g), Some(h)) = (medians.get(Mode::Generated.name()), medians.get(Mode::Handwritten.name())) {
+        println!("generated/hand-written throughput ratio: createCode {:.3}, consume {:.3}", g[0] / h[0], g[2] / h[2]);
+    }
+}
