@@ -30,6 +30,7 @@
 //! assert!(output.files.iter().any(|f| f.path == "src/server/mod.rs"));
 //! ```
 
+pub mod build;
 pub mod emit;
 pub mod ir;
 pub mod output;

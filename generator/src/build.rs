@@ -1,0 +1,141 @@
+//! The build-script API: generate the code into `OUT_DIR` at build time instead of checking it in.
+//!
+//! ```no_run
+//! // in build.rs's `main`:
+//! authgen::build::Builder::new("spec/auth.yaml")
+//!     .framework(authgen::Framework::Axum)
+//!     .client(true)
+//!     .module_root("crate::api")
+//!     .generate()
+//!     .unwrap_or_else(|e| panic!("{e}"));
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs
+//! pub mod api {
+//!     include!(concat!(env!("OUT_DIR"), "/auth_api.rs"));
+//! }
+//! ```
+//!
+//! The including crate depends on what the generated code uses: `serde` (derive), `serde_json`,
+//! `serde_urlencoded`, `serde_path_to_error`, `bytes`, `http`, plus `axum`, `http-body-util` and `tower` for
+//! the axum adapter, `actix-web` for the actix-web one, `tower-http` (cors) and `actix-cors` for the CORS
+//! layers, `reqwest` (cookies) and `url` for the client, and `regex` when the spec has patterns.
+
+use std::path::{Path, PathBuf};
+
+use crate::settings::{Framework, Settings};
+
+/// Why a build-script generation failed. Its `Display` is the full report, ready to print.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The spec could not be read or the output not written.
+    #[error("authgen: {0}")]
+    Io(String),
+    /// The spec has errors; the plain report with `file:line:col` for each.
+    #[error("authgen: the spec has errors\n{0}")]
+    Spec(String),
+}
+
+/// Generates code from a spec in a build script.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    spec: PathBuf,
+    frameworks: Vec<Framework>,
+    client: bool,
+    module_root: String,
+    file_name: Option<String>,
+    out_dir: Option<PathBuf>,
+    open_enums: bool,
+}
+
+impl Builder {
+    /// A builder for `spec` (relative to the package being built), with the axum adapter, no client, and
+    /// the module included at `crate`.
+    pub fn new(spec: impl AsRef<Path>) -> Self {
+        Self {
+            spec: spec.as_ref().to_path_buf(),
+            frameworks: Vec::new(),
+            client: false,
+            module_root: "crate".to_owned(),
+            file_name: None,
+            out_dir: None,
+            open_enums: false,
+        }
+    }
+
+    /// Adds a framework adapter (default: axum when none is added).
+    pub fn framework(mut self, framework: Framework) -> Self {
+        self.frameworks.push(framework);
+        self
+    }
+
+    /// Includes the typed client.
+    pub fn client(mut self, client: bool) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// The module path where the file is `include!`d, e.g. `crate::api`.
+    pub fn module_root(mut self, root: impl Into<String>) -> Self {
+        self.module_root = root.into();
+        self
+    }
+
+    /// The file name in the output directory (default: from the spec's file name, `auth.yaml` -> `auth_api.rs`).
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = Some(name.into());
+        self
+    }
+
+    /// The output directory (default: `OUT_DIR`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Gives every enum an `Other` catch-all variant.
+    pub fn open_enums(mut self, open: bool) -> Self {
+        self.open_enums = open;
+        self
+    }
+
+    /// Generates the file (rewriting it only when it changed), prints `cargo:rerun-if-changed` for the spec,
+    /// and returns the file's path.
+    pub fn generate(self) -> Result<PathBuf, BuildError> {
+        println!("cargo:rerun-if-changed={}", self.spec.display());
+        let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
+            Some(d) => d,
+            None => return Err(BuildError::Io("OUT_DIR is not set; call `out_dir` outside a build script".into())),
+        };
+        let stem = self.spec.file_stem().map(|s| s.to_string_lossy().replace(['-', '.'], "_")).unwrap_or_default();
+        let file_name = self.file_name.clone().unwrap_or_else(|| format!("{stem}_api.rs"));
+        let crate_name = file_name.trim_end_matches(".rs").to_owned();
+        let loaded = match crate::spec::load_file(&self.spec) {
+            Err(e) => return Err(BuildError::Io(format!("cannot read `{}`: {e}", self.spec.display()))),
+            Ok(Err(diags)) => return Err(BuildError::Spec(diags.render_plain())),
+            Ok(Ok(l)) => l,
+        };
+        let mut settings = Settings::default();
+        let frameworks = if self.frameworks.is_empty() { vec![Framework::Axum] } else { self.frameworks.clone() };
+        settings
+            .with_frameworks(frameworks)
+            .with_crate_name(crate_name)
+            .with_open_enums(self.open_enums)
+            .with_module_layout(self.module_root.clone(), self.client)
+            .with_provenance(
+                self.spec.to_string_lossy().replace('\\', "/"),
+                "the build script (authgen::build::Builder)",
+            );
+        let generated = crate::generate(&loaded, &settings).map_err(|d| BuildError::Spec(d.render_plain()))?;
+        for w in generated.warnings.items() {
+            println!("cargo:warning=authgen: {} ({})", w.message, w.pointer);
+        }
+        let mut files = generated.files;
+        if let Some(f) = files.first_mut() {
+            f.path = file_name.clone();
+        }
+        crate::output::write_files(&out_dir, &files).map_err(|e| BuildError::Io(e.to_string()))?;
+        Ok(out_dir.join(file_name))
+    }
+}
