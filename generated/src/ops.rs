@@ -300,7 +300,13 @@ pub mod resend_code {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let body = crate::runtime::parse_json_body(raw)?;
+            let body = crate::runtime::parse_json_body_with(
+                raw,
+                &[
+                    ("deviceId", "Please provide a deviceId"),
+                    ("preAuthSessionId", "Please provide preAuthSessionId"),
+                ],
+            )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
@@ -502,7 +508,10 @@ pub mod consume_code {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let body = crate::runtime::parse_json_body(raw)?;
+            let body = crate::runtime::parse_json_body_with(
+                raw,
+                &[("preAuthSessionId", "Please provide preAuthSessionId")],
+            )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,
@@ -822,10 +831,9 @@ pub mod passwordless_email_exists {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let email = crate::runtime::required(
+            let email = crate::runtime::required_with(
                 raw.query_value("email"),
-                "query",
-                "email",
+                "Please provide the email as a GET param",
             )?;
             ::std::result::Result::Ok(Self {
                 rid,
@@ -1025,10 +1033,9 @@ pub mod passwordless_phone_number_exists {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let phone_number = crate::runtime::required(
+            let phone_number = crate::runtime::required_with(
                 raw.query_value("phoneNumber"),
-                "query",
-                "phoneNumber",
+                "Please provide the phoneNumber as a GET param",
             )?;
             ::std::result::Result::Ok(Self {
                 rid,
@@ -1245,15 +1252,13 @@ pub mod get_authorisation_url {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let third_party_id = crate::runtime::required(
+            let third_party_id = crate::runtime::required_with(
                 raw.query_value("thirdPartyId"),
-                "query",
-                "thirdPartyId",
+                "Please provide the thirdPartyId as a GET param",
             )?;
-            let redirect_uri_on_provider_dashboard = crate::runtime::required(
+            let redirect_uri_on_provider_dashboard = crate::runtime::required_with(
                 raw.query_value("redirectURIOnProviderDashboard"),
-                "query",
-                "redirectURIOnProviderDashboard",
+                "Please provide the redirectURIOnProviderDashboard as a GET param",
             )?;
             let client_type = raw.query_value("clientType");
             ::std::result::Result::Ok(Self {
@@ -1470,7 +1475,16 @@ pub mod third_party_sign_in_up {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
-            let body = crate::runtime::parse_json_body(raw)?;
+            let body = crate::runtime::parse_json_body_with(
+                raw,
+                &[
+                    (
+                        "redirectURIInfo.redirectURIOnProviderDashboard",
+                        "Please provide the redirectURIOnProviderDashboard in request body",
+                    ),
+                    ("thirdPartyId", "Please provide the thirdPartyId in request body"),
+                ],
+            )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
                 rid,

@@ -3,11 +3,12 @@
 //! Types for the schemas of the spec, and for inline request and response shapes.
 
 #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
-/// The form fields Apple posts to the callback; every field is forwarded to the frontend as a query parameter.
+/// The form fields Apple posts to the callback; every field, including ones not listed here such as error when the user cancels, is forwarded to the frontend as a query parameter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AppleCallbackForm {
-    /// The authorisation code issued by Apple.
-    pub code: ::std::string::String,
+    /// The authorisation code issued by Apple; absent when the user cancelled (then error is set).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub code: ::std::option::Option<::std::string::String>,
     /// Base64 of a JSON object whose frontendRedirectURI is the redirect target.
     pub state: ::std::string::String,
     /// The identity token issued by Apple, if the id_token response type was requested.
@@ -16,6 +17,12 @@ pub struct AppleCallbackForm {
     /// JSON text with the user's name and email, sent by Apple only on the first sign-in.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::string::String>,
+    /// Properties not listed in the schema (`additionalProperties`).
+    #[serde(flatten)]
+    pub additional_properties: ::std::collections::BTreeMap<
+        ::std::string::String,
+        ::std::string::String,
+    >,
 }
 
 impl crate::runtime::Validate for AppleCallbackForm {

@@ -706,13 +706,15 @@ fn apple_redirect(form: &auth_api::types::AppleCallbackForm) -> Option<String> {
     let state: serde_json::Value = serde_json::from_slice(&state).ok()?;
     let mut url = url::Url::parse(state.get("frontendRedirectURI")?.as_str()?).ok()?;
     let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let fields = [
-        ("code", Some(&form.code)),
+    let listed = [
+        ("code", form.code.as_ref()),
         ("state", Some(&form.state)),
         ("id_token", form.id_token.as_ref()),
         ("user", form.user.as_ref()),
     ];
-    for (name, value) in fields {
+    // Fields the spec does not list (such as `error` when the user cancelled) are forwarded too.
+    let others = form.additional_properties.iter().map(|(k, v)| (k.as_str(), Some(v)));
+    for (name, value) in listed.into_iter().chain(others) {
         let Some(value) = value else { continue };
         match pairs.iter().position(|(key, _)| key == name) {
             Some(first) => {
@@ -737,10 +739,11 @@ mod tests {
 
     fn form(state_json: &str) -> auth_api::types::AppleCallbackForm {
         auth_api::types::AppleCallbackForm {
-            code: "c 1".into(),
+            code: Some("c 1".into()),
             state: base64::engine::general_purpose::STANDARD.encode(state_json),
             id_token: Some("tok".into()),
             user: None,
+            additional_properties: Default::default(),
         }
     }
 
@@ -754,5 +757,16 @@ mod tests {
             format!("https://app.example.com/auth/callback/apple?x=1&code=c+1&state={state}&id_token=tok")
         );
         assert_eq!(apple_redirect(&auth_api::types::AppleCallbackForm { state: "%%%".into(), ..form.clone() }), None);
+    }
+
+    #[test]
+    fn a_cancelled_apple_sign_in_forwards_the_error() {
+        let mut form = form(r#"{"frontendRedirectURI":"https://app.example.com/cb"}"#);
+        form.code = None;
+        form.id_token = None;
+        form.additional_properties.insert("error".into(), "user_cancelled_authorize".into());
+        let location = apple_redirect(&form).expect("valid state");
+        let state = url::form_urlencoded::byte_serialize(form.state.as_bytes()).collect::<String>();
+        assert_eq!(location, format!("https://app.example.com/cb?state={state}&error=user_cancelled_authorize"));
     }
 }

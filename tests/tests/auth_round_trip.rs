@@ -151,8 +151,10 @@ impl AuthApi for Fake {
             body: String::new(),
             headers: apple_callback::SeeOtherHeaders {
                 location: format!(
-                    "http://localhost:3000/auth/callback/apple?code={}&state={}",
-                    r.body.code, r.body.state
+                    "http://localhost:3000/auth/callback/apple?code={}&state={}&error={}",
+                    r.body.code.unwrap_or_default(),
+                    r.body.state,
+                    r.body.additional_properties.get("error").cloned().unwrap_or_default()
                 ),
             },
         }
@@ -469,11 +471,21 @@ async fn third_party_and_misc_operations_round_trip() {
         ));
 
         // A form body and a 303 with a Location header.
-        let form = AppleCallbackForm { code: "c 1".into(), state: "s&t".into(), id_token: None, user: None };
+        let mut form = AppleCallbackForm {
+            code: Some("c 1".into()),
+            state: "s&t".into(),
+            id_token: None,
+            user: None,
+            additional_properties: Default::default(),
+        };
+        form.additional_properties.insert("error".into(), "x".into());
         let resp = client.apple_callback(apple_callback::Request::new(form)).await.expect(name);
         assert_eq!(resp.status(), 303);
         let apple_callback::Response::SeeOther { headers, .. } = resp else { panic!("{name}") };
-        assert_eq!(headers.location, "http://localhost:3000/auth/callback/apple?code=c 1&state=s&t");
+        assert_eq!(
+            headers.location, "http://localhost:3000/auth/callback/apple?code=c 1&state=s&t&error=x",
+            "{name}: unlisted form fields arrive"
+        );
 
         let resp = client.get_login_methods(get_login_methods::Request::new()).await.expect(name);
         let get_login_methods::Response::Ok(methods) = resp else { panic!("{name}") };

@@ -135,7 +135,10 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             }
         };
         if p.required {
-            parse.push(quote!(let #name = crate::runtime::required(#value, #loc, #wire)?;));
+            match &p.missing_message {
+                Some(m) => parse.push(quote!(let #name = crate::runtime::required_with(#value, #m)?;)),
+                None => parse.push(quote!(let #name = crate::runtime::required(#value, #loc, #wire)?;)),
+            }
         } else {
             parse.push(quote!(let #name = #value;));
         }
@@ -229,8 +232,15 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
         let base = type_tokens(&body.ty);
         let ct = &body.content_type;
         let doc = doc_or(body.doc.as_deref(), &format!("The request body (`{ct}`)."));
+        let json_parse = if body.missing_messages.is_empty() {
+            quote!(crate::runtime::parse_json_body(raw)?)
+        } else {
+            let paths = body.missing_messages.iter().map(|(p, _)| p);
+            let messages = body.missing_messages.iter().map(|(_, m)| m);
+            quote!(crate::runtime::parse_json_body_with(raw, &[#((#paths, #messages)),*])?)
+        };
         let (ty, parse_expr) = match (body.kind, body.required) {
-            (BodyKind::Json, true) => (base.clone(), quote!(crate::runtime::parse_json_body(raw)?)),
+            (BodyKind::Json, true) => (base.clone(), json_parse),
             (BodyKind::Json, false) => {
                 (quote!(::std::option::Option<#base>), quote!(crate::runtime::parse_optional_json_body(raw)?))
             }

@@ -834,7 +834,22 @@ impl<'a> Lowerer<'a> {
             Some(s) => self.constraints_of(s, &ptr_join(ptr, "schema")),
             None => Constraints::default(),
         };
+        let missing_message = match data.extensions.get("x-authgen-missing-message") {
+            Some(Value::String(m)) => Some(m.clone()),
+            Some(_) => {
+                self.diags
+                    .error(
+                        "E0406",
+                        &ptr_join(ptr, "x-authgen-missing-message"),
+                        "`x-authgen-missing-message` must be a string",
+                    )
+                    .help("write the 400 message sent when the parameter is missing");
+                None
+            }
+            None => None,
+        };
         Some(Param {
+            missing_message,
             constraints,
             rust_name: scope.claim(snake(&data.name)),
             api_name: data.name.clone(),
@@ -938,12 +953,29 @@ impl<'a> Lowerer<'a> {
             (_, BodyKind::Bytes) => TypeRef::Bytes,
             (None, BodyKind::Form) => TypeRef::Map(Box::new(TypeRef::String)),
         };
+        let schema_ptr = ptr_join(&ptr_join(&content_ptr, ct), "schema");
+        let missing_messages = match media.schema.as_ref().and_then(|s| self.resolve(s)) {
+            Some(s) => match s.schema_data.extensions.get("x-authgen-missing-messages") {
+                Some(Value::Object(map)) => {
+                    map.iter().filter_map(|(k, v)| v.as_str().map(|m| (k.clone(), m.to_owned()))).collect()
+                }
+                Some(_) => {
+                    self.diags
+                        .error("E0407", &schema_ptr, "`x-authgen-missing-messages` must map property paths to messages")
+                        .help("for example `x-authgen-missing-messages: {deviceId: Please provide a deviceId}`");
+                    Vec::new()
+                }
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
         Some(RequestBody {
             kind,
             content_type: ct.clone(),
             ty: unbox(ty),
             required: body.required,
             doc: non_empty(&body.description),
+            missing_messages,
         })
     }
 

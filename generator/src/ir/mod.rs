@@ -307,6 +307,8 @@ pub struct Param {
     pub deprecated: bool,
     /// Checks the server adapters run after parsing.
     pub constraints: Constraints,
+    /// The 400 message when a required parameter is missing (`x-authgen-missing-message`).
+    pub missing_message: Option<String>,
 }
 
 /// How a body is encoded.
@@ -335,6 +337,10 @@ pub struct RequestBody {
     pub required: bool,
     /// Doc text.
     pub doc: Option<String>,
+    /// Messages for missing required properties, keyed by their path in the body (`deviceId`,
+    /// `redirectURIInfo.redirectURIOnProviderDashboard`), from the body schema's
+    /// `x-authgen-missing-messages`.
+    pub missing_messages: Vec<(String, String)>,
 }
 
 /// Which statuses a response covers.
