@@ -5,6 +5,38 @@
 
 pub use crate::runtime::{Client, ClientError};
 impl Client {
+    /// Sends `value` as the `AccessTokenBearer` credential with every call whose request does not set its own.
+    pub fn with_access_token_bearer(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("AccessTokenBearer", value)
+    }
+
+    /// Sends `value` as the `RefreshTokenBearer` credential with every call whose request does not set its own.
+    pub fn with_refresh_token_bearer(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("RefreshTokenBearer", value)
+    }
+
+    /// Sends `value` as the `AccessTokenCookie` credential with every call whose request does not set its own.
+    pub fn with_access_token_cookie(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("AccessTokenCookie", value)
+    }
+
+    /// Sends `value` as the `RefreshTokenCookie` credential with every call whose request does not set its own.
+    pub fn with_refresh_token_cookie(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("RefreshTokenCookie", value)
+    }
+
     /// Start a passwordless sign-in or sign-up by sending a code or magic link.
     ///
     /// Creates a passwordless device for exactly one of an email or a phone number and sends a one-time code and/or magic link to it. An invalid email or phone number is reported as a 200 GENERAL_ERROR body, not as a field error.
@@ -148,11 +180,17 @@ impl Client {
     /// Handles `POST /auth/session/refresh` (operation `refreshSession`).
     pub async fn refresh_session(
         &self,
-        request: crate::ops::refresh_session::Request,
+        mut request: crate::ops::refresh_session::Request,
     ) -> ::std::result::Result<
         crate::ops::refresh_session::Response,
         crate::runtime::ClientError,
     > {
+        if request.refresh_token_bearer.is_none() {
+            request.refresh_token_bearer = self.credential("RefreshTokenBearer");
+        }
+        if request.refresh_token_cookie.is_none() {
+            request.refresh_token_cookie = self.credential("RefreshTokenCookie");
+        }
         let raw = request.to_raw()?;
         let response = self.send(raw).await?;
         crate::ops::refresh_session::Response::from_raw(response)
@@ -165,14 +203,37 @@ impl Client {
     /// Handles `POST /auth/signout` (operation `signOut`).
     pub async fn sign_out(
         &self,
-        request: crate::ops::sign_out::Request,
+        mut request: crate::ops::sign_out::Request,
     ) -> ::std::result::Result<
         crate::ops::sign_out::Response,
         crate::runtime::ClientError,
     > {
+        if request.access_token_bearer.is_none() {
+            request.access_token_bearer = self.credential("AccessTokenBearer");
+        }
+        if request.access_token_cookie.is_none() {
+            request.access_token_cookie = self.credential("AccessTokenCookie");
+        }
         let raw = request.to_raw()?;
         let response = self.send(raw).await?;
         crate::ops::sign_out::Response::from_raw(response)
+    }
+
+    /// List the public keys that verify access tokens, as a JSON Web Key Set.
+    ///
+    /// Returns every public key whose access tokens may still be valid: the key new tokens are signed with and older keys until the tokens they signed have expired. Access tokens are ES256 JWTs whose kid header names the key. Other services verify access tokens with these keys, fetching the set again when a token names a kid they do not know.
+    ///
+    /// Handles `GET /auth/jwt/jwks.json` (operation `getJwks`).
+    pub async fn get_jwks(
+        &self,
+        request: crate::ops::get_jwks::Request,
+    ) -> ::std::result::Result<
+        crate::ops::get_jwks::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::get_jwks::Response::from_raw(response)
     }
 
     /// List the login methods enabled for the tenant.

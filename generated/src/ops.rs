@@ -2712,6 +2712,172 @@ pub mod sign_out {
     }
 }
 
+/// List the public keys that verify access tokens, as a JSON Web Key Set.
+///
+/// Returns every public key whose access tokens may still be valid: the key new tokens are signed with and older keys until the tokens they signed have expired. Access tokens are ES256 JWTs whose kid header names the key. Other services verify access tokens with these keys, fetching the set again when a token names a kid they do not know.
+///
+/// Handles `GET /auth/jwt/jwks.json` (operation `getJwks`).
+pub mod get_jwks {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/auth/jwt/jwks.json";
+    /// The operationId.
+    pub const OPERATION_ID: &str = "getJwks";
+    /// The request of `getJwks` (`GET /auth/jwt/jwks.json`).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Request {}
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new() -> Self {
+            Self {}
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let _ = raw;
+            ::std::result::Result::Ok(Self {})
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// How long the set may be cached, such as max-age=60, must-revalidate.
+        pub cache_control: ::std::option::Option<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.cache_control {
+                raw.headers.push(("cache-control".to_owned(), v.to_string()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                cache_control: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "cache-control")?,
+            })
+        }
+    }
+
+    /// Every response of `getJwks`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The JSON Web Key Set.
+        Ok {
+            /// The body.
+            body: crate::types::Jwks,
+            /// The response headers.
+            headers: OkHeaders,
+        },
+        /// `500`: An unexpected server error.
+        InternalServerError(crate::types::ErrorMessage),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok { .. } => 200,
+                Self::InternalServerError(_) => 500,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    OkHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::InternalServerError(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(500);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
+                }
+                500 => {
+                    ::std::result::Result::Ok(
+                        Self::InternalServerError(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
 /// List the login methods enabled for the tenant.
 ///
 /// Returns which recipes are enabled, the configured third-party providers and the allowed first factors. The recipe flags are top-level properties, as supertokens-node sends them, not wrapped in a recipes object as the published FDI spec says.

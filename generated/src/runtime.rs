@@ -664,6 +664,7 @@ mod client_core {
         transport: Transport,
         jar: Arc<reqwest::cookie::Jar>,
         default_headers: Vec<(String, String)>,
+        credentials: Vec<(String, String)>,
     }
 
     #[derive(Clone)]
@@ -702,20 +703,45 @@ mod client_core {
         pub fn with_reqwest(base_url: &str, client: reqwest::Client) -> Result<Self, ClientError> {
             let base = url::Url::parse(base_url)
                 .map_err(|e| ClientError::InvalidRequest(format!("invalid base URL `{base_url}`: {e}")))?;
-            Ok(Self { base, transport: Transport::Http(client), jar: Arc::default(), default_headers: Vec::new() })
+            Ok(Self {
+                base,
+                transport: Transport::Http(client),
+                jar: Arc::default(),
+                default_headers: Vec::new(),
+                credentials: Vec::new(),
+            })
         }
 
         /// A client that calls `router` directly, without a socket: for fast tests of a server.
         #[cfg(feature = "axum")]
         pub fn in_process(router: axum::Router) -> Self {
             let base = url::Url::parse("http://localhost").expect("constant URL parses");
-            Self { base, transport: Transport::Router(router), jar: Arc::default(), default_headers: Vec::new() }
+            Self {
+                base,
+                transport: Transport::Router(router),
+                jar: Arc::default(),
+                default_headers: Vec::new(),
+                credentials: Vec::new(),
+            }
         }
 
         /// Adds a header sent with every request (for example `origin`).
         pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
             self.default_headers.push((name.to_ascii_lowercase(), value.to_owned()));
             self
+        }
+
+        /// Sets the credential of a security scheme (by its name in the spec), used by every call whose
+        /// request does not carry one itself. The generated `with_<scheme>` methods call this.
+        pub fn with_credential(mut self, scheme: &str, value: impl Into<String>) -> Self {
+            self.credentials.retain(|(k, _)| k != scheme);
+            self.credentials.push((scheme.to_owned(), value.into()));
+            self
+        }
+
+        /// The credential of a security scheme set with [`Client::with_credential`].
+        pub fn credential(&self, scheme: &str) -> Option<String> {
+            self.credentials.iter().find(|(k, _)| k == scheme).map(|(_, v)| v.clone())
         }
 
         /// The base URL requests are sent to.

@@ -526,6 +526,54 @@ impl crate::runtime::Validate for InvalidClaimError {
     }
 }
 
+/// An elliptic-curve public key (RFC 7518 section 6.2) that verifies ES256 access tokens.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Jwk {
+    /// The key type, EC.
+    pub kty: ::std::string::String,
+    /// The curve, P-256.
+    pub crv: ::std::string::String,
+    /// The x coordinate of the public point, base64url without padding.
+    pub x: ::std::string::String,
+    /// The y coordinate of the public point, base64url without padding.
+    pub y: ::std::string::String,
+    /// The key id, as in the kid header of the tokens this key verifies.
+    pub kid: ::std::string::String,
+    /// The signature algorithm, ES256.
+    pub alg: ::std::string::String,
+    /// The key use, sig.
+    #[serde(rename = "use")]
+    pub use_: ::std::string::String,
+}
+
+impl crate::runtime::Validate for Jwk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// A JSON Web Key Set (RFC 7517) of the keys that verify access tokens.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Jwks {
+    /// The keys, newest first.
+    pub keys: ::std::vec::Vec<crate::types::Jwk>,
+}
+
+impl crate::runtime::Validate for Jwks {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "keys");
+            crate::runtime::Validate::validate_into(&self.keys, &path, errors);
+        }
+    }
+}
+
 /// One recipe-level login method of a user.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LoginMethod {

@@ -4,21 +4,23 @@ use std::sync::Arc;
 
 use auth_api::AuthApi;
 use auth_api::ops::{
-    apple_callback, consume_code, create_code, get_authorisation_url, get_login_methods, passwordless_email_exists,
-    passwordless_phone_number_exists, refresh_session, resend_code, sign_out, third_party_sign_in_up,
+    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
+    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
+    third_party_sign_in_up,
 };
 use auth_api::types::{
     ConsumeCodeOk, ConsumeCodeResponse, CreateCodeOk, CreateCodeResponse, EmptyObject, ErrorMessage, ExistsOk,
-    ExistsResponse, ExpiredUserInputCodeError, FlowType, GeneralError, IncorrectUserInputCodeError, LoginMethod,
-    LoginMethodRecipeId, LoginMethodsResponse, LoginMethodsResponseStatus, RecipeEnabled, ResendCodeResponse,
-    RestartFlowError, SignOutResponse, StatusOk, ThirdPartyLoginMethod, User, WebauthnInfo,
+    ExistsResponse, ExpiredUserInputCodeError, FlowType, GeneralError, IncorrectUserInputCodeError, Jwk, Jwks,
+    LoginMethod, LoginMethodRecipeId, LoginMethodsResponse, LoginMethodsResponseStatus, RecipeEnabled,
+    ResendCodeResponse, RestartFlowError, SignOutResponse, StatusOk, ThirdPartyLoginMethod, User, WebauthnInfo,
 };
 
 use crate::config::{BASE_PATH, Config, ConfigError};
 use crate::contact::{self, Contact};
 use crate::delivery::{CodeMessage, Delivery, DeliveryError};
 use crate::ids::{self, RandomError};
-use crate::session::tokens::{self, AccessTokenClaims, InvalidKey, SigningKey};
+use crate::session::keys::{KeyError, KeyPolicy, KeyRing, Maintenance};
+use crate::session::tokens::{self, AccessTokenClaims};
 use crate::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use crate::session::{AccessTokenSources, SessionRejection, SessionVerifier, VerifySession};
 use crate::store::{
@@ -31,10 +33,12 @@ use crate::{DEFAULT_TENANT, now_ms};
 /// has no providers configured yet, so its operations answer as supertokens-node does without providers.
 pub struct AuthRecipes<S: Store> {
     config: Config,
-    store: S,
+    store: Arc<S>,
     delivery: Arc<dyn Delivery>,
-    signing_key: SigningKey,
+    keys: Arc<KeyRing>,
     verifier: SessionVerifier,
+    /// Rotates, prunes and reloads the signing keys on a schedule while the recipes live.
+    _maintenance: Maintenance,
 }
 
 impl<S: Store + std::fmt::Debug> std::fmt::Debug for AuthRecipes<S> {
@@ -42,7 +46,7 @@ impl<S: Store + std::fmt::Debug> std::fmt::Debug for AuthRecipes<S> {
         f.debug_struct("AuthRecipes")
             .field("config", &self.config)
             .field("store", &self.store)
-            .field("signing_key", &self.signing_key)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -56,12 +60,9 @@ pub enum InitError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The stored signing key is unusable.
+    /// The signing keys could not be loaded or created.
     #[error(transparent)]
-    Key(#[from] InvalidKey),
-    /// No randomness for a new signing key.
-    #[error(transparent)]
-    Random(#[from] RandomError),
+    Keys(#[from] KeyError),
 }
 
 /// A failure inside an operation: answered with 500 and logged.
@@ -114,25 +115,20 @@ enum CodeCheck {
 }
 
 impl<S: Store> AuthRecipes<S> {
-    /// Recipes over `store`, sending codes with `delivery`. Loads the newest ES256 signing key from the
-    /// store, creating one on first start.
+    /// Recipes over `store`, sending codes with `delivery`. Loads the ES256 signing keys from the store,
+    /// creating one on first start (or when the newest is due for rotation), and starts the schedule that
+    /// rotates, prunes and reloads them (see [`crate::session::keys`]); call it inside a tokio runtime.
     pub async fn new(config: Config, store: S, delivery: Arc<dyn Delivery>) -> Result<Self, InitError> {
         config.validate()?;
-        let record = match store.latest_signing_key(tokens::ALGORITHM).await? {
-            Some(record) => record,
-            None => {
-                store.insert_signing_key(&SigningKey::generate()?.to_record(now_ms())).await?;
-                // Read back rather than use the new key: if two processes start on one empty database at
-                // once, both settle on the same (newest) key.
-                store.latest_signing_key(tokens::ALGORITHM).await?.ok_or_else(|| StoreError::Corrupt {
-                    table: "signing_keys",
-                    detail: "a key just stored cannot be read back".into(),
-                })?
-            }
+        let store = Arc::new(store);
+        let policy = KeyPolicy {
+            rotation_interval: config.signing_key_rotation_interval,
+            access_token_lifetime: config.access_token_lifetime,
         };
-        let signing_key = SigningKey::from_record(&record)?;
-        let verifier = SessionVerifier::new(signing_key.verifier(), config.anti_csrf());
-        Ok(Self { config, store, delivery, signing_key, verifier })
+        let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
+        let verifier = SessionVerifier::with_key_ring(keys.clone(), config.anti_csrf());
+        let maintenance = Maintenance::start(keys.clone());
+        Ok(Self { config, store, delivery, keys, verifier, _maintenance: maintenance })
     }
 
     /// The configuration.
@@ -145,6 +141,11 @@ impl<S: Store> AuthRecipes<S> {
         &self.store
     }
 
+    /// The signing keys of this instance.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
     /// The verifier for [`crate::VerifySession`]: add it to the router with
     /// `.layer(axum::Extension(recipes.session_verifier()))` after merging your routes.
     pub fn session_verifier(&self) -> SessionVerifier {
@@ -154,6 +155,13 @@ impl<S: Store> AuthRecipes<S> {
     /// The generated axum router serving these recipes under `/auth`.
     pub fn into_router(self) -> axum::Router {
         auth_api::server::axum::router(self)
+    }
+
+    /// The generated actix-web configuration serving these recipes under `/auth`, for
+    /// `App::new().configure(..)`; add [`Self::session_verifier`] as app data for [`crate::VerifySession`].
+    #[cfg(feature = "actix-web")]
+    pub fn into_actix_config(self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone {
+        auth_api::server::actix::configure(Arc::new(self))
     }
 
     fn contact_from_input(
@@ -424,7 +432,7 @@ impl<S: Store> AuthRecipes<S> {
         let payload = claims.to_payload();
         IssuedTokens {
             user_id: user_id.to_owned(),
-            access_token: self.signing_key.sign(&payload),
+            access_token: self.keys.current().signing_key().sign(&payload),
             access_token_expires_at_ms: claims.expires_at_s.saturating_mul(1000),
             access_token_payload: payload,
             refresh_token,
@@ -511,6 +519,12 @@ impl<S: Store> AuthRecipes<S> {
         Ok(sign_out::Response::Ok { body: SignOutResponse::Ok(StatusOk {}), headers: headers.into() })
     }
 }
+
+/// How old the loaded keys may be when the JWKS is served.
+const JWKS_MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long verifying services may cache the JWKS; they fetch it again when a token names an unknown kid.
+const JWKS_CACHE_CONTROL: &str = "max-age=60, must-revalidate";
 
 /// The FDI user object of a passwordless user.
 fn fdi_user(user: &UserRecord) -> User {
@@ -664,7 +678,7 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
             has_rid: request.rid.is_some(),
             anti_csrf_check: true,
         };
-        let session = match self.verifier.verify(sources, now_ms() / 1000) {
+        let session = match self.verifier.verify_reloading(sources, now_ms() / 1000).await {
             Ok(Some(session)) => session,
             Ok(None) => return sign_out_rejected(SessionRejection::Unauthorised),
             Err(rejection) => return sign_out_rejected(rejection),
@@ -673,6 +687,35 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
             Ok(response) => response,
             Err(failure) => sign_out::Response::InternalServerError(failure.into_body("signOut")),
         }
+    }
+
+    async fn get_jwks(&self, _request: get_jwks::Request) -> get_jwks::Response {
+        // Another instance may just have rotated: a verifying service that met an unknown kid asks here, so the
+        // set is reloaded when it is over a second old. If the store is unreachable, the loaded set is served.
+        if let Err(error) = self.keys.reload_if_older_than(JWKS_MAX_STALENESS).await {
+            tracing::warn!(%error, "serving the JWKS as last loaded: reloading the signing keys failed");
+        }
+        let keys = self.keys.current();
+        let jwks = Jwks {
+            keys: keys
+                .published(now_ms() / 1000)
+                .into_iter()
+                .map(|key| {
+                    let jwk = key.to_jwk();
+                    Jwk {
+                        kty: "EC".to_owned(),
+                        crv: "P-256".to_owned(),
+                        x: jwk.x,
+                        y: jwk.y,
+                        kid: jwk.key_id,
+                        alg: tokens::ALGORITHM.to_owned(),
+                        use_: "sig".to_owned(),
+                    }
+                })
+                .collect(),
+        };
+        let headers = get_jwks::OkHeaders { cache_control: Some(JWKS_CACHE_CONTROL.to_owned()) };
+        get_jwks::Response::Ok { body: jwks, headers }
     }
 
     async fn get_login_methods(&self, _request: get_login_methods::Request) -> get_login_methods::Response {

@@ -130,6 +130,9 @@ pub struct Config {
     pub access_token_lifetime: Duration,
     /// Lifetime of a session without a refresh. Default: 100 days, as SuperTokens.
     pub refresh_token_lifetime: Duration,
+    /// How long an access-token signing key signs before a new one replaces it; the old key keeps verifying
+    /// until its tokens have expired. Default: 7 days.
+    pub signing_key_rotation_interval: Duration,
     /// The website's origin, e.g. `http://localhost:3000`; magic links point to it.
     pub website_domain: String,
     /// The API's origin, e.g. `http://localhost:3001`; decides `Secure` and `SameSite`.
@@ -155,6 +158,7 @@ impl Config {
             max_code_input_attempts: 5,
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
+            signing_key_rotation_interval: Duration::from_secs(7 * 24 * 3600),
             website_domain: normalise_origin("website domain", website_domain)?,
             api_domain: normalise_origin("api domain", api_domain)?,
             cookie_same_site: None,
@@ -199,6 +203,12 @@ impl Config {
         self
     }
 
+    /// Sets the signing key rotation interval.
+    pub fn with_signing_key_rotation_interval(mut self, interval: Duration) -> Self {
+        self.signing_key_rotation_interval = interval;
+        self
+    }
+
     /// Checks the ranges: lifetimes above zero, at least one attempt.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.code_lifetime.is_zero() {
@@ -209,6 +219,9 @@ impl Config {
         }
         if self.access_token_lifetime < Duration::from_secs(1) {
             return Err(ConfigError::OutOfRange("the access token lifetime must be at least one second"));
+        }
+        if self.signing_key_rotation_interval < Duration::from_secs(1) {
+            return Err(ConfigError::OutOfRange("the signing key rotation interval must be at least one second"));
         }
         if self.refresh_token_lifetime <= self.access_token_lifetime {
             return Err(ConfigError::OutOfRange("the refresh token lifetime must exceed the access token lifetime"));

@@ -1,9 +1,10 @@
 //! Recipe logic for authgen: passwordless sign-in/up and sessions, implemented once behind the generated
 //! [`auth_api::AuthApi`] trait so that every generated framework adapter serves the same logic.
 //!
-//! - [`AuthRecipes`] implements the trait; build it with a [`Config`], a [`store::Store`] (SQLite today:
-//!   [`store::sqlite::SqliteStore`]) and a [`delivery::Delivery`] (stderr log by default, SMTP with
-//!   [`delivery::SmtpDelivery`]).
+//! - [`AuthRecipes`] implements the trait; build it with a [`Config`], a [`store::Store`]
+//!   ([`store::sqlite::SqliteStore`] for one instance, [`store::postgres::PostgresStore`] for several sharing
+//!   one database, or [`store::AnyStore`] chosen from a URL) and a [`delivery::Delivery`] (stderr log by
+//!   default, SMTP with [`delivery::SmtpDelivery`]).
 //! - [`session::VerifySession`] protects your own axum routes with the sessions this crate issues.
 //! - [`ids`] derives device ids, pre-auth session ids and link codes exactly as SuperTokens core does,
 //!   so the values are interchangeable with SuperTokens'.
@@ -34,6 +35,8 @@ pub mod store;
 pub use api::{AuthRecipes, InitError};
 pub use config::{AntiCsrf, Config, ConfigError, ContactMethod, SameSite};
 pub use contact::Contact;
+#[cfg(feature = "actix-web")]
+pub use session::OptionalSession;
 pub use session::{SessionRejection, SessionVerifier, VerifySession};
 
 /// The tenant every request is served for: the generated routes have no tenant segment yet.

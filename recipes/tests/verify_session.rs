@@ -41,7 +41,7 @@ async fn required_and_optional_sessions() {
         .route("/required", get(required).post(required))
         .route("/optional", get(optional))
         .merge(recipes.into_router())
-        .layer(axum::Extension(verifier));
+        .layer(axum::Extension(verifier.clone()));
     let client = Client::in_process(app);
 
     // A token signed with the stored key, as the recipes sign them.
@@ -65,6 +65,47 @@ async fn required_and_optional_sessions() {
     let bearer = format!("Bearer {token}");
     let cookie = format!("sAccessToken={token}");
 
+    check(&client, &bearer, &cookie, &expired).await;
+
+    // The same rules on actix-web routes, with the actix-web extractors.
+    let actix = actix_client(verifier);
+    check(&actix, &bearer, &cookie, &expired).await;
+}
+
+async fn actix_required(session: VerifySession) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(json!({ "user": session.user_id }))
+}
+
+async fn actix_optional(session: authgen_recipes::OptionalSession) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(json!({ "user": session.0.map(|s| s.user_id) }))
+}
+
+/// An actix-web server on loopback with the same two routes, the verifier as app data.
+fn actix_client(verifier: authgen_recipes::SessionVerifier) -> Client {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || {
+                actix_web::App::new()
+                    .app_data(verifier.clone())
+                    .route("/required", actix_web::web::get().to(actix_required))
+                    .route("/required", actix_web::web::post().to(actix_required))
+                    .route("/optional", actix_web::web::get().to(actix_optional))
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run()
+            .await
+            .expect("serve")
+        })
+    });
+    Client::new(&format!("http://{addr}")).expect("client")
+}
+
+/// The extractor's rules, the same whatever the framework.
+async fn check(client: &Client, bearer: &str, cookie: &str, expired: &str) {
     let answer = |response: auth_api::runtime::RawResponse| {
         (response.status, serde_json::from_slice::<Value>(&response.body).expect("JSON body"))
     };
@@ -73,7 +114,7 @@ async fn required_and_optional_sessions() {
         (401, json!({ "message": "unauthorised" }))
     );
     assert_eq!(
-        answer(client.send(request("GET", "/required", &[("authorization", &bearer)])).await.expect("call")),
+        answer(client.send(request("GET", "/required", &[("authorization", bearer)])).await.expect("call")),
         (200, json!({ "user": "user-1" }))
     );
     assert_eq!(
@@ -81,7 +122,7 @@ async fn required_and_optional_sessions() {
         (200, json!({ "user": null }))
     );
     assert_eq!(
-        answer(client.send(request("GET", "/optional", &[("cookie", &cookie)])).await.expect("call")),
+        answer(client.send(request("GET", "/optional", &[("cookie", cookie)])).await.expect("call")),
         (200, json!({ "user": "user-1" }))
     );
     let expired_bearer = format!("Bearer {expired}");
@@ -91,20 +132,17 @@ async fn required_and_optional_sessions() {
     );
     // Anti-CSRF: a cookie on a POST needs the rid header; a bearer token does not.
     assert_eq!(
-        answer(client.send(request("POST", "/required", &[("cookie", &cookie)])).await.expect("call")),
+        answer(client.send(request("POST", "/required", &[("cookie", cookie)])).await.expect("call")),
         (401, json!({ "message": "try refresh token" }))
     );
     assert_eq!(
         answer(
-            client
-                .send(request("POST", "/required", &[("cookie", &cookie), ("rid", "anti-csrf")]))
-                .await
-                .expect("call")
+            client.send(request("POST", "/required", &[("cookie", cookie), ("rid", "anti-csrf")])).await.expect("call")
         ),
         (200, json!({ "user": "user-1" }))
     );
     assert_eq!(
-        answer(client.send(request("POST", "/required", &[("authorization", &bearer)])).await.expect("call")),
+        answer(client.send(request("POST", "/required", &[("authorization", bearer)])).await.expect("call")),
         (200, json!({ "user": "user-1" }))
     );
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 use auth_api::cors::{CorsConfig, CorsError};
 use authgen_recipes::config::FlowType;
 use authgen_recipes::delivery::{Delivery, DeliveryError, LogDelivery, SmtpDelivery, SplitDelivery};
-use authgen_recipes::store::StoreError;
-use authgen_recipes::store::sqlite::SqliteStore;
+use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
 use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
 use axum::Json;
 use axum::routing::get;
@@ -32,13 +31,28 @@ pub enum DeliverySettings {
     },
 }
 
+/// The web framework that serves the application. Both run the same recipes through the adapters generated
+/// from spec/auth.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framework {
+    /// axum (the default).
+    #[default]
+    Axum,
+    /// actix-web.
+    ActixWeb,
+}
+
 /// Everything the server is configured with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// The database URL: `sqlite://PATH`.
+    /// The database URL: `sqlite://PATH` (one instance) or `postgres://…` (shared by several instances).
     pub database: String,
+    /// The PostgreSQL connection pool size of this instance.
+    pub database_max_connections: u32,
+    /// How long an access-token signing key signs before the next one replaces it.
+    pub signing_key_rotation: Duration,
     /// The website's origin.
     pub website_domain: String,
     /// The API's origin as the browser sees it.
@@ -53,6 +67,8 @@ pub struct Settings {
     pub code_lifetime: Duration,
     /// Access token lifetime.
     pub access_token_lifetime: Duration,
+    /// The web framework.
+    pub framework: Framework,
 }
 
 impl Default for Settings {
@@ -60,6 +76,8 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3001)),
             database: "sqlite://auth.db".to_owned(),
+            database_max_connections: authgen_recipes::store::postgres::DEFAULT_MAX_CONNECTIONS,
+            signing_key_rotation: Duration::from_secs(7 * 24 * 3600),
             website_domain: "http://localhost:3000".to_owned(),
             api_domain: "http://localhost:3001".to_owned(),
             contact_method: ContactMethod::EmailOrPhone,
@@ -67,6 +85,7 @@ impl Default for Settings {
             delivery: DeliverySettings::Log,
             code_lifetime: Duration::from_millis(900_000),
             access_token_lifetime: Duration::from_secs(3600),
+            framework: Framework::Axum,
         }
     }
 }
@@ -78,9 +97,21 @@ impl Settings {
             .with_contact_method(self.contact_method)
             .with_flow_type(self.flow_type)
             .with_code_lifetime(self.code_lifetime)
-            .with_access_token_lifetime(self.access_token_lifetime);
+            .with_access_token_lifetime(self.access_token_lifetime)
+            .with_signing_key_rotation_interval(self.signing_key_rotation);
         config.validate()?;
         Ok(config)
+    }
+
+    /// The database URL without its password, for logs.
+    pub fn database_for_log(&self) -> String {
+        match url::Url::parse(&self.database) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.database.clone(),
+        }
     }
 
     /// The delivery these settings describe.
@@ -101,12 +132,9 @@ pub enum Error {
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    /// The database URL names a backend without a store yet.
-    #[error("database `{0}` is not supported yet: only sqlite://PATH is (a PostgreSQL store is planned)")]
-    UnsupportedDatabase(String),
-    /// The database could not be opened or migrated.
+    /// The database could not be opened or migrated, or its URL names no supported backend.
     #[error("database: {0}")]
-    Store(#[from] StoreError),
+    Store(#[from] AnyStoreError),
     /// The recipes could not start.
     #[error("recipes: {0}")]
     Init(#[from] InitError),
@@ -121,27 +149,33 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the store named by a database URL.
-pub async fn open_store(database: &str) -> Result<SqliteStore, Error> {
-    if database.starts_with("sqlite:") {
-        Ok(SqliteStore::open_url(database).await?)
-    } else {
-        let scheme = database.split_once("://").map_or(database, |(scheme, _)| scheme);
-        Err(Error::UnsupportedDatabase(format!("{scheme}://…")))
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error.into())
     }
+}
+
+/// Opens the store named by a database URL: `sqlite://PATH` or `postgres://…` (with the default pool size).
+pub async fn open_store(database: &str) -> Result<AnyStore, Error> {
+    open_store_with(database, authgen_recipes::store::postgres::DEFAULT_MAX_CONNECTIONS).await
+}
+
+/// Opens the store named by a database URL, with at most `max_connections` PostgreSQL connections.
+pub async fn open_store_with(database: &str, max_connections: u32) -> Result<AnyStore, Error> {
+    Ok(AnyStore::open(database, max_connections).await?)
 }
 
 /// The whole application for `settings`.
 pub async fn app(settings: &Settings) -> Result<axum::Router, Error> {
     let config = settings.recipe_config()?;
     let delivery = settings.delivery()?;
-    let store = open_store(&settings.database).await?;
+    let store = open_store_with(&settings.database, settings.database_max_connections).await?;
     app_with(config, store, delivery).await
 }
 
 /// The application over an already opened store and a chosen delivery: the generated FDI routes under
 /// `/auth`, the example `GET /sessioninfo`, and CORS for the website domain with credentials.
-pub async fn app_with(config: Config, store: SqliteStore, delivery: Arc<dyn Delivery>) -> Result<axum::Router, Error> {
+pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Delivery>) -> Result<axum::Router, Error> {
     let cors = CorsConfig::new([config.website_domain.clone()]).axum_layer()?;
     let recipes = AuthRecipes::new(config, store, delivery).await?;
     let verifier = recipes.session_verifier();
@@ -154,10 +188,44 @@ pub async fn app_with(config: Config, store: SqliteStore, delivery: Arc<dyn Deli
 
 /// The example protected route: who is signed in, and the access token payload.
 async fn session_info(session: VerifySession) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
+    Json(session_info_body(&session))
+}
+
+fn session_info_body(session: &VerifySession) -> serde_json::Value {
+    serde_json::json!({
         "userId": session.user_id,
         "accessTokenPayload": session.access_token_payload,
-    }))
+    })
+}
+
+/// The same application on actix-web, serving on `listener`: the generated FDI routes under `/auth`, the
+/// example `GET /sessioninfo` and CORS for the website domain with credentials. Run the returned server
+/// (it stops gracefully on SIGINT and SIGTERM, or through its handle) inside an actix-web system.
+pub async fn actix_server_with<S: Store>(
+    config: Config,
+    store: S,
+    delivery: Arc<dyn Delivery>,
+    listener: std::net::TcpListener,
+) -> Result<actix_web::dev::Server, Error> {
+    let cors = CorsConfig::new([config.website_domain.clone()]);
+    cors.validate()?;
+    let recipes = AuthRecipes::new(config, store, delivery).await?;
+    let verifier = recipes.session_verifier();
+    let routes = recipes.into_actix_config();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(cors.actix_cors().expect("the CORS configuration was validated above"))
+            .app_data(verifier.clone())
+            .route("/sessioninfo", actix_web::web::get().to(session_info_actix))
+            .configure(routes.clone())
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn session_info_actix(session: VerifySession) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(session_info_body(&session))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.

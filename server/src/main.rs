@@ -1,11 +1,12 @@
 //! `auth-server`: passwordless sign-in and sessions over the SuperTokens-compatible FDI routes under
-//! `/auth`, backed by an SQLite file. Run `auth-server --help` for the flags.
+//! `/auth`, backed by an SQLite file or by a PostgreSQL database shared by several instances. Run
+//! `auth-server --help` for the flags.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use auth_server::{DeliverySettings, Settings};
+use auth_server::{DeliverySettings, Framework, Settings};
 use authgen_recipes::ContactMethod;
 use authgen_recipes::config::FlowType;
 use clap::Parser;
@@ -19,13 +20,28 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 #[derive(Debug, Parser)]
 #[command(name = "auth-server", version, about, long_about)]
 struct Args {
+    /// Web framework serving the generated routes: both run the same recipes.
+    #[arg(long, env = "AUTH_FRAMEWORK", value_enum, default_value_t = FrameworkArg::Axum)]
+    framework: FrameworkArg,
+
     /// Address and port to listen on.
     #[arg(long, env = "AUTH_LISTEN", default_value = "127.0.0.1:3001")]
     listen: SocketAddr,
 
-    /// Database URL: sqlite://PATH (the file is created if missing). PostgreSQL is not supported yet.
+    /// Database URL: sqlite://PATH (the file is created if missing; one instance) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (migrated on start; any number of instances share
+    /// users, codes, sessions and signing keys through it).
     #[arg(long, env = "AUTH_DATABASE", default_value = "sqlite://auth.db")]
     database: String,
+
+    /// PostgreSQL connections this instance may open.
+    #[arg(long, env = "AUTH_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    database_max_connections: u32,
+
+    /// How often the access-token signing key is replaced, in hours. Old keys keep verifying until every
+    /// token they signed has expired; instances sharing a database rotate once between them.
+    #[arg(long, env = "AUTH_SIGNING_KEY_ROTATION_HOURS", default_value_t = 24 * 7)]
+    signing_key_rotation_hours: u64,
 
     /// Origin of the website that uses this server: CORS allows it (with credentials) and magic links
     /// point to it.
@@ -75,6 +91,14 @@ struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FrameworkArg {
+    /// axum.
+    Axum,
+    /// actix-web.
+    ActixWeb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DeliveryKind {
     /// One line per message on stderr.
     Log,
@@ -87,6 +111,8 @@ impl From<Args> for Settings {
         Settings {
             listen: args.listen,
             database: args.database,
+            database_max_connections: args.database_max_connections,
+            signing_key_rotation: Duration::from_secs(args.signing_key_rotation_hours.saturating_mul(3600)),
             website_domain: args.website_domain,
             api_domain: args.api_domain,
             contact_method: args.contact_method,
@@ -99,15 +125,26 @@ impl From<Args> for Settings {
             },
             code_lifetime: Duration::from_millis(args.code_lifetime_ms),
             access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
+            framework: match args.framework {
+                FrameworkArg::Axum => Framework::Axum,
+                FrameworkArg::ActixWeb => Framework::ActixWeb,
+            },
         }
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let settings = Settings::from(Args::parse());
     init_tracing();
-    match run(settings).await {
+    let result = match settings.framework {
+        Framework::Axum => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(run(settings)),
+            Err(e) => Err(e.into()),
+        },
+        // actix-web runs its own system (one event loop per worker).
+        Framework::ActixWeb => actix_web::rt::System::new().block_on(run_actix(settings)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -120,12 +157,31 @@ async fn run(settings: Settings) -> Result<(), auth_server::Error> {
     let app = auth_server::app(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     tracing::info!(
-        database = %settings.database,
+        database = %settings.database_for_log(),
         website_domain = %settings.website_domain,
+        framework = "axum",
         "listening on http://{}",
         listener.local_addr()?
     );
     auth_server::serve(listener, app, auth_server::shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn run_actix(settings: Settings) -> Result<(), auth_server::Error> {
+    let config = settings.recipe_config()?;
+    let delivery = settings.delivery()?;
+    let store = auth_server::open_store_with(&settings.database, settings.database_max_connections).await?;
+    let listener = std::net::TcpListener::bind(settings.listen)?;
+    tracing::info!(
+        database = %settings.database_for_log(),
+        website_domain = %settings.website_domain,
+        framework = "actix-web",
+        "listening on http://{}",
+        listener.local_addr()?
+    );
+    // actix-web stops gracefully on SIGINT and SIGTERM by itself.
+    auth_server::actix_server_with(config, store, delivery, listener).await?.await?;
     tracing::info!("shut down");
     Ok(())
 }

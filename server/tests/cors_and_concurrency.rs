@@ -1,6 +1,7 @@
 //! CORS from the generated policy, and correctness under races: 100 concurrent consumes of one code and
 //! 20 concurrent sign-ups of one new email, against the real server on loopback.
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -13,7 +14,7 @@ fn header<'a>(response: &'a auth_api::runtime::RawResponse, name: &str) -> Optio
     response.header(name)
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn preflight_allows_the_website_with_credentials_and_refuses_other_origins() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -59,8 +60,9 @@ async fn preflight_allows_the_website_with_credentials_and_refuses_other_origins
     }
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn one_code_consumed_concurrently_succeeds_exactly_once() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -85,8 +87,9 @@ async fn one_code_consumed_concurrently_succeeds_exactly_once() {
     assert_eq!((ok, restart), (1, 99));
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn concurrent_sign_ups_of_one_email_create_one_user() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -140,4 +143,5 @@ async fn concurrent_sign_ups_of_one_email_create_one_user() {
     assert_eq!(devices, 0, "a successful consume deletes every device of the contact");
     db.close().await;
     server.stop().await;
+}
 }

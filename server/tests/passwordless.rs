@@ -1,6 +1,7 @@
 //! Passwordless flows through the generated client against the real server on loopback: one-time code,
 //! magic link, wrong codes up to RESTART_FLOW_ERROR, expiry, resend, the exists endpoints and input errors.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -29,7 +30,7 @@ fn consume_body(response: consume_code::Response) -> ConsumeCodeResponse {
     }
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn otp_flow_signs_up_then_signs_in_the_same_user() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -76,8 +77,9 @@ async fn otp_flow_signs_up_then_signs_in_the_same_user() {
     assert_eq!(ok.user.id, user.id);
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn magic_link_flow_consumes_the_link_code() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -118,8 +120,9 @@ async fn magic_link_flow_consumes_the_link_code() {
     assert!(matches!(again, ConsumeCodeResponse::RestartFlowError(_)), "{again:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn magic_link_only_flow_sends_no_code() {
     let server = start(|c| c.with_flow_type(FlowType::MagicLink).with_contact_method(ContactMethod::Email)).await;
     let client = server.client();
@@ -130,8 +133,9 @@ async fn magic_link_only_flow_sends_no_code() {
     assert!(message.magic_link.is_some());
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn wrong_codes_count_up_to_restart_flow() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -155,8 +159,9 @@ async fn wrong_codes_count_up_to_restart_flow() {
     assert!(matches!(body, ConsumeCodeResponse::RestartFlowError(_)), "{body:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn expired_codes_are_refused_and_counted() {
     let server = start(|c| c.with_code_lifetime(Duration::from_millis(300))).await;
     let client = server.client();
@@ -186,8 +191,9 @@ async fn expired_codes_are_refused_and_counted() {
     assert!(matches!(body, ConsumeCodeResponse::RestartFlowError(_)), "an expired link restarts: {body:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn resend_issues_a_new_code_on_the_same_device() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -223,8 +229,9 @@ async fn resend_issues_a_new_code_on_the_same_device() {
     assert!(matches!(response, resend_code::Response::Ok(ResendCodeResponse::RestartFlowError(_))), "{response:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn consume_deletes_every_device_of_the_contact() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -237,8 +244,9 @@ async fn consume_deletes_every_device_of_the_contact() {
     assert!(matches!(body, ConsumeCodeResponse::RestartFlowError(_)), "{body:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn exists_endpoints_answer_from_the_store() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -279,6 +287,7 @@ async fn exists_endpoints_answer_from_the_store() {
     assert!(!phone_is(client.passwordless_phone_number_exists(phone_exists("+33142685301")).await.expect("call")));
     server.stop().await;
 }
+}
 
 fn create_request(email: Option<&str>, phone_number: Option<&str>) -> create_code::Request {
     create_code::Request::new(CreateCodeRequest {
@@ -302,7 +311,7 @@ fn general_error(response: create_code::Response) -> String {
     }
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn create_code_validates_its_input() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -331,8 +340,9 @@ async fn create_code_validates_its_input() {
     assert_eq!(bad_request(response), "Please provide a phoneNumber since you have set the contactMethod to \"PHONE\"");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn consume_validates_its_input() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -380,4 +390,5 @@ async fn consume_validates_its_input() {
     let body = consume_body(client.consume_code(request(Some("%%%"), None, None)).await.expect("call"));
     assert!(matches!(body, ConsumeCodeResponse::RestartFlowError(_)), "{body:?}");
     server.stop().await;
+}
 }

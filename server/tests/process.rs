@@ -1,6 +1,7 @@
-//! The `auth-server` binary as a real process: `--help`, the PostgreSQL refusal, and a restart on the same
+//! The `auth-server` binary as a real process: `--help`, refused databases, and a restart on the same
 //! database file (log delivery, graceful shutdown on SIGTERM, users, sessions and keys surviving).
 
+#[macro_use]
 mod support;
 
 use std::io::{BufRead as _, BufReader};
@@ -25,8 +26,12 @@ struct Process {
 impl Process {
     fn start(dir: &Path) -> Self {
         let database = format!("sqlite://{}", dir.join("auth.db").display());
+        let framework = match support::framework() {
+            auth_server::Framework::Axum => "axum",
+            auth_server::Framework::ActixWeb => "actix-web",
+        };
         let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--database", &database])
+            .args(["--listen", "127.0.0.1:0", "--database", &database, "--framework", framework])
             .env("RUST_LOG", "info")
             .env_remove("AUTH_LISTEN")
             .stdout(Stdio::null())
@@ -102,6 +107,8 @@ fn help_explains_every_flag() {
         "--smtp-from",
         "--code-lifetime-ms",
         "--access-token-lifetime-s",
+        "--database-max-connections",
+        "--signing-key-rotation-hours",
         "AUTH_LISTEN",
         "AUTH_DATABASE",
         "EMAIL_OR_PHONE",
@@ -112,14 +119,24 @@ fn help_explains_every_flag() {
 }
 
 #[test]
-fn postgres_is_refused_with_a_clear_message() {
+fn bad_databases_are_refused_with_a_clear_message_without_credentials() {
     let output = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--database", "postgres://user:secret@localhost/auth"])
+        .args(["--listen", "127.0.0.1:0", "--database", "mysql://user:secret@localhost/auth"])
         .output()
         .expect("run");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("database `postgres://…` is not supported yet"), "{stderr}");
+    assert!(stderr.contains("database `mysql://…` is not supported"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the URL's credentials are not logged: {stderr}");
+
+    // Nothing listens on port 1: PostgreSQL is supported, but this one cannot be reached.
+    let output = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--database", "postgres://user:secret@127.0.0.1:1/auth"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("database:"), "{stderr}");
     assert!(!stderr.contains("secret"), "the URL's credentials are not logged: {stderr}");
 }
 
@@ -134,7 +151,7 @@ async fn sign_in(process: &Process, client: &Client, email: &str) -> (auth_api::
     }
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn restart_on_the_same_database_keeps_users_sessions_and_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
     let first = Process::start(dir.path());
@@ -159,4 +176,5 @@ async fn restart_on_the_same_database_keeps_users_sessions_and_keys() {
     assert!(!again.created_new_recipe_user);
     assert_eq!(again.user.id, ok.user.id);
     second.terminate();
+}
 }

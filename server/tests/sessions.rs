@@ -2,6 +2,7 @@
 //! exact headers and cookies, refresh rotation and theft detection, sign-out, the `VerifySession` route,
 //! anti-CSRF, and the operations without recipe logic yet (third party, login methods, Apple callback).
 
+#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ fn exposed(value: Option<&str>) -> Vec<String> {
     value.unwrap_or_default().split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn header_mode_issues_tokens_in_headers() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -67,8 +68,9 @@ async fn header_mode_issues_tokens_in_headers() {
     assert_eq!(json_body(&info), json!({ "userId": ok.user.id, "accessTokenPayload": payload }));
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn cookie_mode_sets_exact_cookies() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -147,8 +149,9 @@ async fn cookie_mode_sets_exact_cookies() {
     assert_eq!(body.message, "unauthorised");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn refresh_rotates_and_reuse_is_token_theft() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -199,8 +202,9 @@ async fn refresh_rotates_and_reuse_is_token_theft() {
     assert!(headers.set_cookie.is_empty());
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn header_mode_sign_out_clears_headers_and_revokes() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -230,8 +234,9 @@ async fn header_mode_sign_out_clears_headers_and_revokes() {
     assert!(headers.set_cookie.is_empty());
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn session_info_requires_a_valid_session() {
     // Two seconds: a token issued late in a second still lives over one second, long enough for the first call.
     let server = start(|c| c.with_access_token_lifetime(Duration::from_secs(2))).await;
@@ -267,8 +272,9 @@ async fn session_info_requires_a_valid_session() {
     assert_eq!(info.status, 200);
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn cross_site_cookies_require_the_rid_header() {
     // localhost vs 127.0.0.1 are different sites: SameSite=None and anti-CSRF via the rid header.
     let server = start(|mut c| {
@@ -300,8 +306,9 @@ async fn cross_site_cookies_require_the_rid_header() {
     assert!(matches!(response, sign_out::Response::Ok { .. }), "{response:?}");
     server.stop().await;
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn expose_headers_name_exactly_the_headers_set_without_cors() {
     // Behind the server's CORS layer the header lists the policy's exposed headers; the recipes alone
     // name exactly what each response set.
@@ -337,8 +344,9 @@ async fn expose_headers_name_exactly_the_headers_set_without_cors() {
         Some("front-token, st-access-token, st-refresh-token")
     );
 }
+}
 
-#[tokio::test]
+on_both_frameworks! {
 async fn third_party_login_methods_and_apple_callback() {
     let server = start(|c| c).await;
     let client = server.client();
@@ -388,7 +396,13 @@ async fn third_party_login_methods_and_apple_callback() {
     let state = base64::engine::general_purpose::STANDARD
         .encode(r#"{"frontendRedirectURI":"http://localhost:3000/auth/callback/apple","pkce":1}"#);
     let form =
-        AppleCallbackForm { code: "c0de".into(), state: state.clone(), id_token: None, user: Some("{\"a\":1}".into()) };
+        AppleCallbackForm {
+            code: Some("c0de".into()),
+            state: state.clone(),
+            id_token: None,
+            user: Some("{\"a\":1}".into()),
+            additional_properties: Default::default(),
+        };
     let response = client.apple_callback(apple_callback::Request::new(form)).await.expect("call");
     let apple_callback::Response::SeeOther { body, headers } = response else { panic!("{response:?}") };
     assert_eq!(body, "");
@@ -405,4 +419,5 @@ async fn third_party_login_methods_and_apple_callback() {
         ]
     );
     server.stop().await;
+}
 }

@@ -1,6 +1,7 @@
 //! The SMTP delivery against a real SMTP server on loopback (aiosmtpd, started by the test from
 //! `support/smtp_sink.py`). Skipped, with a message, when Python's aiosmtpd is not installed.
 
+#[macro_use]
 mod support;
 
 use std::io::{BufRead as _, BufReader};
@@ -40,7 +41,7 @@ fn read_messages(path: &std::path::Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[tokio::test]
+on_both_frameworks! {
 async fn smtp_delivery_sends_the_code_and_link_by_email() {
     if !aiosmtpd_available() {
         eprintln!(
@@ -111,4 +112,5 @@ async fn smtp_delivery_sends_the_code_and_link_by_email() {
     create_code(&client, None, Some("+14155552671")).await;
     assert_eq!(read_messages(&mailbox).len(), 1);
     server.abort();
+}
 }

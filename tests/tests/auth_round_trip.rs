@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use auth_api::AuthApi;
 use auth_api::client::Client;
 use auth_api::ops::{
-    apple_callback, consume_code, create_code, get_authorisation_url, get_login_methods, passwordless_email_exists,
-    passwordless_phone_number_exists, refresh_session, resend_code, sign_out, third_party_sign_in_up,
+    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
+    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
+    third_party_sign_in_up,
 };
 use auth_api::types::*;
 
@@ -203,6 +204,23 @@ impl AuthApi for Fake {
                 ],
                 ..Default::default()
             },
+        }
+    }
+
+    async fn get_jwks(&self, _: get_jwks::Request) -> get_jwks::Response {
+        get_jwks::Response::Ok {
+            body: Jwks {
+                keys: vec![Jwk {
+                    kty: "EC".into(),
+                    crv: "P-256".into(),
+                    x: "x".into(),
+                    y: "y".into(),
+                    kid: "k1".into(),
+                    alg: "ES256".into(),
+                    use_: "sig".into(),
+                }],
+            },
+            headers: get_jwks::OkHeaders { cache_control: Some("max-age=60".into()) },
         }
     }
 
@@ -485,6 +503,18 @@ async fn third_party_and_misc_operations_round_trip() {
         assert_eq!(
             headers.location, "http://localhost:3000/auth/callback/apple?code=c 1&state=s&t&error=x",
             "{name}: unlisted form fields arrive"
+        );
+
+        let get_jwks::Response::Ok { body: jwks, headers } =
+            client.get_jwks(get_jwks::Request::new()).await.expect(name)
+        else {
+            panic!("{name}")
+        };
+        assert_eq!(headers.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(
+            (jwks.keys[0].kid.as_str(), jwks.keys[0].use_.as_str()),
+            ("k1", "sig"),
+            "{name}: `use` keyword field"
         );
 
         let resp = client.get_login_methods(get_login_methods::Request::new()).await.expect(name);

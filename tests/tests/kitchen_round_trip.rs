@@ -193,3 +193,19 @@ async fn defaults_are_validated_like_sent_values() {
         );
     }
 }
+
+#[tokio::test]
+async fn client_level_credentials_fill_requests_without_their_own() {
+    let router = kitchen_api::server::axum::router(support::Kitchen);
+    let client = Client::in_process(router).with_api_key("from-client").with_basic("dXNlcjpwdw==");
+    let get_pet::Response::Ok { body, .. } = client.get_pet(get_pet::Request::new(1, "r".into())).await.unwrap() else {
+        panic!("not OK")
+    };
+    let labels = body.labels.unwrap();
+    assert_eq!((labels["api_key"].as_str(), labels["basic"].as_str()), ("from-client", "dXNlcjpwdw=="));
+    // A credential on the request wins.
+    let mut req = get_pet::Request::new(1, "r".into());
+    req.api_key = Some("from-request".into());
+    let get_pet::Response::Ok { body, .. } = client.get_pet(req).await.unwrap() else { panic!("not OK") };
+    assert_eq!(body.labels.unwrap()["api_key"], "from-request");
+}

@@ -42,7 +42,8 @@ only_create_code!(
     apple_callback,
     refresh_session,
     sign_out,
-    get_login_methods
+    get_login_methods,
+    get_jwks
 );
 
 fn answer(exactly_one: bool) -> ops::create_code::Response {

@@ -228,6 +228,25 @@ pub fn configure_with<T: AuthApi>(
         {
             let api = api.clone();
             cfg.route(
+                "/auth/jwt/jwks.json",
+                ::actix_web::web::method(::actix_web::http::Method::GET)
+                    .to(move |
+                        request: ::actix_web::HttpRequest,
+                        payload: ::actix_web::web::Payload|
+                    {
+                        handle(
+                            api.clone(),
+                            super::Operation::GetJwks,
+                            request,
+                            payload,
+                            limit,
+                        )
+                    }),
+            );
+        }
+        {
+            let api = api.clone();
+            cfg.route(
                 "/auth/loginmethods",
                 ::actix_web::web::method(::actix_web::http::Method::GET)
                     .to(move |

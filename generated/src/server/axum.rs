@@ -190,6 +190,22 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                 ),
         )
         .route(
+            "/auth/jwt/jwks.json",
+            ::axum::routing::MethodRouter::new()
+                .on(
+                    ::axum::routing::MethodFilter::GET,
+                    {
+                        let api = api.clone();
+                        move |request: ::axum::extract::Request| handle(
+                            api,
+                            super::Operation::GetJwks,
+                            request,
+                            limit,
+                        )
+                    },
+                ),
+        )
+        .route(
             "/auth/loginmethods",
             ::axum::routing::MethodRouter::new()
                 .on(

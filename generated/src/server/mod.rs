@@ -112,6 +112,15 @@ pub trait AuthApi: Send + Sync + 'static {
         &self,
         request: crate::ops::sign_out::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::sign_out::Response> + Send;
+    /// List the public keys that verify access tokens, as a JSON Web Key Set.
+    ///
+    /// Returns every public key whose access tokens may still be valid: the key new tokens are signed with and older keys until the tokens they signed have expired. Access tokens are ES256 JWTs whose kid header names the key. Other services verify access tokens with these keys, fetching the set again when a token names a kid they do not know.
+    ///
+    /// Handles `GET /auth/jwt/jwks.json` (operation `getJwks`).
+    fn get_jwks(
+        &self,
+        request: crate::ops::get_jwks::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::get_jwks::Response> + Send;
     /// List the login methods enabled for the tenant.
     ///
     /// Returns which recipes are enabled, the configured third-party providers and the allowed first factors. The recipe flags are top-level properties, as supertokens-node sends them, not wrapped in a recipes object as the published FDI spec says.
@@ -148,6 +157,8 @@ pub enum Operation {
     RefreshSession,
     /// `POST /auth/signout` (`signOut`).
     SignOut,
+    /// `GET /auth/jwt/jwks.json` (`getJwks`).
+    GetJwks,
     /// `GET /auth/loginmethods` (`getLoginMethods`).
     GetLoginMethods,
 }
@@ -165,6 +176,7 @@ impl Operation {
         Operation::AppleCallback,
         Operation::RefreshSession,
         Operation::SignOut,
+        Operation::GetJwks,
         Operation::GetLoginMethods,
     ];
     /// The HTTP method.
@@ -184,6 +196,7 @@ impl Operation {
             Operation::AppleCallback => crate::ops::apple_callback::METHOD,
             Operation::RefreshSession => crate::ops::refresh_session::METHOD,
             Operation::SignOut => crate::ops::sign_out::METHOD,
+            Operation::GetJwks => crate::ops::get_jwks::METHOD,
             Operation::GetLoginMethods => crate::ops::get_login_methods::METHOD,
         }
     }
@@ -205,6 +218,7 @@ impl Operation {
             Operation::AppleCallback => crate::ops::apple_callback::PATH,
             Operation::RefreshSession => crate::ops::refresh_session::PATH,
             Operation::SignOut => crate::ops::sign_out::PATH,
+            Operation::GetJwks => crate::ops::get_jwks::PATH,
             Operation::GetLoginMethods => crate::ops::get_login_methods::PATH,
         }
     }
@@ -230,6 +244,7 @@ impl Operation {
             Operation::AppleCallback => crate::ops::apple_callback::OPERATION_ID,
             Operation::RefreshSession => crate::ops::refresh_session::OPERATION_ID,
             Operation::SignOut => crate::ops::sign_out::OPERATION_ID,
+            Operation::GetJwks => crate::ops::get_jwks::OPERATION_ID,
             Operation::GetLoginMethods => crate::ops::get_login_methods::OPERATION_ID,
         }
     }
@@ -320,6 +335,14 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             match crate::ops::sign_out::Request::from_raw(&raw) {
                 ::std::result::Result::Ok(request) => {
                     api.sign_out(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::GetJwks => {
+            match crate::ops::get_jwks::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.get_jwks(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }

@@ -20,7 +20,8 @@ pub fn emit_cors(ctx: EmitCtx<'_>) -> TokenStream {
     ));
     let exposed_doc = doc_attrs(&format!(
         "Response headers a page may read: every response header of the spec except `set-cookie` and the \
-         `access-control-*` headers, which browsers never expose.\n\nFor this spec: {}.",
+         `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones \
+         (`cache-control`, `content-type`, ...), which they always do.\n\nFor this spec: {}.",
         if exposed.is_empty() {
             "none".to_owned()
         } else {

@@ -1,9 +1,12 @@
-//! Sessions: signed JWT access tokens ([`tokens`]), opaque refresh tokens rotated on every refresh, the
+//! Sessions: signed JWT access tokens ([`tokens`]) with keys shared and rotated through the store ([`keys`]), opaque refresh tokens rotated on every refresh, the
 //! cookies and headers that carry them ([`transport`]), and the [`VerifySession`] extractor that protects
 //! the application's own routes.
 
+pub mod keys;
 pub mod tokens;
 pub mod transport;
 mod verify;
 
+#[cfg(feature = "actix-web")]
+pub use verify::OptionalSession;
 pub use verify::{AccessTokenSources, SessionRejection, SessionVerifier, VerifySession};

@@ -1,6 +1,7 @@
 //! Access tokens: compact JWS (JWT) signed with ES256 (ECDSA P-256, SHA-256), with the key id in the
-//! header so that published keys can rotate (JWKS comes later). The payload carries SuperTokens' claims:
-//! `sub`, `exp`, `iat`, `tId`, `rsub`, `sessionHandle` and `iss`.
+//! header so that keys can rotate: verifiers pick the key by `kid`, and [`PublicKey::to_jwk`] publishes
+//! each key in the JWKS. The payload carries SuperTokens' claims: `sub`, `exp`, `iat`, `tId`, `rsub`,
+//! `sessionHandle` and `iss`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -118,8 +119,66 @@ impl SigningKey {
 
     /// A verifier accepting tokens signed with this key.
     pub fn verifier(&self) -> AccessTokenVerifier {
-        AccessTokenVerifier { keys: vec![(self.key_id.clone(), *self.key.verifying_key())] }
+        AccessTokenVerifier::new(vec![self.public_key(None)])
     }
+
+    /// The public half, accepted until `valid_until_s` (seconds since the epoch; `None`: no end).
+    pub fn public_key(&self, valid_until_s: Option<i64>) -> PublicKey {
+        PublicKey { key_id: self.key_id.clone(), key: *self.key.verifying_key(), valid_until_s }
+    }
+}
+
+/// A public key that verifies access tokens, with its key id and the end of its use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key_id: String,
+    key: p256::ecdsa::VerifyingKey,
+    valid_until_s: Option<i64>,
+}
+
+/// One key of a JWKS (RFC 7517) for ES256: the P-256 point's coordinates, base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jwk {
+    /// `kid`.
+    pub key_id: String,
+    /// `x`.
+    pub x: String,
+    /// `y`.
+    pub y: String,
+}
+
+impl PublicKey {
+    /// The key id (`kid`).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Until when tokens signed with this key are accepted, in seconds since the epoch; `None`: no end.
+    pub fn valid_until_s(&self) -> Option<i64> {
+        self.valid_until_s
+    }
+
+    /// Whether the key is still accepted at `now_s`.
+    pub fn is_valid_at(&self, now_s: i64) -> bool {
+        self.valid_until_s.is_none_or(|until| now_s < until)
+    }
+
+    /// The key as a JWK (`kty` EC, `crv` P-256, `alg` ES256, `use` sig are implied).
+    pub fn to_jwk(&self) -> Jwk {
+        let point = self.key.to_sec1_point(false);
+        let coordinate = |bytes: Option<&[u8]>| URL_SAFE_NO_PAD.encode(bytes.unwrap_or_default());
+        Jwk {
+            key_id: self.key_id.clone(),
+            x: coordinate(point.x().map(|x| x.as_slice())),
+            y: coordinate(point.y().map(|y| y.as_slice())),
+        }
+    }
+}
+
+/// The key id (`kid`) in the header of a compact JWT, without checking anything else.
+pub fn key_id_of(token: &str) -> Option<String> {
+    let header = decode_object(token.split('.').next()?)?;
+    header.get("kid").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Why an access token was not accepted.
@@ -136,10 +195,25 @@ pub enum TokenError {
 /// Checks access tokens against a set of public keys.
 #[derive(Debug, Clone)]
 pub struct AccessTokenVerifier {
-    keys: Vec<(String, p256::ecdsa::VerifyingKey)>,
+    keys: Vec<PublicKey>,
 }
 
 impl AccessTokenVerifier {
+    /// A verifier accepting tokens signed with any of `keys` while the key is valid.
+    pub fn new(keys: Vec<PublicKey>) -> Self {
+        Self { keys }
+    }
+
+    /// The keys, as given.
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
+    }
+
+    /// Whether a key with this id is known (valid or not).
+    pub fn knows(&self, key_id: &str) -> bool {
+        self.keys.iter().any(|key| key.key_id == key_id)
+    }
+
     /// The payload of a valid, unexpired token.
     pub fn verify(&self, token: &str, now_s: i64) -> Result<Map<String, Value>, TokenError> {
         let mut parts = token.split('.');
@@ -164,7 +238,12 @@ impl AccessTokenVerifier {
         if alg != ALGORITHM {
             return Err(TokenError::InvalidSignature);
         }
-        let key = self.keys.iter().find(|(id, _)| id == kid).map(|(_, key)| key).ok_or(TokenError::InvalidSignature)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|key| key.key_id == kid && key.is_valid_at(now_s))
+            .map(|key| &key.key)
+            .ok_or(TokenError::InvalidSignature)?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .ok()

@@ -8,7 +8,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::tokens::{AccessTokenVerifier, TokenError};
+use super::keys::KeyRing;
+use super::tokens::{self, AccessTokenVerifier, TokenError};
 use super::transport::{ACCESS_TOKEN_COOKIE, TransferMode};
 use crate::config::AntiCsrf;
 
@@ -21,8 +22,17 @@ pub struct SessionVerifier {
 
 #[derive(Debug)]
 struct Inner {
-    tokens: AccessTokenVerifier,
+    keys: Keys,
     anti_csrf: AntiCsrf,
+}
+
+/// Where the verifier's keys come from.
+#[derive(Debug)]
+enum Keys {
+    /// A fixed set.
+    Fixed(AccessTokenVerifier),
+    /// The instance's key ring, reloaded from the store.
+    Ring(Arc<KeyRing>),
 }
 
 /// Where a request may carry its access token.
@@ -41,20 +51,63 @@ pub struct AccessTokenSources<'a> {
 impl SessionVerifier {
     /// A verifier for tokens accepted by `tokens`, with anti-CSRF protection `anti_csrf`.
     pub fn new(tokens: AccessTokenVerifier, anti_csrf: AntiCsrf) -> Self {
-        Self { inner: Arc::new(Inner { tokens, anti_csrf }) }
+        Self { inner: Arc::new(Inner { keys: Keys::Fixed(tokens), anti_csrf }) }
+    }
+
+    /// A verifier for the keys of `ring`, as they are reloaded and rotated.
+    pub fn with_key_ring(ring: Arc<KeyRing>, anti_csrf: AntiCsrf) -> Self {
+        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf }) }
     }
 
     /// The session of a request: `Ok(None)` when it carries no access token of ours, an error when the
-    /// token is expired, badly signed, or fails the anti-CSRF check (all `try refresh token`).
+    /// token is expired, badly signed, or fails the anti-CSRF check (all `try refresh token`). Checks
+    /// against the keys as currently loaded; [`SessionVerifier::verify_reloading`] also picks up keys that
+    /// other instances added since.
     pub fn verify(
         &self,
+        sources: AccessTokenSources<'_>,
+        now_s: i64,
+    ) -> Result<Option<VerifySession>, SessionRejection> {
+        match &self.inner.keys {
+            Keys::Fixed(tokens) => self.verify_with(tokens, sources, now_s),
+            Keys::Ring(ring) => self.verify_with(ring.current().verifier(), sources, now_s),
+        }
+    }
+
+    /// Like [`SessionVerifier::verify`], but when a token names a key id this instance has not loaded (a key
+    /// another instance just added), reloads the keys from the store first (at most once a second).
+    pub async fn verify_reloading(
+        &self,
+        sources: AccessTokenSources<'_>,
+        now_s: i64,
+    ) -> Result<Option<VerifySession>, SessionRejection> {
+        let first = self.verify(sources, now_s);
+        let Keys::Ring(ring) = &self.inner.keys else { return first };
+        if first.is_ok() {
+            return first;
+        }
+        let current = ring.current();
+        let unknown = [sources.bearer, sources.cookie]
+            .into_iter()
+            .flatten()
+            .filter_map(tokens::key_id_of)
+            .find(|kid| !current.verifier().knows(kid));
+        match unknown {
+            Some(kid) if ring.reload_for_unknown_key(&kid).await => self.verify(sources, now_s),
+            _ => first,
+        }
+    }
+
+    fn verify_with(
+        &self,
+        tokens: &AccessTokenVerifier,
         sources: AccessTokenSources<'_>,
         now_s: i64,
     ) -> Result<Option<VerifySession>, SessionRejection> {
         let candidates = [(sources.bearer, TransferMode::Header), (sources.cookie, TransferMode::Cookie)];
         for (token, mode) in candidates {
             let Some(token) = token.filter(|t| !t.is_empty()) else { continue };
-            let payload = match self.inner.tokens.verify(token, now_s) {
+            let payload = match tokens.verify(token, now_s) {
                 // A token that is not shaped like ours is ignored, as supertokens-node does.
                 Err(TokenError::Malformed) => continue,
                 Err(TokenError::Expired | TokenError::InvalidSignature) => {
@@ -78,28 +131,45 @@ impl SessionVerifier {
         Ok(None)
     }
 
-    fn verify_parts(&self, parts: &Parts) -> Result<Option<VerifySession>, SessionRejection> {
+    async fn verify_parts(&self, parts: &Parts) -> Result<Option<VerifySession>, SessionRejection> {
         let headers = &parts.headers;
-        let bearer = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-        let cookie = headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == ACCESS_TOKEN_COOKIE)
-            .map(|(_, value)| value.trim());
-        let sources = AccessTokenSources {
-            bearer,
-            cookie,
-            has_rid: headers.contains_key("rid"),
-            anti_csrf_check: parts.method != axum::http::Method::GET,
-        };
+        let authorization = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let cookies = headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+        let sources = sources_from_headers(authorization, cookies, headers.contains_key("rid"), parts.method.as_str());
+        self.verify_reloading(sources, crate::now_ms() / 1000).await
+    }
+
+    /// The session from the raw header values of a request, whatever the web framework: `authorization`,
+    /// every `cookie` header, whether `rid` is present, and the method.
+    pub fn verify_headers<'a>(
+        &self,
+        authorization: Option<&'a str>,
+        cookies: impl Iterator<Item = &'a str>,
+        has_rid: bool,
+        method: &str,
+    ) -> Result<Option<VerifySession>, SessionRejection> {
+        let sources = sources_from_headers(authorization, cookies, has_rid, method);
         self.verify(sources, crate::now_ms() / 1000)
     }
+}
+
+/// Where the access token of a request is: the `authorization` value and every `cookie` header.
+fn sources_from_headers<'a>(
+    authorization: Option<&'a str>,
+    cookies: impl Iterator<Item = &'a str>,
+    has_rid: bool,
+    method: &str,
+) -> AccessTokenSources<'a> {
+    let bearer = authorization.and_then(|v| {
+        let (scheme, token) = v.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    });
+    let cookie = cookies
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == ACCESS_TOKEN_COOKIE)
+        .map(|(_, value)| value.trim());
+    AccessTokenSources { bearer, cookie, has_rid, anti_csrf_check: !method.eq_ignore_ascii_case("GET") }
 }
 
 /// The session of a request, as an axum extractor. As `VerifySession` it requires a session and answers
@@ -167,7 +237,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifySession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        verifier(parts)?.verify_parts(parts)?.ok_or(SessionRejection::Unauthorised)
+        verifier(parts)?.verify_parts(parts).await?.ok_or(SessionRejection::Unauthorised)
     }
 }
 
@@ -175,6 +245,71 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifySession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        verifier(parts)?.verify_parts(parts)
+        verifier(parts)?.verify_parts(parts).await
     }
 }
+
+impl std::fmt::Display for SessionRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for SessionRejection {}
+
+#[cfg(feature = "actix-web")]
+mod actix {
+    //! The same extractors for actix-web routes; the verifier is found in the app data
+    //! (`App::new().app_data(recipes.session_verifier())`).
+
+    use std::future::{Ready, ready};
+
+    use super::{SessionRejection, SessionVerifier, VerifySession};
+
+    impl actix_web::ResponseError for SessionRejection {
+        fn status_code(&self) -> actix_web::http::StatusCode {
+            actix_web::http::StatusCode::from_u16(self.status())
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        fn error_response(&self) -> actix_web::HttpResponse {
+            actix_web::HttpResponse::build(self.status_code()).json(serde_json::json!({ "message": self.message() }))
+        }
+    }
+
+    fn extract(req: &actix_web::HttpRequest) -> Result<Option<VerifySession>, SessionRejection> {
+        let verifier = req.app_data::<SessionVerifier>().ok_or(SessionRejection::MissingVerifier)?;
+        let headers = req.headers();
+        let authorization = headers.get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let cookies = headers.get_all(actix_web::http::header::COOKIE).filter_map(|v| v.to_str().ok());
+        verifier.verify_headers(authorization, cookies, headers.contains_key("rid"), req.method().as_str())
+    }
+
+    /// Requires a session: 401 `unauthorised` without an access token, 401 `try refresh token` for an expired
+    /// or invalid one.
+    impl actix_web::FromRequest for VerifySession {
+        type Error = SessionRejection;
+        type Future = Ready<Result<Self, SessionRejection>>;
+
+        fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+            ready(extract(req).and_then(|s| s.ok_or(SessionRejection::Unauthorised)))
+        }
+    }
+
+    /// An optional session for actix-web routes: `None` without an access token, while an expired or invalid
+    /// token still answers 401 `try refresh token`. (actix-web's own `Option<T>` would swallow that error.)
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct OptionalSession(pub Option<VerifySession>);
+
+    impl actix_web::FromRequest for OptionalSession {
+        type Error = SessionRejection;
+        type Future = Ready<Result<Self, SessionRejection>>;
+
+        fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+            ready(extract(req).map(OptionalSession))
+        }
+    }
+}
+
+#[cfg(feature = "actix-web")]
+pub use actix::OptionalSession;

@@ -1,9 +1,14 @@
 //! Persistence behind a backend-neutral trait. Each method is one atomic unit of work, so the recipe logic
 //! stays correct under concurrent requests whatever the backend: a store only has to honour the contract
-//! written on each method. SQLite lives in [`sqlite`]; a PostgreSQL store is one more module implementing
-//! [`Store`] (with its migrations under `migrations/postgres/`).
+//! written on each method. SQLite lives in [`sqlite`] (one machine, the embedded default); PostgreSQL lives in
+//! [`postgres`] (shared by several auth-server instances, so every contract also holds across processes).
+//! [`AnyStore`] picks one of them from a database URL.
 
+mod any;
+pub mod postgres;
 pub mod sqlite;
+
+pub use any::{AnyStore, AnyStoreError, Backend, UnsupportedDatabase};
 
 use std::future::Future;
 
@@ -254,4 +259,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a signing key.
     fn insert_signing_key(&self, key: &SigningKeyRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every signing key of an algorithm, newest first.
+    fn signing_keys(&self, algorithm: &str) -> impl Future<Output = Result<Vec<SigningKeyRecord>, StoreError>> + Send;
+
+    /// Stores `key` unless a key of its algorithm created at or after `fresh_since_ms` exists; true when
+    /// stored. Atomic: of concurrent calls (from any number of processes sharing the database) with the same
+    /// cutoff, at most one stores its key, so instances that rotate at the same moment rotate once.
+    fn insert_signing_key_unless_fresh(
+        &self,
+        key: &SigningKeyRecord,
+        fresh_since_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes every key of `algorithm` superseded before `superseded_before_ms`, that is every key for which a
+    /// newer key of the algorithm was created before that time. Returns how many were deleted.
+    fn delete_superseded_signing_keys(
+        &self,
+        algorithm: &str,
+        superseded_before_ms: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -114,6 +114,15 @@ fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
+fn signing_key_from_row(row: &SqliteRow) -> Result<SigningKeyRecord, StoreError> {
+    Ok(SigningKeyRecord {
+        key_id: row.try_get("key_id")?,
+        algorithm: row.try_get("algorithm")?,
+        private_key: row.try_get("private_key")?,
+        created_at_ms: row.try_get("created_at")?,
+    })
+}
+
 const USER_COLUMNS: &str = "user_id, tenant_id, email, phone_number, time_joined";
 const SESSION_COLUMNS: &str = "session_handle, user_id, tenant_id, created_at, expires_at";
 
@@ -428,15 +437,7 @@ impl Store for SqliteStore {
         .bind(algorithm)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(SigningKeyRecord {
-                key_id: row.try_get("key_id")?,
-                algorithm: row.try_get("algorithm")?,
-                private_key: row.try_get("private_key")?,
-                created_at_ms: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(signing_key_from_row).transpose()
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
@@ -448,5 +449,61 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn signing_keys(&self, algorithm: &str) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        sqlx::query(
+            "SELECT key_id, algorithm, private_key, created_at FROM signing_keys \
+             WHERE algorithm = ? ORDER BY created_at DESC, key_id",
+        )
+        .bind(algorithm)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(signing_key_from_row)
+        .collect()
+    }
+
+    async fn insert_signing_key_unless_fresh(
+        &self,
+        key: &SigningKeyRecord,
+        fresh_since_ms: i64,
+    ) -> Result<bool, StoreError> {
+        // BEGIN IMMEDIATE serialises writers, so the check and the insert see the same keys.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let fresh = sqlx::query("SELECT 1 FROM signing_keys WHERE algorithm = ? AND created_at >= ? LIMIT 1")
+            .bind(&key.algorithm)
+            .bind(fresh_since_ms)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if fresh {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO signing_keys (key_id, algorithm, private_key, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&key.key_id)
+            .bind(&key.algorithm)
+            .bind(&key.private_key)
+            .bind(key.created_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_superseded_signing_keys(
+        &self,
+        algorithm: &str,
+        superseded_before_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM signing_keys AS old WHERE old.algorithm = ? AND EXISTS (SELECT 1 FROM signing_keys AS new \
+             WHERE new.algorithm = old.algorithm AND new.created_at > old.created_at AND new.created_at < ?)",
+        )
+        .bind(algorithm)
+        .bind(superseded_before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
     }
 }

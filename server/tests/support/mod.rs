@@ -60,8 +60,7 @@ pub struct TestServer {
     pub capture: Capture,
     /// The SQLite file.
     pub db_path: PathBuf,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    running: Option<Running>,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -74,30 +73,91 @@ pub async fn start(adjust: impl FnOnce(Config) -> Config) -> TestServer {
     server
 }
 
-/// Starts a server on the database file `db_path`.
+tokio::task_local! {
+    /// The framework [`start`] serves with; set by [`on_both_frameworks!`].
+    pub static FRAMEWORK: auth_server::Framework;
+}
+
+/// Declares a test that runs twice, once per framework: `mod <name> { fn axum(); fn actix_web(); }`. The
+/// body is the same; only the framework [`start`] serves with differs, so both must pass the same assertions.
+macro_rules! on_both_frameworks {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports, reason = "the body sees what the test file imports")]
+            use super::*;
+
+            $(#[$meta])*
+            #[tokio::test]
+            async fn axum() {
+                support::FRAMEWORK.scope(auth_server::Framework::Axum, async $body).await
+            }
+
+            $(#[$meta])*
+            #[tokio::test]
+            async fn actix_web() {
+                support::FRAMEWORK.scope(auth_server::Framework::ActixWeb, async $body).await
+            }
+        }
+    };
+}
+
+/// The framework of the running test (axum outside [`on_both_frameworks!`]).
+pub fn framework() -> auth_server::Framework {
+    FRAMEWORK.try_with(|f| *f).unwrap_or_default()
+}
+
+enum Running {
+    Axum { shutdown: tokio::sync::oneshot::Sender<()>, task: tokio::task::JoinHandle<()> },
+    Actix { handle: actix_web::dev::ServerHandle, thread: std::thread::JoinHandle<()> },
+}
+
+/// Starts a server on the database file `db_path`, with the framework of the running test.
 pub async fn start_at(db_path: &Path, adjust: impl FnOnce(Config) -> Config) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr: SocketAddr = listener.local_addr().expect("local addr");
     let api_domain = format!("http://localhost:{}", addr.port());
     let config = adjust(Config::new(WEBSITE, &api_domain).expect("valid domains"));
     let api_domain = config.api_domain.clone();
     let capture = Capture::default();
-    let store = SqliteStore::open(db_path).await.expect("open store");
-    let app = auth_server::app_with(config, store, Arc::new(capture.clone())).await.expect("app");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = rx.await;
-        };
-        auth_server::serve(listener, app, shutdown).await.expect("serve");
-    });
+    let running = match framework() {
+        auth_server::Framework::Axum => {
+            listener.set_nonblocking(true).expect("non-blocking listener");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let store = SqliteStore::open(db_path).await.expect("open store");
+            let app = auth_server::app_with(config, store, Arc::new(capture.clone())).await.expect("app");
+            let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                let stop = async {
+                    let _ = rx.await;
+                };
+                auth_server::serve(listener, app, stop).await.expect("serve");
+            });
+            Running::Axum { shutdown, task }
+        }
+        auth_server::Framework::ActixWeb => {
+            // actix-web runs in a system of its own, as the binary does; the store is opened inside it.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let db = db_path.to_owned();
+            let delivery: Arc<dyn Delivery> = Arc::new(capture.clone());
+            let thread = std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let store = SqliteStore::open(&db).await.expect("open store");
+                    let server =
+                        auth_server::actix_server_with(config, store, delivery, listener).await.expect("actix server");
+                    tx.send(server.handle()).expect("handle");
+                    server.await.expect("actix serve");
+                });
+            });
+            let handle = rx.recv().expect("actix server started");
+            Running::Actix { handle, thread }
+        }
+    };
     TestServer {
         base_url: format!("http://{addr}"),
         api_domain,
         capture,
         db_path: db_path.to_owned(),
-        shutdown: Some(tx),
-        task: Some(task),
+        running: Some(running),
         dir: None,
     }
 }
@@ -110,11 +170,16 @@ impl TestServer {
 
     /// Stops the server gracefully and returns its temporary directory (kept alive for a restart).
     pub async fn stop(mut self) -> Option<tempfile::TempDir> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task");
+        match self.running.take() {
+            Some(Running::Axum { shutdown, task }) => {
+                let _ = shutdown.send(());
+                task.await.expect("server task");
+            }
+            Some(Running::Actix { handle, thread }) => {
+                handle.stop(true).await;
+                tokio::task::spawn_blocking(move || thread.join()).await.expect("join").expect("actix thread");
+            }
+            None => {}
         }
         self.dir.take()
     }

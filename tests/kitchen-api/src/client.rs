@@ -5,16 +5,38 @@
 
 pub use crate::runtime::{Client, ClientError};
 impl Client {
+    /// Sends `value` as the `ApiKey` credential with every call whose request does not set its own.
+    pub fn with_api_key(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("ApiKey", value)
+    }
+
+    /// Sends `value` as the `Basic` credential with every call whose request does not set its own.
+    pub fn with_basic(
+        self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.with_credential("Basic", value)
+    }
+
     /// Fetch one pet.
     ///
     /// Handles `GET /pets/{petId}` (operation `getPet`).
     pub async fn get_pet(
         &self,
-        request: crate::ops::get_pet::Request,
+        mut request: crate::ops::get_pet::Request,
     ) -> ::std::result::Result<
         crate::ops::get_pet::Response,
         crate::runtime::ClientError,
     > {
+        if request.api_key.is_none() {
+            request.api_key = self.credential("ApiKey");
+        }
+        if request.basic.is_none() {
+            request.basic = self.credential("Basic");
+        }
         let raw = request.to_raw()?;
         let response = self.send(raw).await?;
         crate::ops::get_pet::Response::from_raw(response)

@@ -13,7 +13,7 @@ pub const ALLOWED_HEADERS: &[&str] = &[
     "x-api-key",
     "x-request-id",
 ];
-/// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose.
+/// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones (`cache-control`, `content-type`, ...), which they always do.
 ///
 /// For this spec: `location`, `x-rate-remaining`, `x-trace`.
 pub const EXPOSED_HEADERS: &[&str] = &["location", "x-rate-remaining", "x-trace"];

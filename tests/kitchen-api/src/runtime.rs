@@ -187,6 +187,11 @@ pub fn required<T>(value: Option<T>, location: &str, name: &str) -> Result<T, Re
     value.ok_or_else(|| RequestError::bad_request(format!("missing required {location} parameter `{name}`")))
 }
 
+/// Fails with 400 and the spec's own `message` when a required parameter is absent.
+pub fn required_with<T>(value: Option<T>, message: &str) -> Result<T, RequestError> {
+    value.ok_or_else(|| RequestError::bad_request(message))
+}
+
 /// Parses a parameter value, failing with 400 naming the parameter.
 pub fn parse_param<T>(location: &str, name: &str, value: &str) -> Result<T, RequestError>
 where
@@ -214,6 +219,15 @@ fn is_json(media: &str) -> bool {
 /// Parses a JSON body. An empty body reads as `{}` (as the reference backend does); a non-empty body must
 /// be sent as JSON (415 otherwise); a body that does not match the schema gives 400 naming the field.
 pub fn parse_json_body<T: DeserializeOwned>(req: &RawRequest) -> Result<T, RequestError> {
+    parse_json_body_with(req, &[])
+}
+
+/// Like [`parse_json_body`], with the spec's own messages for missing required properties, keyed by path
+/// (`deviceId`, `redirectURIInfo.redirectURIOnProviderDashboard`).
+pub fn parse_json_body_with<T: DeserializeOwned>(
+    req: &RawRequest,
+    missing_messages: &[(&str, &str)],
+) -> Result<T, RequestError> {
     let body: &[u8] = if req.body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -229,6 +243,12 @@ pub fn parse_json_body<T: DeserializeOwned>(req: &RawRequest) -> Result<T, Reque
         let what =
             if inner.is_syntax() || inner.is_eof() { "malformed JSON in request body" } else { "invalid request body" };
         let detail = strip_position(&inner.to_string());
+        if let Some(field) = detail.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+            let full = if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+            if let Some((_, message)) = missing_messages.iter().find(|(p, _)| *p == full) {
+                return RequestError::bad_request(*message);
+            }
+        }
         if path == "." || path.is_empty() {
             RequestError::bad_request(format!("{what}: {detail}"))
         } else {
@@ -644,6 +664,7 @@ mod client_core {
         transport: Transport,
         jar: Arc<reqwest::cookie::Jar>,
         default_headers: Vec<(String, String)>,
+        credentials: Vec<(String, String)>,
     }
 
     #[derive(Clone)]
@@ -682,20 +703,45 @@ mod client_core {
         pub fn with_reqwest(base_url: &str, client: reqwest::Client) -> Result<Self, ClientError> {
             let base = url::Url::parse(base_url)
                 .map_err(|e| ClientError::InvalidRequest(format!("invalid base URL `{base_url}`: {e}")))?;
-            Ok(Self { base, transport: Transport::Http(client), jar: Arc::default(), default_headers: Vec::new() })
+            Ok(Self {
+                base,
+                transport: Transport::Http(client),
+                jar: Arc::default(),
+                default_headers: Vec::new(),
+                credentials: Vec::new(),
+            })
         }
 
         /// A client that calls `router` directly, without a socket: for fast tests of a server.
         #[cfg(feature = "axum")]
         pub fn in_process(router: axum::Router) -> Self {
             let base = url::Url::parse("http://localhost").expect("constant URL parses");
-            Self { base, transport: Transport::Router(router), jar: Arc::default(), default_headers: Vec::new() }
+            Self {
+                base,
+                transport: Transport::Router(router),
+                jar: Arc::default(),
+                default_headers: Vec::new(),
+                credentials: Vec::new(),
+            }
         }
 
         /// Adds a header sent with every request (for example `origin`).
         pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
             self.default_headers.push((name.to_ascii_lowercase(), value.to_owned()));
             self
+        }
+
+        /// Sets the credential of a security scheme (by its name in the spec), used by every call whose
+        /// request does not carry one itself. The generated `with_<scheme>` methods call this.
+        pub fn with_credential(mut self, scheme: &str, value: impl Into<String>) -> Self {
+            self.credentials.retain(|(k, _)| k != scheme);
+            self.credentials.push((scheme.to_owned(), value.into()));
+            self
+        }
+
+        /// The credential of a security scheme set with [`Client::with_credential`].
+        pub fn credential(&self, scheme: &str) -> Option<String> {
+            self.credentials.iter().find(|(k, _)| k == scheme).map(|(_, v)| v.clone())
         }
 
         /// The base URL requests are sent to.

@@ -8,7 +8,7 @@
 ///
 /// For this spec: `content-type`.
 pub const ALLOWED_HEADERS: &[&str] = &["content-type"];
-/// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose.
+/// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones (`cache-control`, `content-type`, ...), which they always do.
 ///
 /// For this spec: none.
 pub const EXPOSED_HEADERS: &[&str] = &[];

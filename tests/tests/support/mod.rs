@@ -116,7 +116,8 @@ unreachable_ops!(
     apple_callback,
     refresh_session,
     sign_out,
-    get_login_methods
+    get_login_methods,
+    get_jwks
 );
 
 /// The kitchen-sink implementation: echoes what it received so tests can check parsing.
