@@ -135,13 +135,13 @@ impl SessionVerifier {
         let headers = &parts.headers;
         let authorization = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let cookies = headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
-        let sources = sources_from_headers(authorization, cookies, headers.contains_key("rid"), parts.method.as_str());
-        self.verify_reloading(sources, crate::now_ms() / 1000).await
+        self.verify_headers(authorization, cookies, headers.contains_key("rid"), parts.method.as_str()).await
     }
 
     /// The session from the raw header values of a request, whatever the web framework: `authorization`,
-    /// every `cookie` header, whether `rid` is present, and the method.
-    pub fn verify_headers<'a>(
+    /// every `cookie` header, whether `rid` is present, and the method. Reloads the keys when a token names
+    /// one this instance has not loaded yet, like [`SessionVerifier::verify_reloading`].
+    pub async fn verify_headers<'a>(
         &self,
         authorization: Option<&'a str>,
         cookies: impl Iterator<Item = &'a str>,
@@ -149,7 +149,7 @@ impl SessionVerifier {
         method: &str,
     ) -> Result<Option<VerifySession>, SessionRejection> {
         let sources = sources_from_headers(authorization, cookies, has_rid, method);
-        self.verify(sources, crate::now_ms() / 1000)
+        self.verify_reloading(sources, crate::now_ms() / 1000).await
     }
 }
 
@@ -262,9 +262,10 @@ mod actix {
     //! The same extractors for actix-web routes; the verifier is found in the app data
     //! (`App::new().app_data(recipes.session_verifier())`).
 
-    use std::future::{Ready, ready};
-
     use super::{SessionRejection, SessionVerifier, VerifySession};
+
+    /// A boxed future for actix-web's single-threaded extractors.
+    type LocalBoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
 
     impl actix_web::ResponseError for SessionRejection {
         fn status_code(&self) -> actix_web::http::StatusCode {
@@ -277,22 +278,38 @@ mod actix {
         }
     }
 
-    fn extract(req: &actix_web::HttpRequest) -> Result<Option<VerifySession>, SessionRejection> {
-        let verifier = req.app_data::<SessionVerifier>().ok_or(SessionRejection::MissingVerifier)?;
+    /// The session of an actix-web request. The header values are copied so the verification (which may
+    /// reload keys another instance added) can run after the extractor returns.
+    fn extract(req: &actix_web::HttpRequest) -> LocalBoxFuture<Result<Option<VerifySession>, SessionRejection>> {
+        let Some(verifier) = req.app_data::<SessionVerifier>().cloned() else {
+            return Box::pin(std::future::ready(Err(SessionRejection::MissingVerifier)));
+        };
         let headers = req.headers();
-        let authorization = headers.get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let cookies = headers.get_all(actix_web::http::header::COOKIE).filter_map(|v| v.to_str().ok());
-        verifier.verify_headers(authorization, cookies, headers.contains_key("rid"), req.method().as_str())
+        let authorization =
+            headers.get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let cookies: Vec<String> = headers
+            .get_all(actix_web::http::header::COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let has_rid = headers.contains_key("rid");
+        let method = req.method().as_str().to_owned();
+        Box::pin(async move {
+            verifier
+                .verify_headers(authorization.as_deref(), cookies.iter().map(String::as_str), has_rid, &method)
+                .await
+        })
     }
 
     /// Requires a session: 401 `unauthorised` without an access token, 401 `try refresh token` for an expired
     /// or invalid one.
     impl actix_web::FromRequest for VerifySession {
         type Error = SessionRejection;
-        type Future = Ready<Result<Self, SessionRejection>>;
+        type Future = LocalBoxFuture<Result<Self, SessionRejection>>;
 
         fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-            ready(extract(req).and_then(|s| s.ok_or(SessionRejection::Unauthorised)))
+            let session = extract(req);
+            Box::pin(async move { session.await.and_then(|s| s.ok_or(SessionRejection::Unauthorised)) })
         }
     }
 
@@ -303,10 +320,11 @@ mod actix {
 
     impl actix_web::FromRequest for OptionalSession {
         type Error = SessionRejection;
-        type Future = Ready<Result<Self, SessionRejection>>;
+        type Future = LocalBoxFuture<Result<Self, SessionRejection>>;
 
         fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-            ready(extract(req).map(OptionalSession))
+            let session = extract(req);
+            Box::pin(async move { session.await.map(OptionalSession) })
         }
     }
 }
