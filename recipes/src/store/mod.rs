@@ -6,6 +6,7 @@
 
 mod any;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 pub use any::{AnyStore, AnyStoreError, Backend, UnsupportedDatabase};

@@ -7,10 +7,9 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::Row as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use super::rows::{contact_columns, contact_from_row, session_from_row, signing_key_from_row, user_from_row};
 use super::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
     SigningKeyRecord, Store, StoreError, UserRecord,
@@ -73,54 +72,12 @@ impl SqliteStore {
     }
 }
 
-fn contact_columns(contact: &Contact) -> (Option<&str>, Option<&str>) {
-    (contact.email(), contact.phone_number())
-}
-
-fn contact_from_row(row: &SqliteRow, table: &'static str) -> Result<Contact, StoreError> {
-    let email: Option<String> = row.try_get("email")?;
-    let phone_number: Option<String> = row.try_get("phone_number")?;
-    match (email, phone_number) {
-        (Some(email), None) => Ok(Contact::Email(email)),
-        (None, Some(phone_number)) => Ok(Contact::Phone(phone_number)),
-        _ => Err(StoreError::Corrupt { table, detail: "exactly one of email and phone_number must be set".into() }),
-    }
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        user_id: row.try_get("user_id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        contact: contact_from_row(row, "users")?,
-        time_joined_ms: row.try_get("time_joined")?,
-    })
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
-    Ok(SessionRecord {
-        session_handle: row.try_get("session_handle")?,
-        user_id: row.try_get("user_id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        created_at_ms: row.try_get("created_at")?,
-        expires_at_ms: row.try_get("expires_at")?,
-    })
-}
-
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
-}
-
-fn signing_key_from_row(row: &SqliteRow) -> Result<SigningKeyRecord, StoreError> {
-    Ok(SigningKeyRecord {
-        key_id: row.try_get("key_id")?,
-        algorithm: row.try_get("algorithm")?,
-        private_key: row.try_get("private_key")?,
-        created_at_ms: row.try_get("created_at")?,
-    })
 }
 
 const USER_COLUMNS: &str = "user_id, tenant_id, email, phone_number, time_joined";
