@@ -9,6 +9,10 @@ use auth_api::ops::{
     third_party_sign_in_up,
 };
 use auth_api::types::{
+    AuthorisationUrlOk, AuthorisationUrlResponse, NoEmailGivenByProviderError, ProviderSummary, ThirdPartyInfo,
+    ThirdPartySignInUpOk, ThirdPartySignInUpResponse,
+};
+use auth_api::types::{
     ConsumeCodeOk, ConsumeCodeResponse, CreateCodeOk, CreateCodeResponse, EmptyObject, ErrorMessage, ExistsOk,
     ExistsResponse, ExpiredUserInputCodeError, FlowType, GeneralError, IncorrectUserInputCodeError, Jwk, Jwks,
     LoginMethod, LoginMethodRecipeId, LoginMethodsResponse, LoginMethodsResponseStatus, RecipeEnabled,
@@ -25,14 +29,16 @@ use crate::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use crate::session::{AccessTokenSources, SessionRejection, SessionVerifier, VerifySession};
 use crate::store::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, Store, StoreError,
-    UserRecord,
+    ThirdPartyAccount, UserRecord,
 };
+use crate::thirdparty::{self, Grant, ThirdParty, ThirdPartyError, ThirdPartyInitError};
 use crate::{DEFAULT_TENANT, now_ms};
 
-/// Passwordless sign-in/up and sessions, serving every operation of [`AuthApi`]. Third-party sign-in
-/// has no providers configured yet, so its operations answer as supertokens-node does without providers.
+/// Passwordless and third-party sign-in/up and sessions, serving every operation of [`AuthApi`]. Without
+/// configured providers the third-party operations answer as supertokens-node does without providers.
 pub struct AuthRecipes<S: Store> {
     config: Config,
+    third_party: ThirdParty,
     store: Arc<S>,
     delivery: Arc<dyn Delivery>,
     keys: Arc<KeyRing>,
@@ -63,6 +69,9 @@ pub enum InitError {
     /// The signing keys could not be loaded or created.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// A third-party provider is misconfigured.
+    #[error(transparent)]
+    ThirdParty(#[from] ThirdPartyInitError),
 }
 
 /// A failure inside an operation: answered with 500 and logged.
@@ -120,6 +129,7 @@ impl<S: Store> AuthRecipes<S> {
     /// rotates, prunes and reloads them (see [`crate::session::keys`]); call it inside a tokio runtime.
     pub async fn new(config: Config, store: S, delivery: Arc<dyn Delivery>) -> Result<Self, InitError> {
         config.validate()?;
+        let third_party = ThirdParty::new(&config.third_party_providers)?;
         let store = Arc::new(store);
         let policy = KeyPolicy {
             rotation_interval: config.signing_key_rotation_interval,
@@ -128,7 +138,7 @@ impl<S: Store> AuthRecipes<S> {
         let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
         let verifier = SessionVerifier::with_key_ring(keys.clone(), config.anti_csrf());
         let maintenance = Maintenance::start(keys.clone());
-        Ok(Self { config, store, delivery, keys, verifier, _maintenance: maintenance })
+        Ok(Self { config, third_party, store, delivery, keys, verifier, _maintenance: maintenance })
     }
 
     /// The configuration.
@@ -374,10 +384,81 @@ impl<S: Store> AuthRecipes<S> {
             return Ok(Ok((ConsumeCodeResponse::RestartFlowError(RestartFlowError {}), None)));
         };
         let (user, created) = self.store.sign_in_up(DEFAULT_TENANT, &contact, &ids::uuid_v4()?, now_ms()).await?;
-        let tokens = self.create_session(&user).await?;
-        let headers = SessionHeaders::with_tokens(&self.config, TransferMode::for_new_session(st_auth_mode), &tokens);
+        let headers = self.start_session(&user, st_auth_mode).await?;
         let body = ConsumeCodeResponse::Ok(ConsumeCodeOk { created_new_recipe_user: created, user: fdi_user(&user) });
         Ok(Ok((body, Some(headers))))
+    }
+
+    /// Creates a session for a user who just signed in and the headers that hand its tokens over.
+    async fn start_session(&self, user: &UserRecord, st_auth_mode: Option<&str>) -> Result<SessionHeaders, Failure> {
+        let tokens = self.create_session(user).await?;
+        Ok(SessionHeaders::with_tokens(&self.config, TransferMode::for_new_session(st_auth_mode), &tokens))
+    }
+
+    /// Third-party sign-in/up: asks the provider who signed in, then signs that account in or up and starts
+    /// a session exactly as passwordless does.
+    async fn third_party_sign_in(
+        &self,
+        request: third_party_sign_in_up::Request,
+    ) -> Result<third_party_sign_in_up::Response, Failure> {
+        use third_party_sign_in_up::Response;
+        let body = request.body;
+        let grant = match (body.redirect_uri_info, body.o_auth_tokens) {
+            (Some(info), _) => Grant::Redirect {
+                redirect_uri: info.redirect_uri_on_provider_dashboard,
+                query: info.redirect_uri_query_params,
+                pkce_code_verifier: info.pkce_code_verifier,
+            },
+            (None, Some(tokens)) => Grant::Tokens(tokens),
+            (None, None) => {
+                return Ok(Response::BadRequest(message(
+                    "Please provide one of redirectURIInfo or oAuthTokens in the request body",
+                )));
+            }
+        };
+        let general_error = |text: String| {
+            Ok(Response::Ok {
+                body: ThirdPartySignInUpResponse::GeneralError(GeneralError { message: text }),
+                headers: Default::default(),
+            })
+        };
+        let (identity, require_email) =
+            match self.third_party.sign_in(&body.third_party_id, body.client_type.as_deref(), grant).await {
+                Ok(found) => found,
+                Err(error @ (ThirdPartyError::UnknownProvider(_) | ThirdPartyError::ClientType(_))) => {
+                    return Ok(Response::BadRequest(message(error.to_string())));
+                }
+                Err(error) => {
+                    tracing::warn!(provider = %body.third_party_id, %error, "third-party sign-in failed");
+                    return general_error(sign_in_failure_message(&error));
+                }
+            };
+        let (email, verified) = match identity.email {
+            Some(email) => email,
+            None if require_email => {
+                return Ok(Response::Ok {
+                    body: ThirdPartySignInUpResponse::NoEmailGivenByProvider(NoEmailGivenByProviderError {}),
+                    headers: Default::default(),
+                });
+            }
+            // A fake email counts as verified, as supertokens-node treats it.
+            None => (thirdparty::fake_email(&identity.third_party_user_id, &identity.third_party_id), true),
+        };
+        let account = ThirdPartyAccount {
+            third_party_id: identity.third_party_id,
+            third_party_user_id: identity.third_party_user_id,
+        };
+        let email = email.trim().to_lowercase();
+        let (user, created) = self
+            .store
+            .third_party_sign_in_up(DEFAULT_TENANT, &account, &email, verified, &ids::uuid_v4()?, now_ms())
+            .await?;
+        let headers = self.start_session(&user, request.st_auth_mode.as_deref()).await?;
+        let body = ThirdPartySignInUpResponse::Ok(ThirdPartySignInUpOk {
+            user: fdi_user(&user),
+            created_new_recipe_user: created,
+        });
+        Ok(Response::Ok { body, headers: headers.into() })
     }
 
     async fn create_session(&self, user: &UserRecord) -> Result<IssuedTokens, Failure> {
@@ -526,30 +607,37 @@ const JWKS_MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(1
 /// How long verifying services may cache the JWKS; they fetch it again when a token names an unknown kid.
 const JWKS_CACHE_CONTROL: &str = "max-age=60, must-revalidate";
 
-/// The FDI user object of a passwordless user.
+/// The FDI user object of a user with one login method.
 fn fdi_user(user: &UserRecord) -> User {
     let email = user.contact.email().map(str::to_owned);
     let phone_number = user.contact.phone_number().map(str::to_owned);
+    let third_party = user.third_party.as_ref().map(|account| ThirdPartyInfo {
+        id: account.third_party_id.clone(),
+        user_id: account.third_party_user_id.clone(),
+    });
     User {
         id: user.user_id.clone(),
         is_primary_user: false,
         tenant_ids: vec![user.tenant_id.clone()],
         emails: email.iter().cloned().collect(),
         phone_numbers: phone_number.iter().cloned().collect(),
-        third_party: Vec::new(),
+        third_party: third_party.iter().cloned().collect(),
         webauthn: Some(WebauthnInfo { credential_ids: Vec::new() }),
         time_joined: user.time_joined_ms,
         login_methods: vec![LoginMethod {
-            recipe_id: LoginMethodRecipeId::Passwordless,
+            recipe_id: match third_party {
+                Some(_) => LoginMethodRecipeId::Thirdparty,
+                None => LoginMethodRecipeId::Passwordless,
+            },
             recipe_user_id: user.user_id.clone(),
             tenant_ids: vec![user.tenant_id.clone()],
             email,
             phone_number,
-            third_party: None,
+            third_party,
             webauthn: None,
             time_joined: user.time_joined_ms,
-            // Signing in with a passwordless code proves control of the contact.
-            verified: true,
+            // Signing in with a passwordless code proves control of the contact; providers say for themselves.
+            verified: user.email_verified,
         }],
     }
 }
@@ -562,9 +650,15 @@ fn sign_out_rejected(rejection: SessionRejection) -> sign_out::Response {
     }
 }
 
-/// The provider-not-found answer of the third-party operations: no providers are configured yet.
-fn unknown_provider(third_party_id: &str) -> ErrorMessage {
-    message(format!("the provider {third_party_id} could not be found in the configuration"))
+/// The GENERAL_ERROR message of a failed third-party sign-in: shown to the user by the frontend, so it says
+/// what happened without the provider's raw answer (which is logged).
+fn sign_in_failure_message(error: &ThirdPartyError) -> String {
+    match error {
+        ThirdPartyError::Denied(reason) => format!("The sign-in was not completed at the provider ({reason})"),
+        ThirdPartyError::IdToken { error, .. } => format!("The identity token from the provider was refused: {error}"),
+        ThirdPartyError::NoUserId(_) => "The provider did not say who signed in".to_owned(),
+        _ => "The provider could not complete the sign-in; please try again".to_owned(),
+    }
 }
 
 impl<S: Store> AuthApi for AuthRecipes<S> {
@@ -633,22 +727,42 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
     }
 
     async fn get_authorisation_url(&self, request: get_authorisation_url::Request) -> get_authorisation_url::Response {
-        // Third-party providers come with a later issue; until then none is configured.
-        get_authorisation_url::Response::BadRequest(unknown_provider(&request.third_party_id))
+        use get_authorisation_url::Response;
+        let url = self
+            .third_party
+            .authorisation_url(
+                &request.third_party_id,
+                request.client_type.as_deref(),
+                &request.redirect_uri_on_provider_dashboard,
+            )
+            .await;
+        match url {
+            Ok(url) => Response::Ok(AuthorisationUrlResponse::Ok(AuthorisationUrlOk {
+                url_with_query_params: url.url,
+                pkce_code_verifier: url.pkce_code_verifier,
+            })),
+            Err(error @ (ThirdPartyError::UnknownProvider(_) | ThirdPartyError::ClientType(_))) => {
+                Response::BadRequest(message(error.to_string()))
+            }
+            Err(error) => {
+                tracing::warn!(provider = %request.third_party_id, %error, "authorisation URL failed");
+                Response::Ok(AuthorisationUrlResponse::GeneralError(GeneralError {
+                    message: "The provider could not be reached; please try again".to_owned(),
+                }))
+            }
+        }
     }
 
     async fn third_party_sign_in_up(
         &self,
         request: third_party_sign_in_up::Request,
     ) -> third_party_sign_in_up::Response {
-        use third_party_sign_in_up::Response;
-        let body = request.body;
-        if body.redirect_uri_info.is_none() && body.o_auth_tokens.is_none() {
-            return Response::BadRequest(message(
-                "Please provide one of redirectURIInfo or oAuthTokens in the request body",
-            ));
+        match self.third_party_sign_in(request).await {
+            Ok(response) => response,
+            Err(failure) => {
+                third_party_sign_in_up::Response::InternalServerError(failure.into_body("thirdPartySignInUp"))
+            }
         }
-        Response::BadRequest(unknown_provider(&body.third_party_id))
     }
 
     async fn apple_callback(&self, request: apple_callback::Request) -> apple_callback::Response {
@@ -722,7 +836,14 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         get_login_methods::Response::Ok(LoginMethodsResponse {
             status: LoginMethodsResponseStatus::Ok,
             email_password: RecipeEnabled { enabled: false },
-            third_party: ThirdPartyLoginMethod { enabled: false, providers: Vec::new() },
+            third_party: ThirdPartyLoginMethod {
+                enabled: self.third_party.is_enabled(),
+                providers: self
+                    .third_party
+                    .providers()
+                    .map(|(id, name)| ProviderSummary { id: id.to_owned(), name: name.to_owned() })
+                    .collect(),
+            },
             passwordless: RecipeEnabled { enabled: true },
             webauthn: RecipeEnabled { enabled: false },
             first_factors: self.config.first_factors(),

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 pub use auth_api::types::FlowType;
 
+use crate::thirdparty::ProviderConfig;
+
 /// Which contact a user signs in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactMethod {
@@ -143,6 +145,8 @@ pub struct Config {
     pub cookie_secure: Option<bool>,
     /// Overrides the derived anti-CSRF mode.
     pub anti_csrf: Option<AntiCsrf>,
+    /// The third-party sign-in providers, in the order `/loginmethods` lists them. Default: none.
+    pub third_party_providers: Vec<ProviderConfig>,
 }
 
 /// The path prefix of every API route and of the website's auth pages.
@@ -164,6 +168,7 @@ impl Config {
             cookie_same_site: None,
             cookie_secure: None,
             anti_csrf: None,
+            third_party_providers: Vec::new(),
         })
     }
 
@@ -206,6 +211,12 @@ impl Config {
     /// Sets the signing key rotation interval.
     pub fn with_signing_key_rotation_interval(mut self, interval: Duration) -> Self {
         self.signing_key_rotation_interval = interval;
+        self
+    }
+
+    /// Adds a third-party provider (see [`crate::thirdparty`]).
+    pub fn with_third_party_provider(mut self, provider: ProviderConfig) -> Self {
+        self.third_party_providers.push(provider);
         self
     }
 
@@ -270,6 +281,7 @@ impl Config {
         let email = self.contact_method.allows_email();
         let phone = self.contact_method.allows_phone();
         [
+            ("thirdparty", !self.third_party_providers.is_empty()),
             ("otp-email", otp && email),
             ("otp-phone", otp && phone),
             ("link-email", link && email),

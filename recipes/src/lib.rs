@@ -1,10 +1,12 @@
-//! Recipe logic for authgen: passwordless sign-in/up and sessions, implemented once behind the generated
+//! Recipe logic for authgen: passwordless and third-party (OAuth2/OpenID Connect) sign-in/up and sessions, implemented once behind the generated
 //! [`auth_api::AuthApi`] trait so that every generated framework adapter serves the same logic.
 //!
 //! - [`AuthRecipes`] implements the trait; build it with a [`Config`], a [`store::Store`]
 //!   ([`store::sqlite::SqliteStore`] for one instance, [`store::postgres::PostgresStore`] for several sharing
 //!   one database, or [`store::AnyStore`] chosen from a URL) and a [`delivery::Delivery`] (stderr log by
 //!   default, SMTP with [`delivery::SmtpDelivery`]).
+//! - [`thirdparty`] signs users in with Google, GitHub, Apple and the other built-in providers, or any
+//!   OAuth2 or OpenID Connect provider: add them with [`Config::with_third_party_provider`].
 //! - [`session::VerifySession`] protects your own axum routes with the sessions this crate issues.
 //! - [`ids`] derives device ids, pre-auth session ids and link codes exactly as SuperTokens core does,
 //!   so the values are interchangeable with SuperTokens'.
@@ -31,6 +33,7 @@ pub mod delivery;
 pub mod ids;
 pub mod session;
 pub mod store;
+pub mod thirdparty;
 
 pub use api::{AuthRecipes, InitError};
 pub use config::{AntiCsrf, Config, ConfigError, ContactMethod, SameSite};

@@ -245,3 +245,35 @@ async fn codes_sessions_and_expiry_behave_as_on_sqlite() {
     assert_eq!(store.session("s1", 0).await.expect("session"), None);
     assert!(!store.revoke_session("s1").await.expect("revoke"));
 }
+
+#[path = "contract/third_party.rs"]
+mod third_party;
+
+#[tokio::test]
+async fn third_party_accounts_sign_in_and_up() {
+    let Some(schema) = TestSchema::create("third_party_accounts_sign_in_and_up").await else { return };
+    third_party::third_party_accounts_sign_in_and_up(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_third_party_sign_ups_create_one_user() {
+    let Some(schema) = TestSchema::create("concurrent_third_party_sign_ups_create_one_user").await else { return };
+    let [first, second] = two_stores(&schema).await;
+    third_party::concurrent_third_party_sign_ups_create_one_user(first).await;
+    let (user, created) = second
+        .third_party_sign_in_up(
+            "public",
+            &authgen_recipes::store::ThirdPartyAccount {
+                third_party_id: "github".into(),
+                third_party_user_id: "42".into(),
+            },
+            "x@example.com",
+            true,
+            "late",
+            99,
+        )
+        .await
+        .expect("sign in from the other instance");
+    assert!(!created);
+    assert_ne!(user.user_id, "late");
+}

@@ -150,3 +150,18 @@ async fn data_survives_reopening_the_file() {
     assert!(!created);
     assert_eq!(again, user);
 }
+
+#[path = "contract/third_party.rs"]
+mod third_party;
+
+#[tokio::test]
+async fn third_party_accounts_sign_in_and_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    third_party::third_party_accounts_sign_in_and_up(open(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_third_party_sign_ups_create_one_user() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    third_party::concurrent_third_party_sign_ups_create_one_user(open(&dir).await).await;
+}

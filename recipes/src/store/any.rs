@@ -5,7 +5,7 @@ use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
 use super::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
-    SigningKeyRecord, Store, StoreError, UserRecord,
+    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -137,6 +137,18 @@ impl Store for AnyStore {
         now_ms: i64,
     ) -> Result<(UserRecord, bool), StoreError> {
         delegate!(self, s => s.sign_in_up(tenant_id, contact, new_user_id, now_ms))
+    }
+
+    async fn third_party_sign_in_up(
+        &self,
+        tenant_id: &str,
+        account: &ThirdPartyAccount,
+        email: &str,
+        email_verified: bool,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> Result<(UserRecord, bool), StoreError> {
+        delegate!(self, s => s.third_party_sign_in_up(tenant_id, account, email, email_verified, new_user_id, now_ms))
     }
 
     async fn user_by_contact(&self, tenant_id: &str, contact: &Contact) -> Result<Option<UserRecord>, StoreError> {

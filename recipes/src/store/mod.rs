@@ -96,17 +96,30 @@ pub enum FailedAttempt {
     DeviceGone,
 }
 
-/// A user as stored. Only passwordless login methods exist so far, so a user has exactly one contact.
+/// A user as stored: one login method, either a passwordless contact or an account at a third-party provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// The user id (a UUID), also the recipe user id.
     pub user_id: String,
     /// The tenant.
     pub tenant_id: String,
-    /// The normalised contact.
+    /// The normalised contact; for third-party users the provider's email (or the fake one).
     pub contact: Contact,
+    /// The provider account of a third-party user; `None` for passwordless users.
+    pub third_party: Option<ThirdPartyAccount>,
+    /// Whether the email is verified: always for passwordless users, as the provider said for third-party ones.
+    pub email_verified: bool,
     /// Sign-up time, ms since the epoch.
     pub time_joined_ms: i64,
+}
+
+/// An account at a third-party provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThirdPartyAccount {
+    /// The `thirdPartyId`, e.g. `google`.
+    pub third_party_id: String,
+    /// The provider's id of the user.
+    pub third_party_user_id: String,
 }
 
 /// A session to create.
@@ -220,7 +233,22 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<(UserRecord, bool), StoreError>> + Send;
 
-    /// The user with this contact.
+    /// Signs a third-party account in or up: returns its user, creating it with `new_user_id`, `email` and
+    /// `email_verified` when there is none. An existing user gets `email` (the provider's current one); its
+    /// verified flag becomes `email_verified` when the email changed, and stays true once true otherwise.
+    /// The flag returned is true when this call created the user; concurrent calls for one new account create
+    /// exactly one user.
+    fn third_party_sign_in_up(
+        &self,
+        tenant_id: &str,
+        account: &ThirdPartyAccount,
+        email: &str,
+        email_verified: bool,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(UserRecord, bool), StoreError>> + Send;
+
+    /// The passwordless user with this contact.
     fn user_by_contact(
         &self,
         tenant_id: &str,

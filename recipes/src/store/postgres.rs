@@ -31,10 +31,13 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection as _, Row as _};
 
-use super::rows::{contact_columns, contact_from_row, session_from_row, signing_key_from_row, user_from_row};
+use super::rows::{
+    THIRD_PARTY_INSERT, USER_COLUMNS, contact_columns, contact_from_row, session_from_row, signing_key_from_row,
+    third_party_update, user_from_row,
+};
 use super::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
-    SigningKeyRecord, Store, StoreError, UserRecord,
+    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -102,7 +105,6 @@ fn attempts(count: i32) -> Result<u32, StoreError> {
     })
 }
 
-const USER_COLUMNS: &str = "user_id, tenant_id, email, phone_number, time_joined";
 const SESSION_COLUMNS: &str = "session_handle, user_id, tenant_id, created_at, expires_at";
 const SIGNING_KEY_COLUMNS: &str = "key_id, algorithm, private_key, created_at";
 
@@ -304,19 +306,59 @@ impl Store for PostgresStore {
         Ok((user, false))
     }
 
+    async fn third_party_sign_in_up(
+        &self,
+        tenant_id: &str,
+        account: &ThirdPartyAccount,
+        email: &str,
+        email_verified: bool,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> Result<(UserRecord, bool), StoreError> {
+        // The partial unique index on (tenant_id, third_party_id, third_party_user_id) makes concurrent
+        // sign-ups of one account insert one row; every caller then updates and reads that row.
+        let created = sqlx::query(THIRD_PARTY_INSERT)
+            .bind(new_user_id)
+            .bind(tenant_id)
+            .bind(email)
+            .bind(now_ms)
+            .bind(&account.third_party_id)
+            .bind(&account.third_party_user_id)
+            .bind(email_verified)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+        let row = sqlx::query(&third_party_update())
+            .bind(email)
+            .bind(email_verified)
+            .bind(tenant_id)
+            .bind(&account.third_party_id)
+            .bind(&account.third_party_user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                table: "users",
+                detail: "a third-party user inserted or found cannot be read back".into(),
+            })?;
+        Ok((user_from_row(&row)?, created))
+    }
+
     async fn user_by_contact(&self, tenant_id: &str, contact: &Contact) -> Result<Option<UserRecord>, StoreError> {
         let column = match contact {
             Contact::Email(_) => "email",
             Contact::Phone(_) => "phone_number",
         };
-        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND {column} = $2"))
-            .bind(tenant_id)
-            .bind(contact.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND {column} = $2 AND recipe_id = 'passwordless'"
+        ))
+        .bind(tenant_id)
+        .bind(contact.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
     }
 
     async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {

@@ -9,10 +9,14 @@ use std::time::Duration;
 use sqlx::Row as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::rows::{contact_columns, contact_from_row, session_from_row, signing_key_from_row, user_from_row};
+use super::rows::sqlite_parameters;
+use super::rows::{
+    THIRD_PARTY_INSERT, USER_COLUMNS, contact_columns, contact_from_row, session_from_row, signing_key_from_row,
+    third_party_update, user_from_row,
+};
 use super::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
-    SigningKeyRecord, Store, StoreError, UserRecord,
+    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -80,7 +84,6 @@ fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
-const USER_COLUMNS: &str = "user_id, tenant_id, email, phone_number, time_joined";
 const SESSION_COLUMNS: &str = "session_handle, user_id, tenant_id, created_at, expires_at";
 
 impl Store for SqliteStore {
@@ -278,19 +281,59 @@ impl Store for SqliteStore {
         Ok((user, created))
     }
 
+    async fn third_party_sign_in_up(
+        &self,
+        tenant_id: &str,
+        account: &ThirdPartyAccount,
+        email: &str,
+        email_verified: bool,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> Result<(UserRecord, bool), StoreError> {
+        // The partial unique index on (tenant_id, third_party_id, third_party_user_id) makes concurrent
+        // sign-ups of one account insert one row; every caller then updates and reads that row.
+        let created = sqlx::query(&sqlite_parameters(THIRD_PARTY_INSERT))
+            .bind(new_user_id)
+            .bind(tenant_id)
+            .bind(email)
+            .bind(now_ms)
+            .bind(&account.third_party_id)
+            .bind(&account.third_party_user_id)
+            .bind(email_verified)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+        let row = sqlx::query(&sqlite_parameters(&third_party_update()))
+            .bind(email)
+            .bind(email_verified)
+            .bind(tenant_id)
+            .bind(&account.third_party_id)
+            .bind(&account.third_party_user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                table: "users",
+                detail: "a third-party user inserted or found cannot be read back".into(),
+            })?;
+        Ok((user_from_row(&row)?, created))
+    }
+
     async fn user_by_contact(&self, tenant_id: &str, contact: &Contact) -> Result<Option<UserRecord>, StoreError> {
         let column = match contact {
             Contact::Email(_) => "email",
             Contact::Phone(_) => "phone_number",
         };
-        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND {column} = ?"))
-            .bind(tenant_id)
-            .bind(contact.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ? AND {column} = ? AND recipe_id = 'passwordless'"
+        ))
+        .bind(tenant_id)
+        .bind(contact.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
     }
 
     async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {

@@ -1,0 +1,682 @@
+//! Provider configuration: what a deployment writes (a TOML file, a `key=value` list from a flag or the
+//! environment, or Rust values), and the built-in providers' endpoints and user-info mapping, chosen by the
+//! `thirdPartyId` prefix as supertokens-node chooses them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+/// One provider as configured. Everything but `id` and a client id is optional: built-in providers (chosen by
+/// the id's prefix, see [`Builtin`]) fill in their endpoints, scopes and user-info mapping, and an `issuer`
+/// makes a custom provider an OpenID Connect one whose endpoints come from discovery.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The `thirdPartyId` the frontend sends, e.g. `google`, `github` or `my-oidc`.
+    pub id: String,
+    /// The display name reported by `/loginmethods`; built-in providers have one.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The OpenID Connect issuer (`https://idp.example.com`) or its full discovery document URL
+    /// (`…/.well-known/openid-configuration`). Endpoints given explicitly override discovered ones.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The authorization endpoint.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// Extra query parameters of the authorization URL; an empty value removes a parameter.
+    #[serde(default)]
+    pub authorization_endpoint_query_params: BTreeMap<String, String>,
+    /// The token endpoint.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// Extra form fields of the token request; an empty value removes a field.
+    #[serde(default)]
+    pub token_endpoint_body_params: BTreeMap<String, String>,
+    /// How the client authenticates at the token endpoint: `client_secret_post` or `client_secret_basic`.
+    /// Defaults to what the provider's discovery document lists (post when it lists both), else post.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<TokenAuthMethod>,
+    /// The user-info endpoint, called with the access token.
+    #[serde(default)]
+    pub user_info_endpoint: Option<String>,
+    /// Extra query parameters of the user-info request.
+    #[serde(default)]
+    pub user_info_endpoint_query_params: BTreeMap<String, String>,
+    /// Extra headers of the user-info request.
+    #[serde(default)]
+    pub user_info_endpoint_headers: BTreeMap<String, String>,
+    /// The JWKS that signs the provider's id_tokens (from discovery for OpenID Connect providers).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Where the user id, email and verified flag are read from.
+    #[serde(default)]
+    pub user_info_map: UserInfoMap,
+    /// Whether a sign-in without an email is refused with `NO_EMAIL_GIVEN_BY_PROVIDER` (default true). When
+    /// false, such users get the fake email `<userId>.<id>@stfakeemail.supertokens.com`.
+    #[serde(default)]
+    pub require_email: Option<bool>,
+    /// The clients (one per `clientType`, e.g. web and mobile apps). A provider with one client may give its
+    /// fields (`client_id`, `client_secret`, ...) directly instead.
+    #[serde(default, rename = "client")]
+    pub clients: Vec<ClientConfig>,
+    /// Shorthand for a single client: its id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Shorthand for a single client: its secret.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Shorthand for a single client: its scopes.
+    #[serde(default)]
+    pub scope: Option<Vec<String>>,
+    /// Shorthand for a single client: always use PKCE.
+    #[serde(default)]
+    pub force_pkce: Option<bool>,
+    /// Shorthand for a single client: provider-specific settings.
+    #[serde(default)]
+    pub additional_config: BTreeMap<String, String>,
+}
+
+/// One OAuth client of a provider.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The `clientType` the frontend sends to pick this client (`web`, `ios`, ...); optional when the
+    /// provider has one client.
+    #[serde(default)]
+    pub client_type: Option<String>,
+    /// The client id registered with the provider.
+    pub client_id: String,
+    /// The client secret; public clients (no secret) always use PKCE.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The scopes to ask for; each built-in provider has defaults, custom providers default to
+    /// `openid email` when they are OpenID Connect providers.
+    #[serde(default)]
+    pub scope: Option<Vec<String>>,
+    /// Use PKCE even when the provider does not advertise it.
+    #[serde(default)]
+    pub force_pkce: bool,
+    /// Provider-specific settings: Apple's `keyId`, `teamId` and `privateKey`; `hd` for Google Workspaces;
+    /// `directoryId` for Active Directory; `oktaDomain` for Okta; `gitlabBaseUrl` for GitLab.
+    #[serde(default)]
+    pub additional_config: BTreeMap<String, String>,
+}
+
+/// Where [`ProviderUser`](super::ProviderUser) fields are read from: dotted paths into the verified id_token
+/// payload and into the user-info response. The id_token wins when both have a value.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UserInfoMap {
+    /// Paths into the id_token payload (defaults: `sub`, `email`, `email_verified`).
+    #[serde(default)]
+    pub from_id_token_payload: FieldPaths,
+    /// Paths into the user-info response (defaults: `sub`, `email`, `email_verified`).
+    #[serde(default)]
+    pub from_user_info_api: FieldPaths,
+}
+
+/// Dotted paths of the user id, the email and the verified flag; `None` takes the default.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldPaths {
+    /// The provider's user id.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether the provider verified the email.
+    #[serde(default)]
+    pub email_verified: Option<String>,
+}
+
+impl FieldPaths {
+    fn or(&self, defaults: [&str; 3]) -> [Option<String>; 3] {
+        let pick = |given: &Option<String>, default: &str| match given.as_deref() {
+            // An empty path switches the field off.
+            Some("") => None,
+            Some(path) => Some(path.to_owned()),
+            None => (!default.is_empty()).then(|| default.to_owned()),
+        };
+        [pick(&self.user_id, defaults[0]), pick(&self.email, defaults[1]), pick(&self.email_verified, defaults[2])]
+    }
+}
+
+/// Client authentication at the token endpoint.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// HTTP Basic authentication with the form-encoded id and secret.
+    ClientSecretBasic,
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets stay out of logs.
+        f.debug_struct("ProviderConfig")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("clients", &self.clients)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("client_type", &self.client_type)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why provider configuration was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProviderConfigError {
+    /// The TOML or `key=value` text did not parse.
+    #[error("{source_name}: {message}")]
+    Syntax {
+        /// The file name, or `--third-party-provider`.
+        source_name: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A provider is configured twice.
+    #[error(
+        "the third-party provider `{0}` is configured twice; give each provider once, with several `[[provider.client]]` entries for several clients"
+    )]
+    Duplicate(String),
+    /// A provider setting is missing or contradictory.
+    #[error("third-party provider `{id}`: {message}")]
+    Invalid {
+        /// The provider id.
+        id: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// The `[[provider]]` tables of a providers file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvidersFile {
+    #[serde(default)]
+    provider: Vec<ProviderConfig>,
+}
+
+/// Parses a providers file (TOML with `[[provider]]` tables). `source_name` names it in errors.
+pub fn parse_providers_toml(text: &str, source_name: &str) -> Result<Vec<ProviderConfig>, ProviderConfigError> {
+    toml::from_str::<ProvidersFile>(text)
+        .map(|file| file.provider)
+        .map_err(|e| ProviderConfigError::Syntax { source_name: source_name.to_owned(), message: e.to_string() })
+}
+
+/// Parses the one-line form `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=s3cret`:
+/// comma-separated `key=value` pairs with the keys of a `[[provider]]` table; `scope` takes space-separated
+/// scopes, and dotted keys such as `additional_config.hd=example.com` set nested values.
+pub fn parse_provider_line(line: &str) -> Result<ProviderConfig, ProviderConfigError> {
+    let syntax = |message: String| ProviderConfigError::Syntax { source_name: "provider".to_owned(), message };
+    let mut table = toml::Table::new();
+    for pair in line.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(syntax(format!("`{pair}` is not `key=value` (e.g. `id=google,client_id=...`)")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let value = match key {
+            "scope" => toml::Value::Array(value.split_whitespace().map(|s| toml::Value::String(s.into())).collect()),
+            "force_pkce" | "require_email" => match value {
+                "true" => toml::Value::Boolean(true),
+                "false" => toml::Value::Boolean(false),
+                other => return Err(syntax(format!("`{key}` takes true or false, not `{other}`"))),
+            },
+            _ => toml::Value::String(value.to_owned()),
+        };
+        let mut target = &mut table;
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let last = parts.pop().unwrap_or_default();
+        for part in parts {
+            let entry = target.entry(part.to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            target = match entry {
+                toml::Value::Table(inner) => inner,
+                _ => return Err(syntax(format!("`{key}` sets a value under a key that is not a table"))),
+            };
+        }
+        if target.insert(last.to_owned(), value).is_some() {
+            return Err(syntax(format!("`{key}` is given twice")));
+        }
+    }
+    ProviderConfig::deserialize(toml::Value::Table(table)).map_err(|e| syntax(e.to_string()))
+}
+
+/// The built-in providers, chosen by the prefix of the `thirdPartyId` (so `google-staff` is Google too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// Active Directory (OpenID Connect, `directoryId`).
+    ActiveDirectory,
+    /// Sign in with Apple (OpenID Connect, client secret signed from `keyId`, `teamId`, `privateKey`).
+    Apple,
+    /// Bitbucket (OAuth2, emails API).
+    Bitbucket,
+    /// Discord (OAuth2).
+    Discord,
+    /// Facebook (OAuth2, Graph API).
+    Facebook,
+    /// GitHub (OAuth2, emails API).
+    Github,
+    /// GitLab (OpenID Connect, `gitlabBaseUrl`).
+    Gitlab,
+    /// Google Workspaces (Google with the `hd` domain check).
+    GoogleWorkspaces,
+    /// Google (OpenID Connect).
+    Google,
+    /// Okta (OpenID Connect, `oktaDomain`).
+    Okta,
+    /// LinkedIn (OpenID Connect user info).
+    Linkedin,
+    /// Twitter / X (OAuth2 with PKCE, no email).
+    Twitter,
+}
+
+impl Builtin {
+    /// Prefixes in match order: `google-workspaces` before `google`.
+    const PREFIXES: [(&'static str, Builtin, &'static str); 12] = [
+        ("active-directory", Builtin::ActiveDirectory, "Active Directory"),
+        ("apple", Builtin::Apple, "Apple"),
+        ("bitbucket", Builtin::Bitbucket, "Bitbucket"),
+        ("discord", Builtin::Discord, "Discord"),
+        ("facebook", Builtin::Facebook, "Facebook"),
+        ("github", Builtin::Github, "Github"),
+        ("gitlab", Builtin::Gitlab, "Gitlab"),
+        ("google-workspaces", Builtin::GoogleWorkspaces, "Google Workspaces"),
+        ("google", Builtin::Google, "Google"),
+        ("okta", Builtin::Okta, "Okta"),
+        ("linkedin", Builtin::Linkedin, "LinkedIn"),
+        ("twitter", Builtin::Twitter, "Twitter"),
+    ];
+
+    /// The built-in provider of a `thirdPartyId`, if any.
+    pub fn for_id(id: &str) -> Option<(Builtin, &'static str)> {
+        Self::PREFIXES.iter().find(|(prefix, _, _)| id.starts_with(prefix)).map(|&(_, builtin, name)| (builtin, name))
+    }
+}
+
+/// A provider with every default applied: what the flows use.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) builtin: Option<Builtin>,
+    /// The discovery document URL.
+    pub(crate) discovery: Option<String>,
+    pub(crate) authorization_endpoint: Option<String>,
+    pub(crate) authorization_query: BTreeMap<String, String>,
+    pub(crate) token_endpoint: Option<String>,
+    pub(crate) token_body: BTreeMap<String, String>,
+    pub(crate) token_auth: Option<TokenAuthMethod>,
+    pub(crate) user_info_endpoint: Option<String>,
+    pub(crate) user_info_query: BTreeMap<String, String>,
+    pub(crate) user_info_headers: BTreeMap<String, String>,
+    pub(crate) jwks_uri: Option<String>,
+    /// User id, email, verified paths in the id_token payload.
+    pub(crate) id_token_paths: [Option<String>; 3],
+    /// User id, email, verified paths in the user-info response.
+    pub(crate) user_info_paths: [Option<String>; 3],
+    pub(crate) require_email: bool,
+    pub(crate) clients: Vec<ClientConfig>,
+}
+
+/// `https://idp.example.com` → `https://idp.example.com/.well-known/openid-configuration`; a full document
+/// URL stays as it is.
+pub(crate) fn discovery_url(issuer: &str) -> String {
+    if issuer.contains("/.well-known/") {
+        issuer.to_owned()
+    } else {
+        format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+    }
+}
+
+fn http_url(id: &str, what: &str, value: &str) -> Result<(), ProviderConfigError> {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+        _ => Err(ProviderConfigError::Invalid {
+            id: id.to_owned(),
+            message: format!("`{what}` must be an http(s) URL, not `{value}`"),
+        }),
+    }
+}
+
+impl ProviderConfig {
+    /// Applies the built-in defaults and checks the settings.
+    pub(crate) fn resolve(&self) -> Result<Resolved, ProviderConfigError> {
+        let id = self.id.trim();
+        let invalid = |message: String| ProviderConfigError::Invalid { id: id.to_owned(), message };
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(invalid("the id must be non-empty ASCII letters, digits, `-`, `_` or `.`".into()));
+        }
+        let mut clients = self.clients.clone();
+        let shorthand = self.client_secret.is_some()
+            || self.scope.is_some()
+            || self.force_pkce.is_some()
+            || !self.additional_config.is_empty();
+        match (&self.client_id, shorthand) {
+            (Some(client_id), _) => {
+                if !clients.is_empty() {
+                    return Err(invalid(
+                        "give either `client_id` (one client) or `[[provider.client]]` entries, not both".into(),
+                    ));
+                }
+                clients.push(ClientConfig {
+                    client_type: None,
+                    client_id: client_id.clone(),
+                    client_secret: self.client_secret.clone(),
+                    scope: self.scope.clone(),
+                    force_pkce: self.force_pkce.unwrap_or(false),
+                    additional_config: self.additional_config.clone(),
+                });
+            }
+            (None, true) => {
+                return Err(invalid(
+                    "`client_secret`, `scope`, `force_pkce` or `additional_config` need `client_id`".into(),
+                ));
+            }
+            (None, false) => {}
+        }
+        if clients.is_empty() {
+            return Err(invalid("no client: set `client_id` (and usually `client_secret`)".into()));
+        }
+        for (i, client) in clients.iter().enumerate() {
+            if client.client_id.trim().is_empty() {
+                return Err(invalid(format!("client {} has an empty `client_id`", i + 1)));
+            }
+            if clients.len() > 1 && client.client_type.is_none() {
+                return Err(invalid(
+                    "with several clients every client needs a `client_type` for the frontend to pick it".into(),
+                ));
+            }
+            if clients[..i].iter().any(|other| other.client_type == client.client_type) {
+                return Err(invalid(format!(
+                    "two clients have the client_type `{}`",
+                    client.client_type.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        let builtin = Builtin::for_id(id);
+        let mut resolved = Resolved {
+            id: id.to_owned(),
+            name: self.name.clone().unwrap_or_else(|| builtin.map_or(id, |(_, name)| name).to_owned()),
+            builtin: builtin.map(|(b, _)| b),
+            discovery: None,
+            authorization_endpoint: None,
+            authorization_query: BTreeMap::new(),
+            token_endpoint: None,
+            token_body: BTreeMap::new(),
+            token_auth: None,
+            user_info_endpoint: None,
+            user_info_query: BTreeMap::new(),
+            user_info_headers: BTreeMap::new(),
+            jwks_uri: None,
+            id_token_paths: [None, None, None],
+            user_info_paths: [None, None, None],
+            require_email: true,
+            clients,
+        };
+        let standard = ["sub", "email", "email_verified"];
+        let mut user_info_defaults = standard;
+        let first = resolved.clients[0].additional_config.clone();
+        let setting = |key: &str| first.get(key).map(|v| v.trim_end_matches('/').to_owned());
+        match resolved.builtin {
+            Some(Builtin::Google | Builtin::GoogleWorkspaces) => {
+                resolved.discovery = Some("https://accounts.google.com/.well-known/openid-configuration".into());
+                resolved.authorization_query.insert("included_grant_scopes".into(), "true".into());
+                resolved.authorization_query.insert("access_type".into(), "offline".into());
+                if resolved.builtin == Some(Builtin::GoogleWorkspaces) {
+                    let hd = setting("hd").unwrap_or_else(|| "*".into());
+                    resolved.authorization_query.insert("hd".into(), hd);
+                }
+            }
+            Some(Builtin::Apple) => {
+                resolved.discovery = Some("https://appleid.apple.com/.well-known/openid-configuration".into());
+                resolved.authorization_query.insert("response_mode".into(), "form_post".into());
+                for client in &resolved.clients {
+                    for key in ["keyId", "teamId", "privateKey"] {
+                        if !client.additional_config.contains_key(key) && client.client_secret.is_none() {
+                            return Err(invalid(format!(
+                                "Apple needs `keyId`, `teamId` and `privateKey` in `additional_config` (missing `{key}`) to sign its client secret"
+                            )));
+                        }
+                    }
+                }
+            }
+            Some(Builtin::Gitlab) => {
+                let base = setting("gitlabBaseUrl").unwrap_or_else(|| "https://gitlab.com".into());
+                resolved.discovery = Some(discovery_url(&base));
+            }
+            Some(Builtin::Okta) => {
+                let Some(domain) = setting("oktaDomain").or_else(|| self.issuer.clone()) else {
+                    return Err(invalid("Okta needs `additional_config.oktaDomain` (or `issuer`)".into()));
+                };
+                let domain = if domain.starts_with("http") { domain } else { format!("https://{domain}") };
+                resolved.discovery = Some(discovery_url(&domain));
+            }
+            Some(Builtin::ActiveDirectory) => {
+                let Some(directory) = setting("directoryId") else {
+                    if self.issuer.is_none() {
+                        return Err(invalid("Active Directory needs `additional_config.directoryId`".into()));
+                    }
+                    return self.finish(resolved, user_info_defaults);
+                };
+                resolved.discovery = Some(format!(
+                    "https://login.microsoftonline.com/{directory}/v2.0/.well-known/openid-configuration"
+                ));
+            }
+            Some(Builtin::Linkedin) => {
+                resolved.authorization_endpoint = Some("https://www.linkedin.com/oauth/v2/authorization".into());
+                resolved.token_endpoint = Some("https://www.linkedin.com/oauth/v2/accessToken".into());
+                resolved.user_info_endpoint = Some("https://api.linkedin.com/v2/userinfo".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
+            }
+            Some(Builtin::Github) => {
+                resolved.authorization_endpoint = Some("https://github.com/login/oauth/authorize".into());
+                resolved.token_endpoint = Some("https://github.com/login/oauth/access_token".into());
+                resolved.user_info_endpoint = Some("https://api.github.com/user".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
+                // The email comes from the emails API (see `super::flow`); the user API gives the id.
+                user_info_defaults = ["id", "", ""];
+            }
+            Some(Builtin::Bitbucket) => {
+                resolved.authorization_endpoint = Some("https://bitbucket.org/site/oauth2/authorize".into());
+                resolved.token_endpoint = Some("https://bitbucket.org/site/oauth2/access_token".into());
+                resolved.user_info_endpoint = Some("https://api.bitbucket.org/2.0/user".into());
+                resolved.authorization_query.insert("audience".into(), "api.atlassian.com".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
+                user_info_defaults = ["uuid", "", ""];
+            }
+            Some(Builtin::Discord) => {
+                resolved.authorization_endpoint = Some("https://discord.com/oauth2/authorize".into());
+                resolved.token_endpoint = Some("https://discord.com/api/oauth2/token".into());
+                resolved.user_info_endpoint = Some("https://discord.com/api/users/@me".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
+                user_info_defaults = ["id", "email", "verified"];
+            }
+            Some(Builtin::Facebook) => {
+                resolved.authorization_endpoint = Some("https://www.facebook.com/v12.0/dialog/oauth".into());
+                resolved.token_endpoint = Some("https://graph.facebook.com/v12.0/oauth/access_token".into());
+                resolved.user_info_endpoint = Some("https://graph.facebook.com/me".into());
+                resolved.user_info_query.insert("fields".into(), "id,email".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
+                user_info_defaults = ["id", "email", ""];
+            }
+            Some(Builtin::Twitter) => {
+                resolved.authorization_endpoint = Some("https://twitter.com/i/oauth2/authorize".into());
+                resolved.token_endpoint = Some("https://api.twitter.com/2/oauth2/token".into());
+                resolved.user_info_endpoint = Some("https://api.twitter.com/2/users/me".into());
+                resolved.token_auth = Some(TokenAuthMethod::ClientSecretBasic);
+                resolved.require_email = false;
+                user_info_defaults = ["data.id", "", ""];
+            }
+            None => {}
+        }
+        self.finish(resolved, user_info_defaults)
+    }
+
+    /// Applies the explicit settings over the built-in defaults.
+    fn finish(&self, mut resolved: Resolved, user_info_defaults: [&str; 3]) -> Result<Resolved, ProviderConfigError> {
+        let id = resolved.id.clone();
+        if let Some(issuer) = &self.issuer {
+            http_url(&id, "issuer", issuer)?;
+            resolved.discovery = Some(discovery_url(issuer));
+        }
+        let explicit = [
+            ("authorization_endpoint", &self.authorization_endpoint, &mut resolved.authorization_endpoint),
+            ("token_endpoint", &self.token_endpoint, &mut resolved.token_endpoint),
+            ("user_info_endpoint", &self.user_info_endpoint, &mut resolved.user_info_endpoint),
+            ("jwks_uri", &self.jwks_uri, &mut resolved.jwks_uri),
+        ];
+        for (what, given, target) in explicit {
+            if let Some(value) = given {
+                http_url(&id, what, value)?;
+                *target = Some(value.clone());
+            }
+        }
+        let overlay = |target: &mut BTreeMap<String, String>, given: &BTreeMap<String, String>| {
+            for (key, value) in given {
+                if value.is_empty() {
+                    target.remove(key);
+                } else {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        };
+        overlay(&mut resolved.authorization_query, &self.authorization_endpoint_query_params);
+        overlay(&mut resolved.token_body, &self.token_endpoint_body_params);
+        overlay(&mut resolved.user_info_query, &self.user_info_endpoint_query_params);
+        overlay(&mut resolved.user_info_headers, &self.user_info_endpoint_headers);
+        if let Some(method) = self.token_endpoint_auth_method {
+            resolved.token_auth = Some(method);
+        }
+        if let Some(require) = self.require_email {
+            resolved.require_email = require;
+        }
+        resolved.id_token_paths = self.user_info_map.from_id_token_payload.or(["sub", "email", "email_verified"]);
+        resolved.user_info_paths = self.user_info_map.from_user_info_api.or(user_info_defaults);
+        let oauth2_complete = resolved.authorization_endpoint.is_some() && resolved.token_endpoint.is_some();
+        if resolved.discovery.is_none() && !oauth2_complete {
+            return Err(ProviderConfigError::Invalid {
+                id,
+                message: "a custom provider needs an `issuer` (OpenID Connect discovery) or both \
+                          `authorization_endpoint` and `token_endpoint` (plain OAuth2)"
+                    .into(),
+            });
+        }
+        if resolved.discovery.is_none() && resolved.user_info_endpoint.is_none() && resolved.jwks_uri.is_none() {
+            return Err(ProviderConfigError::Invalid {
+                id,
+                message: "a plain OAuth2 provider needs a `user_info_endpoint` (or a `jwks_uri` to read id_tokens) \
+                          to learn who signed in"
+                    .into(),
+            });
+        }
+        Ok(resolved)
+    }
+}
+
+/// The default scopes of a client.
+pub(crate) fn default_scopes(builtin: Option<Builtin>, oidc: bool) -> Vec<String> {
+    let scopes: &[&str] = match builtin {
+        Some(Builtin::Github) => &["read:user", "user:email"],
+        Some(Builtin::Bitbucket) => &["account", "email"],
+        Some(Builtin::Discord) => &["identify", "email"],
+        Some(Builtin::Facebook) => &["email"],
+        Some(Builtin::Twitter) => &["users.read", "tweet.read"],
+        Some(Builtin::Linkedin) => &["openid", "profile", "email"],
+        Some(_) => &["openid", "email"],
+        None if oidc => &["openid", "email"],
+        None => &[],
+    };
+    scopes.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_settings_make_a_custom_oidc_provider() {
+        let config = parse_provider_line("id=my-oidc, issuer=https://idp.example.com/, client_id=web, client_secret=s")
+            .expect("parses");
+        let resolved = config.resolve().expect("valid");
+        assert_eq!(resolved.discovery.as_deref(), Some("https://idp.example.com/.well-known/openid-configuration"));
+        assert_eq!(resolved.clients.len(), 1);
+        assert_eq!(resolved.clients[0].client_secret.as_deref(), Some("s"));
+        assert_eq!(resolved.name, "my-oidc");
+        assert!(resolved.require_email);
+        assert_eq!(resolved.id_token_paths[0].as_deref(), Some("sub"));
+    }
+
+    #[test]
+    fn a_toml_file_configures_several_clients_and_builtins() {
+        let text = r#"
+[[provider]]
+id = "google"
+[[provider.client]]
+client_type = "web"
+client_id = "g-web"
+client_secret = "x"
+[[provider.client]]
+client_type = "android"
+client_id = "g-android"
+
+[[provider]]
+id = "github"
+client_id = "gh"
+client_secret = "y"
+scope = ["read:user"]
+"#;
+        let providers = parse_providers_toml(text, "providers.toml").expect("parses");
+        let google = providers[0].resolve().expect("valid");
+        assert_eq!(google.builtin, Some(Builtin::Google));
+        assert_eq!(google.name, "Google");
+        assert_eq!(google.clients.len(), 2);
+        let github = providers[1].resolve().expect("valid");
+        assert_eq!(github.token_endpoint.as_deref(), Some("https://github.com/login/oauth/access_token"));
+        assert_eq!(github.user_info_paths[0].as_deref(), Some("id"));
+        assert_eq!(github.clients[0].scope.as_deref(), Some(&["read:user".to_owned()][..]));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let error = parse_providers_toml("[[provider]]\nid = \"x\"\nclient_idd = \"a\"\n", "p.toml").unwrap_err();
+        assert!(error.to_string().starts_with("p.toml: "), "{error}");
+        assert!(error.to_string().contains("client_idd"), "{error}");
+        let error = parse_provider_line("id=custom,client_id=a").expect("parses").resolve().unwrap_err();
+        assert!(error.to_string().contains("needs an `issuer`"), "{error}");
+        let error = parse_provider_line("id=okta,client_id=a").expect("parses").resolve().unwrap_err();
+        assert!(error.to_string().contains("oktaDomain"), "{error}");
+        let error = parse_provider_line("id=x,issuer=ftp://a,client_id=a").expect("parses").resolve().unwrap_err();
+        assert!(error.to_string().contains("http(s) URL"), "{error}");
+        let error = parse_provider_line("id=x,client_id").unwrap_err();
+        assert!(error.to_string().contains("key=value"), "{error}");
+        let error = parse_provider_line("id=apple,client_id=a").expect("parses").resolve().unwrap_err();
+        assert!(error.to_string().contains("keyId"), "{error}");
+    }
+
+    #[test]
+    fn prefixes_pick_the_builtin() {
+        assert_eq!(Builtin::for_id("google-workspaces").map(|b| b.0), Some(Builtin::GoogleWorkspaces));
+        assert_eq!(Builtin::for_id("google-staff").map(|b| b.0), Some(Builtin::Google));
+        assert_eq!(Builtin::for_id("my-oidc"), None);
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let config = parse_provider_line("id=x,issuer=https://a,client_id=a,client_secret=hunter2").expect("parses");
+        let resolved = config.resolve().expect("valid");
+        assert!(!format!("{config:?} {:?}", resolved.clients).contains("hunter2"));
+    }
+}
