@@ -11,6 +11,7 @@ use auth_api::cors::{CorsConfig, CorsError};
 use authgen_recipes::config::FlowType;
 use authgen_recipes::delivery::{Delivery, DeliveryError, LogDelivery, SmtpDelivery, SplitDelivery};
 use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
+use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_providers_toml};
 use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
 use axum::Json;
 use axum::routing::get;
@@ -69,6 +70,8 @@ pub struct Settings {
     pub access_token_lifetime: Duration,
     /// The web framework.
     pub framework: Framework,
+    /// The third-party sign-in providers (none by default).
+    pub third_party_providers: Vec<ProviderConfig>,
 }
 
 impl Default for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             delivery: DeliverySettings::Log,
             code_lifetime: Duration::from_millis(900_000),
             access_token_lifetime: Duration::from_secs(3600),
+            third_party_providers: Vec::new(),
             framework: Framework::Axum,
         }
     }
@@ -99,6 +103,7 @@ impl Settings {
             .with_code_lifetime(self.code_lifetime)
             .with_access_token_lifetime(self.access_token_lifetime)
             .with_signing_key_rotation_interval(self.signing_key_rotation);
+        let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);
         config.validate()?;
         Ok(config)
     }
@@ -144,9 +149,19 @@ pub enum Error {
     /// The delivery could not be set up.
     #[error("delivery: {0}")]
     Delivery(#[from] DeliveryError),
+    /// A third-party providers file could not be read or parsed.
+    #[error("third-party providers: {0}")]
+    Providers(#[from] ProviderConfigError),
     /// Binding or serving failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Reads a third-party providers file: TOML with one `[[provider]]` table per provider (see the README).
+pub fn load_providers_file(path: &std::path::Path) -> Result<Vec<ProviderConfig>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    Ok(parse_providers_toml(&text, &path.display().to_string())?)
 }
 
 impl From<StoreError> for Error {

@@ -1,21 +1,24 @@
-//! `auth-server`: passwordless sign-in and sessions over the SuperTokens-compatible FDI routes under
+//! `auth-server`: passwordless and third-party sign-in and sessions over the SuperTokens-compatible FDI routes under
 //! `/auth`, backed by an SQLite file or by a PostgreSQL database shared by several instances. Run
 //! `auth-server --help` for the flags.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use auth_server::{DeliverySettings, Framework, Settings};
 use authgen_recipes::ContactMethod;
 use authgen_recipes::config::FlowType;
+use authgen_recipes::thirdparty::ProviderConfig;
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 
-/// Passwordless sign-in and sessions, wire-compatible with the SuperTokens frontend SDKs.
+/// Passwordless and third-party (OAuth2/OpenID Connect) sign-in and sessions, wire-compatible with the
+/// SuperTokens frontend SDKs.
 ///
-/// Serves the FDI routes under /auth (create/resend/consume code, session refresh, sign-out, login
-/// methods) and an example protected route, GET /sessioninfo. Every flag has an environment variable
+/// Serves the FDI routes under /auth (create/resend/consume code, authorisation URL and sign-in/up with a
+/// provider, session refresh, sign-out, login methods) and an example protected route, GET /sessioninfo. Every flag has an environment variable
 /// equivalent, shown in brackets. Logging follows RUST_LOG (default: info).
 #[derive(Debug, Parser)]
 #[command(name = "auth-server", version, about, long_about)]
@@ -88,6 +91,21 @@ struct Args {
     /// How long an access token is valid, in seconds, before the frontend must refresh it.
     #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
     access_token_lifetime_s: u64,
+    /// A third-party sign-in provider as comma-separated key=value pairs, repeatable; e.g.
+    /// `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=...` for any OpenID Connect
+    /// provider, or `id=github,client_id=...,client_secret=...` for a built-in one. The keys are those of
+    /// a `[[provider]]` table of --third-party-providers-file. In the environment, separate providers with `;`.
+    #[arg(long = "third-party-provider", env = "AUTH_THIRD_PARTY_PROVIDERS", value_delimiter = ';',
+        value_name = "KEY=VALUE,...", value_parser = parse_provider)]
+    third_party_providers: Vec<ProviderConfig>,
+    /// A TOML file of third-party providers, one `[[provider]]` table each (several clients per provider
+    /// with `[[provider.client]]`); see the README. Used together with --third-party-provider.
+    #[arg(long, env = "AUTH_THIRD_PARTY_PROVIDERS_FILE", value_name = "PATH")]
+    third_party_providers_file: Option<PathBuf>,
+}
+
+fn parse_provider(line: &str) -> Result<ProviderConfig, String> {
+    authgen_recipes::thirdparty::parse_provider_line(line).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,13 +147,25 @@ impl From<Args> for Settings {
                 FrameworkArg::Axum => Framework::Axum,
                 FrameworkArg::ActixWeb => Framework::ActixWeb,
             },
+            third_party_providers: args.third_party_providers,
         }
     }
 }
 
 fn main() -> ExitCode {
-    let settings = Settings::from(Args::parse());
+    let args = Args::parse();
     init_tracing();
+    let file = args.third_party_providers_file.clone();
+    let mut settings = Settings::from(args);
+    if let Some(path) = file {
+        match auth_server::load_providers_file(&path) {
+            Ok(providers) => settings.third_party_providers.extend(providers),
+            Err(error) => {
+                tracing::error!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let result = match settings.framework {
         Framework::Axum => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(runtime) => runtime.block_on(run(settings)),

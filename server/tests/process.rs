@@ -4,90 +4,16 @@
 #[macro_use]
 mod support;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use auth_api::client::Client;
 use auth_api::ops::refresh_session;
 use support::{consume_with_code, create_code_for_email, session_info};
 
-const BIN: &str = env!("CARGO_BIN_EXE_auth-server");
+#[path = "support/process.rs"]
+mod process;
 
-/// A running `auth-server` whose stderr lines are collected.
-struct Process {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    base_url: String,
-}
-
-impl Process {
-    fn start(dir: &Path) -> Self {
-        let database = format!("sqlite://{}", dir.join("auth.db").display());
-        let framework = match support::framework() {
-            auth_server::Framework::Axum => "axum",
-            auth_server::Framework::ActixWeb => "actix-web",
-        };
-        let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--database", &database, "--framework", framework])
-            .env("RUST_LOG", "info")
-            .env_remove("AUTH_LISTEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn auth-server");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().expect("lines").push(line);
-            }
-        });
-        let mut process = Self { child, lines, base_url: String::new() };
-        let line = process.wait_for_line("listening on http://");
-        let address = line.split("listening on http://").nth(1).and_then(|rest| rest.split_whitespace().next());
-        process.base_url = format!("http://{}", address.expect("address in the log line"));
-        process
-    }
-
-    fn wait_for_line(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Some(line) = self.lines.lock().expect("lines").iter().rev().find(|l| l.contains(needle)) {
-                return line.clone();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("no stderr line containing {needle:?}; got {:?}", self.lines.lock().expect("lines"));
-    }
-
-    /// The newest code the log delivery printed for `email`.
-    fn code_for(&self, email: &str) -> String {
-        let line = self.wait_for_line(&format!("passwordless code for {email}: "));
-        let code = line.split("code=").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("code");
-        assert!(line.contains("link=http://localhost:3000/auth/verify?preAuthSessionId="), "{line}");
-        code.to_owned()
-    }
-
-    /// Sends SIGTERM and waits for a clean exit.
-    fn terminate(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
-        assert!(status.success());
-        let status = self.child.wait().expect("wait");
-        assert!(status.success(), "graceful shutdown exits 0: {status:?}");
-        self.wait_for_line("shut down");
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use process::{BIN, Process};
 
 #[test]
 fn help_explains_every_flag() {
@@ -109,6 +35,9 @@ fn help_explains_every_flag() {
         "--access-token-lifetime-s",
         "--database-max-connections",
         "--signing-key-rotation-hours",
+        "--third-party-provider",
+        "--third-party-providers-file",
+        "AUTH_THIRD_PARTY_PROVIDERS",
         "AUTH_LISTEN",
         "AUTH_DATABASE",
         "EMAIL_OR_PHONE",

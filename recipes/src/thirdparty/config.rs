@@ -35,7 +35,7 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub token_endpoint_body_params: BTreeMap<String, String>,
     /// How the client authenticates at the token endpoint: `client_secret_post` or `client_secret_basic`.
-    /// Defaults to what the provider's discovery document lists (post when it lists both), else post.
+    /// Defaults to basic when the provider's discovery document lists it (or lists none), else post.
     #[serde(default)]
     pub token_endpoint_auth_method: Option<TokenAuthMethod>,
     /// The user-info endpoint, called with the access token.

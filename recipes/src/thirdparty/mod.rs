@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod jwt;
+mod outbound;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -141,7 +142,7 @@ struct CachedJwks {
 /// The configured providers and their caches. Cheap to share behind an `Arc`.
 pub struct ThirdParty {
     providers: Vec<Resolved>,
-    http: reqwest::Client,
+    http: outbound::Http,
     discovery: Mutex<BTreeMap<String, (Discovery, Instant)>>,
     jwks: Mutex<BTreeMap<String, Arc<CachedJwks>>>,
 }
@@ -154,11 +155,6 @@ impl std::fmt::Debug for ThirdParty {
     }
 }
 
-/// Why the HTTP client for providers could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("the HTTP client for third-party providers could not be built: {0}")]
-pub struct HttpClientError(#[source] reqwest::Error);
-
 impl ThirdParty {
     /// Checks the provider configuration and prepares the HTTP client; nothing is fetched yet.
     pub fn new(configs: &[ProviderConfig]) -> Result<Self, ThirdPartyInitError> {
@@ -170,14 +166,7 @@ impl ThirdParty {
             }
             providers.push(resolved);
         }
-        // rustls needs a process-wide crypto provider; another part of the program may have installed one.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(PROVIDER_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("authgen-recipes/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(HttpClientError)?;
+        let http = outbound::Http::new(PROVIDER_TIMEOUT, MAX_RESPONSE_BYTES);
         Ok(Self { providers, http, discovery: Mutex::new(BTreeMap::new()), jwks: Mutex::new(BTreeMap::new()) })
     }
 
@@ -222,27 +211,27 @@ impl ThirdParty {
         ThirdPartyError::Provider { provider: provider.id.clone(), message: message.into() }
     }
 
-    /// GET a JSON document.
+    /// GET a JSON document, with extra headers.
     async fn get_json(
         &self,
         provider: &Resolved,
-        request: reqwest::RequestBuilder,
+        url: &str,
+        headers: &[(&str, &str)],
         what: &str,
     ) -> Result<Value, ThirdPartyError> {
-        let response = request
-            .header("accept", "application/json")
-            .send()
+        let url = url::Url::parse(url).map_err(|e| Self::provider_error(provider, format!("{what}: {url}: {e}")))?;
+        let mut all = vec![("accept", "application/json")];
+        all.extend_from_slice(headers);
+        let response = self
+            .http
+            .send(http::Method::GET, &url, &all, None)
             .await
             .map_err(|e| Self::provider_error(provider, format!("{what}: {e}")))?;
-        Self::read_json(provider, response, what).await
+        Self::read_json(provider, response, what)
     }
 
-    async fn read_json(provider: &Resolved, response: reqwest::Response, what: &str) -> Result<Value, ThirdPartyError> {
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| Self::provider_error(provider, format!("{what}: {e}")))?;
-        if bytes.len() > MAX_RESPONSE_BYTES {
-            return Err(Self::provider_error(provider, format!("{what}: the response is larger than 1 MiB")));
-        }
+    fn read_json(provider: &Resolved, response: outbound::Response, what: &str) -> Result<Value, ThirdPartyError> {
+        let outbound::Response { status, body: bytes } = response;
         let text = String::from_utf8_lossy(&bytes);
         if !status.is_success() {
             let shown: String = text.chars().take(300).collect();
@@ -267,7 +256,7 @@ impl ThirdParty {
         {
             return Ok(document.clone());
         }
-        let value = self.get_json(provider, self.http.get(url), "OpenID Connect discovery").await?;
+        let value = self.get_json(provider, url, &[], "OpenID Connect discovery").await?;
         let document: Discovery = serde_json::from_value(value).map_err(|e| {
             Self::provider_error(provider, format!("the discovery document at {url} is incomplete: {e}"))
         })?;
@@ -282,14 +271,14 @@ impl ThirdParty {
         };
         let d = discovered.as_ref();
         let missing = |what: &str| Self::provider_error(provider, format!("no {what} is configured or discovered"));
-        let token_auth = provider.token_auth.unwrap_or_else(|| {
-            let methods = d.map(|d| d.token_endpoint_auth_methods_supported.as_slice()).unwrap_or_default();
-            if methods.iter().any(|m| m == "client_secret_post") || methods.is_empty() && d.is_none() {
-                TokenAuthMethod::ClientSecretPost
-            } else {
-                // OpenID Connect's default method.
+        // RFC 6749 makes HTTP Basic the method every server supports and OpenID Connect makes it the default
+        // registration, so it is preferred when discovery lists it (or lists nothing); plain OAuth2 providers
+        // without discovery get the form body, as supertokens-node sends it.
+        let token_auth = provider.token_auth.unwrap_or(match d.map(|d| &d.token_endpoint_auth_methods_supported) {
+            Some(methods) if methods.is_empty() || methods.iter().any(|m| m == "client_secret_basic") => {
                 TokenAuthMethod::ClientSecretBasic
             }
+            _ => TokenAuthMethod::ClientSecretPost,
         });
         Ok(Endpoints {
             issuer: d.map(|d| d.issuer.clone()),
@@ -415,15 +404,18 @@ impl ThirdParty {
             (None, true) => Some(apple_secret(provider, client)?),
             (None, false) => None,
         };
-        let mut request = self.http.post(&endpoints.token).header("accept", "application/json");
+        let mut headers = vec![
+            ("accept", "application/json".to_owned()),
+            ("content-type", "application/x-www-form-urlencoded".to_owned()),
+        ];
         match (&secret, endpoints.token_auth) {
             (Some(secret), TokenAuthMethod::ClientSecretBasic) => {
                 let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
                 let credentials = format!("{}:{}", encode(&client.client_id), encode(secret));
-                request = request.header(
+                headers.push((
                     "authorization",
                     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)),
-                );
+                ));
             }
             (Some(secret), TokenAuthMethod::ClientSecretPost) => {
                 form.insert("client_id".into(), client.client_id.clone());
@@ -437,13 +429,15 @@ impl ThirdParty {
             form.insert(key.clone(), value.clone());
         }
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&form).finish();
-        let response = request
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+        let url = url::Url::parse(&endpoints.token)
+            .map_err(|e| Self::provider_error(provider, format!("the token endpoint is not a URL: {e}")))?;
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = self
+            .http
+            .send(http::Method::POST, &url, &headers, Some(body))
             .await
             .map_err(|e| Self::provider_error(provider, format!("token request: {e}")))?;
-        match Self::read_json(provider, response, "the token endpoint").await? {
+        match Self::read_json(provider, response, "the token endpoint")? {
             Value::Object(tokens) if tokens.contains_key("error") => Err(Self::provider_error(
                 provider,
                 format!("the token endpoint refused the code: {}", Value::Object(tokens.clone())["error"]),
@@ -462,7 +456,7 @@ impl ThirdParty {
                 return Ok(cached.clone());
             }
         }
-        let value = self.get_json(provider, self.http.get(uri), "the JWKS endpoint").await?;
+        let value = self.get_json(provider, uri, &[], "the JWKS endpoint").await?;
         let set: JwkSet = serde_json::from_value(value)
             .map_err(|e| Self::provider_error(provider, format!("the JWKS at {uri} is not a key set: {e}")))?;
         let fresh = Arc::new(CachedJwks { keys: set.keys, fetched: Instant::now() });
@@ -513,11 +507,10 @@ impl ThirdParty {
         if !provider.user_info_query.is_empty() {
             url.query_pairs_mut().extend_pairs(&provider.user_info_query);
         }
-        let mut request = self.http.get(url).bearer_auth(access_token);
-        for (name, value) in &provider.user_info_headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        self.get_json(provider, request, "the user-info endpoint").await
+        let bearer = format!("Bearer {access_token}");
+        let mut headers = vec![("authorization", bearer.as_str())];
+        headers.extend(provider.user_info_headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.get_json(provider, url.as_str(), &headers, "the user-info endpoint").await
     }
 
     /// GitHub and Bitbucket keep emails behind a separate API: the primary one, with its verified flag.
@@ -534,7 +527,8 @@ impl ThirdParty {
             }
             _ => return Ok(None),
         };
-        let value = self.get_json(provider, self.http.get(url).bearer_auth(access_token), "the emails API").await?;
+        let bearer = format!("Bearer {access_token}");
+        let value = self.get_json(provider, url, &[("authorization", &bearer)], "the emails API").await?;
         let list = match list_key {
             Some(key) => value.get(key).cloned().unwrap_or(Value::Null),
             None => value,
@@ -552,9 +546,6 @@ pub enum ThirdPartyInitError {
     /// A provider is misconfigured.
     #[error(transparent)]
     Config(#[from] ProviderConfigError),
-    /// The HTTP client could not be built.
-    #[error(transparent)]
-    Http(#[from] HttpClientError),
 }
 
 fn is_apple(provider: &Resolved) -> bool {
