@@ -328,6 +328,8 @@ pub(crate) struct Resolved {
     /// User id, email, verified paths in the user-info response.
     pub(crate) user_info_paths: [Option<String>; 3],
     pub(crate) require_email: bool,
+    /// PKCE for every client (Twitter requires it).
+    pub(crate) force_pkce: bool,
     pub(crate) clients: Vec<ClientConfig>,
 }
 
@@ -424,6 +426,7 @@ impl ProviderConfig {
             id_token_paths: [None, None, None],
             user_info_paths: [None, None, None],
             require_email: true,
+            force_pkce: false,
             clients,
         };
         let standard = ["sub", "email", "email_verified"];
@@ -518,6 +521,7 @@ impl ProviderConfig {
                 resolved.user_info_endpoint = Some("https://api.twitter.com/2/users/me".into());
                 resolved.token_auth = Some(TokenAuthMethod::ClientSecretBasic);
                 resolved.require_email = false;
+                resolved.force_pkce = true;
                 user_info_defaults = ["data.id", "", ""];
             }
             None => {}

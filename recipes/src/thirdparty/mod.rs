@@ -321,8 +321,10 @@ impl ThirdParty {
         if !scopes.is_empty() {
             params.insert("scope".into(), scopes.join(" "));
         }
-        let use_pkce =
-            client.client_secret.is_none() && !is_apple(provider) || client.force_pkce || endpoints.pkce_s256;
+        let use_pkce = client.client_secret.is_none() && !is_apple(provider)
+            || client.force_pkce
+            || provider.force_pkce
+            || endpoints.pkce_s256;
         let verifier = if use_pkce {
             let verifier = pkce_verifier().map_err(|e| Self::provider_error(provider, e))?;
             params.insert("code_challenge".into(), pkce_challenge(&verifier));
@@ -635,6 +637,71 @@ mod tests {
         let verifier = pkce_verifier().expect("random");
         assert_eq!(verifier.len(), 64);
         assert_ne!(verifier, pkce_verifier().expect("random"));
+    }
+
+    fn third_party(lines: &[&str]) -> ThirdParty {
+        let configs: Vec<ProviderConfig> = lines.iter().map(|l| parse_provider_line(l).expect("parses")).collect();
+        ThirdParty::new(&configs).expect("valid")
+    }
+
+    fn query(url: &str) -> BTreeMap<String, String> {
+        url::Url::parse(url).expect("url").query_pairs().into_owned().collect()
+    }
+
+    #[tokio::test]
+    async fn builtin_oauth2_providers_build_their_authorisation_urls_offline() {
+        let tp = third_party(&[
+            "id=github,client_id=gh,client_secret=s",
+            "id=twitter,client_id=tw,client_secret=s",
+            "id=discord,client_id=dc,client_secret=s",
+            "id=facebook,client_id=fb,client_secret=s,scope=email public_profile",
+        ]);
+        let github = tp.authorisation_url("github", None, "https://app/cb").await.expect("url");
+        assert!(github.url.starts_with("https://github.com/login/oauth/authorize?"), "{}", github.url);
+        let q = query(&github.url);
+        assert_eq!(q["client_id"], "gh");
+        assert_eq!(q["redirect_uri"], "https://app/cb");
+        assert_eq!(q["scope"], "read:user user:email");
+        assert_eq!(github.pkce_code_verifier, None, "GitHub with a secret does without PKCE");
+        let twitter = tp.authorisation_url("twitter", Some("web"), "https://app/cb").await.expect("url");
+        assert!(twitter.url.starts_with("https://twitter.com/i/oauth2/authorize?"));
+        let verifier = twitter.pkce_code_verifier.expect("Twitter requires PKCE");
+        assert_eq!(query(&twitter.url)["code_challenge"], pkce_challenge(&verifier));
+        assert_eq!(query(&twitter.url)["scope"], "users.read tweet.read");
+        let discord = tp.authorisation_url("discord", None, "https://app/cb").await.expect("url");
+        assert_eq!(query(&discord.url)["scope"], "identify email");
+        let facebook = tp.authorisation_url("facebook", None, "https://app/cb").await.expect("url");
+        assert_eq!(query(&facebook.url)["scope"], "email public_profile");
+        assert_eq!(
+            tp.providers().map(|(_, name)| name).collect::<Vec<_>>(),
+            ["Github", "Twitter", "Discord", "Facebook"]
+        );
+    }
+
+    #[tokio::test]
+    async fn client_types_pick_the_client() {
+        let config = parse_providers_toml(
+            "[[provider]]\nid = \"github\"\n\
+             [[provider.client]]\nclient_type = \"web\"\nclient_id = \"gh-web\"\nclient_secret = \"s\"\n\
+             [[provider.client]]\nclient_type = \"mobile\"\nclient_id = \"gh-mobile\"\n",
+            "test",
+        )
+        .expect("parses");
+        let tp = ThirdParty::new(&config).expect("valid");
+        let web = tp.authorisation_url("github", Some("web"), "https://app/cb").await.expect("url");
+        assert_eq!(query(&web.url)["client_id"], "gh-web");
+        let mobile = tp.authorisation_url("github", Some("mobile"), "https://app/cb").await.expect("url");
+        assert_eq!(query(&mobile.url)["client_id"], "gh-mobile");
+        assert!(mobile.pkce_code_verifier.is_some(), "a public client (no secret) always uses PKCE");
+        let missing = tp.authorisation_url("github", None, "https://app/cb").await.unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "the provider github has several clients: please provide the clientType (web, mobile)"
+        );
+        let unknown = tp.authorisation_url("github", Some("tv"), "https://app/cb").await.unwrap_err();
+        assert_eq!(unknown.to_string(), "Could not find client config for clientType: tv");
+        let absent = tp.authorisation_url("gitlab", None, "https://app/cb").await.unwrap_err();
+        assert_eq!(absent.to_string(), "the provider gitlab could not be found in the configuration");
     }
 
     #[test]

@@ -364,9 +364,8 @@ pub async fn get_json(url: &str) -> serde_json::Value {
     response.json().unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
-// A minimal HTTP/1.1 client over std's TcpStream (plain http on loopback only). The harness does not use
-// reqwest: once a crate in the graph enables reqwest's `rustls-no-provider`, building any reqwest client panics
-// unless the process installed a rustls crypto provider first, and this harness must not depend on that.
+// A minimal HTTP/1.1 client over std's TcpStream (plain http on loopback only), so that the harness plays the
+// browser without sharing any HTTP client crate, cookie store or TLS setup with the code under test.
 
 #[derive(Debug, Clone, Copy)]
 enum Method {
