@@ -1,6 +1,6 @@
 //! Sessions through the generated client against the real server: header and cookie modes with their
 //! exact headers and cookies, refresh rotation and theft detection, sign-out, the `VerifySession` route,
-//! anti-CSRF, and the operations without recipe logic yet (third party, login methods, Apple callback).
+//! anti-CSRF, and third party without providers (the FDI 400s), login methods and the Apple callback.
 
 #[macro_use]
 mod support;

@@ -412,3 +412,14 @@ fn broken_provider_settings_stop_the_binary_with_the_reason() {
     ]);
     assert!(stderr.contains("configured twice"), "{stderr}");
 }
+
+#[test]
+fn the_readme_providers_file_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let start = readme.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let example = &readme[start..start + readme[start..].find("```").expect("closed")];
+    let providers = authgen_recipes::thirdparty::parse_providers_toml(example, "README.md").expect("parses");
+    let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["google", "corp-sso", "legacy-oauth"]);
+    authgen_recipes::thirdparty::ThirdParty::new(&providers).expect("every provider resolves");
+}
