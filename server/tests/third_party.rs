@@ -102,6 +102,13 @@ fn general_error(body: ThirdPartySignInUpResponse) -> String {
     }
 }
 
+async fn login_methods(client: &Client) -> Value {
+    match client.get_login_methods(get_login_methods::Request::new()).await.expect("loginmethods call") {
+        get_login_methods::Response::Ok(methods) => serde_json::to_value(methods).expect("json"),
+        other => panic!("loginmethods did not succeed: {other:?}"),
+    }
+}
+
 async fn protected_route_user(server: &TestServer, client: &Client, access_token: &str) -> Value {
     let response = session_info(client, &[("authorization", &format!("Bearer {access_token}"))]).await;
     assert_eq!(response.status, 200, "{}", response.text());
@@ -158,10 +165,7 @@ async fn the_code_flow_signs_in_through_a_real_provider_and_the_session_opens_a_
     assert!(!bob.user.login_methods[0].verified);
 
     // The login methods report the provider.
-    let methods = match client.get_login_methods(get_login_methods::Request::new()).await.expect("call") {
-        get_login_methods::Response::Ok(methods) => serde_json::to_value(methods).expect("json"),
-        other => panic!("{other:?}"),
-    };
+    let methods = login_methods(&client).await;
     assert_eq!(methods["thirdParty"], json!({"enabled": true, "providers": [{"id": "my-oidc", "name": "my-oidc"}]}));
     assert_eq!(methods["firstFactors"][0], json!("thirdparty"));
 }
@@ -331,10 +335,7 @@ async fn the_binary_takes_providers_from_flags_the_environment_and_a_file() {
         &[("AUTH_THIRD_PARTY_PROVIDERS", &env)],
     );
     let client = Client::new(&server.base_url).expect("client");
-    let methods = match client.get_login_methods(get_login_methods::Request::new()).await.expect("call") {
-        get_login_methods::Response::Ok(methods) => serde_json::to_value(methods).expect("json"),
-        other => panic!("{other:?}"),
-    };
+    let methods = login_methods(&client).await;
     // A flag given on the command line replaces the environment variable, as for every flag.
     assert_eq!(
         methods["thirdParty"]["providers"],
@@ -370,10 +371,7 @@ async fn the_binary_takes_providers_from_flags_the_environment_and_a_file() {
     drop(server);
     let server = process::Process::start_with(dir.path(), &[], &[("AUTH_THIRD_PARTY_PROVIDERS", &env)]);
     let client = Client::new(&server.base_url).expect("client");
-    let methods = match client.get_login_methods(get_login_methods::Request::new()).await.expect("call") {
-        get_login_methods::Response::Ok(methods) => serde_json::to_value(methods).expect("json"),
-        other => panic!("{other:?}"),
-    };
+    let methods = login_methods(&client).await;
     assert_eq!(
         methods["thirdParty"]["providers"],
         json!([{"id": "from-env", "name": "from-env"}, {"id": "github", "name": "Github"}])
