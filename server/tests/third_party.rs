@@ -290,10 +290,19 @@ async fn expired_reused_and_cancelled_codes_and_wrong_verifiers_are_refused() {
 }
 
 on_both_frameworks! {
-async fn unknown_providers_and_client_types_get_the_fdi_400() {
+async fn unknown_providers_and_client_types_get_the_fdi_400_and_a_foreign_issuer_is_refused() {
     let provider = OidcProvider::start().await;
-    let server = start(with_provider(&three_settings(&provider, "my-oidc"))).await;
+    // The same provider reached as `localhost`: its discovery document names 127.0.0.1, another issuer.
+    let mismatch = three_settings(&provider, "mismatch").replace("127.0.0.1", "localhost");
+    let server = start(|config| with_provider(&mismatch)(with_provider(&three_settings(&provider, "my-oidc"))(config))).await;
     let client = server.client();
+    let request = get_authorisation_url::Request::new("mismatch".into(), DEFAULT_REDIRECT_URI.into());
+    match client.get_authorisation_url(request).await.expect("call") {
+        get_authorisation_url::Response::Ok(AuthorisationUrlResponse::GeneralError(e)) => {
+            assert_eq!(e.message, "The provider could not be reached; please try again");
+        }
+        other => panic!("a discovery document of another issuer must be refused: {other:?}"),
+    }
     let raw = |path: &str| {
         let client = client.clone();
         let path = path.to_owned();

@@ -314,6 +314,8 @@ pub(crate) struct Resolved {
     pub(crate) builtin: Option<Builtin>,
     /// The discovery document URL.
     pub(crate) discovery: Option<String>,
+    /// The issuer the deployment named (not a discovery document URL): discovery must announce it.
+    pub(crate) expected_issuer: Option<String>,
     pub(crate) authorization_endpoint: Option<String>,
     pub(crate) authorization_query: BTreeMap<String, String>,
     pub(crate) token_endpoint: Option<String>,
@@ -414,6 +416,7 @@ impl ProviderConfig {
             name: self.name.clone().unwrap_or_else(|| builtin.map_or(id, |(_, name)| name).to_owned()),
             builtin: builtin.map(|(b, _)| b),
             discovery: None,
+            expected_issuer: None,
             authorization_endpoint: None,
             authorization_query: BTreeMap::new(),
             token_endpoint: None,
@@ -535,6 +538,8 @@ impl ProviderConfig {
         if let Some(issuer) = &self.issuer {
             http_url(&id, "issuer", issuer)?;
             resolved.discovery = Some(discovery_url(issuer));
+            resolved.expected_issuer =
+                (!issuer.contains("/.well-known/")).then(|| issuer.trim_end_matches('/').to_owned());
         }
         let explicit = [
             ("authorization_endpoint", &self.authorization_endpoint, &mut resolved.authorization_endpoint),

@@ -270,6 +270,16 @@ impl ThirdParty {
             None => None,
         };
         let d = discovered.as_ref();
+        // OpenID Connect Discovery 1.0 §4.3: the document must be the configured issuer's, or an attacker who
+        // controls it could name its own issuer and keys.
+        if let (Some(expected), Some(d)) = (&provider.expected_issuer, d)
+            && d.issuer.trim_end_matches('/') != expected
+        {
+            return Err(Self::provider_error(
+                provider,
+                format!("the discovery document names the issuer {} instead of {expected}", d.issuer),
+            ));
+        }
         let missing = |what: &str| Self::provider_error(provider, format!("no {what} is configured or discovered"));
         // RFC 6749 makes HTTP Basic the method every server supports and OpenID Connect makes it the default
         // registration, so it is preferred when discovery lists it (or lists nothing); plain OAuth2 providers
