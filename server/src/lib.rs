@@ -108,6 +108,12 @@ impl Settings {
         Ok(config)
     }
 
+    /// The configured third-party provider ids, comma-separated (`none` without any), for logs.
+    pub fn third_party_provider_ids(&self) -> String {
+        let ids: Vec<&str> = self.third_party_providers.iter().map(|p| p.id.as_str()).collect();
+        if ids.is_empty() { "none".to_owned() } else { ids.join(",") }
+    }
+
     /// The database URL without its password, for logs.
     pub fn database_for_log(&self) -> String {
         match url::Url::parse(&self.database) {

@@ -189,6 +189,7 @@ async fn run(settings: Settings) -> Result<(), auth_server::Error> {
     tracing::info!(
         database = %settings.database_for_log(),
         website_domain = %settings.website_domain,
+        third_party_providers = %settings.third_party_provider_ids(),
         framework = "axum",
         "listening on http://{}",
         listener.local_addr()?
@@ -206,6 +207,7 @@ async fn run_actix(settings: Settings) -> Result<(), auth_server::Error> {
     tracing::info!(
         database = %settings.database_for_log(),
         website_domain = %settings.website_domain,
+        third_party_providers = %settings.third_party_provider_ids(),
         framework = "actix-web",
         "listening on http://{}",
         listener.local_addr()?
