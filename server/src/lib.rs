@@ -105,6 +105,15 @@ impl Settings {
             .with_signing_key_rotation_interval(self.signing_key_rotation);
         let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);
         config.validate()?;
+        if config.cookie_same_site() == authgen_recipes::SameSite::None {
+            tracing::warn!(
+                website_domain = %config.website_domain,
+                api_domain = %config.api_domain,
+                "the website and the API are on different sites: session cookies are third-party cookies there, \
+                 which browsers increasingly block; header-based sessions (the SDK's tokenTransferMethod \"header\") \
+                 keep working, or serve the API from the website's site"
+            );
+        }
         Ok(config)
     }
 
