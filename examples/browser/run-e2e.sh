@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The browser end-to-end test, as CI runs it: the demo page with the official supertokens-web-js SDK in
-# headless Chromium against auth-server (once per framework adapter). Installs what it needs, builds
+# headless Chromium against auth-server (once per framework adapter), with a real OpenID Connect provider
+# (server/tests/oidc-provider) for third-party sign-in. Installs what it needs, builds
 # auth-server, runs `node --test`, and exits non-zero on any failure.
 #
 #   bash examples/browser/run-e2e.sh
@@ -35,6 +36,8 @@ fi
 step "npm ci"
 node --version
 (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund)
+# The OpenID Connect provider the third-party sign-in tests run (oidc-provider).
+(cd "$repo/server/tests/oidc-provider" && npm ci --ignore-scripts --no-audit --no-fund)
 
 step "cargo build -p auth-server"
 (cd "$repo" && cargo build --locked -p auth-server)

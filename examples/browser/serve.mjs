@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Serves the demo login page on its own origin (default http://localhost:3000): public/, the bundle built
-// into dist/, a /config.js naming the API origin, and the page again for /auth/verify (the magic link) and
-// any other path under /auth.
+// into dist/, a /config.js naming the API origin, and the page again for /auth/verify (the magic link),
+// /auth/callback/<provider> (where a third-party provider sends the browser back) and any other path under
+// /auth.
 //
 //   node serve.mjs [--port 3000] [--host 127.0.0.1] [--api-domain http://localhost:3001] [--no-build]
 //
@@ -73,7 +74,8 @@ async function handle(req, res) {
   if (pathname === "/config.js") {
     return send(res, 200, TYPES[".js"], configJs);
   }
-  // The page itself, for / and for the website's auth paths (the magic link is /auth/verify?…#code).
+  // The page itself, for / and for the website's auth paths (the magic link is /auth/verify?…#code, a
+  // provider's callback /auth/callback/<id>?code=…&state=…).
   if (pathname === "/" || pathname === "/index.html" || pathname === "/auth" || pathname.startsWith("/auth/")) {
     return send(res, 200, TYPES[".html"], await file(publicDir, "index.html"));
   }

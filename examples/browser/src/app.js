@@ -1,8 +1,11 @@
-// The demo login page: passwordless sign-in (6-digit code or magic link) against auth-server through the
-// official SuperTokens web SDK, unchanged. Bundled by build.mjs into dist/app.js.
+// The demo login page: passwordless sign-in (6-digit code or magic link) and third-party sign-in (OAuth2 /
+// OpenID Connect providers) against auth-server through the official SuperTokens web SDK, unchanged.
+// Bundled by build.mjs into dist/app.js.
 import SuperTokens from "supertokens-web-js";
 import Session from "supertokens-web-js/recipe/session";
 import Passwordless from "supertokens-web-js/recipe/passwordless";
+import ThirdParty from "supertokens-web-js/recipe/thirdparty";
+import Multitenancy from "supertokens-web-js/recipe/multitenancy";
 import STGeneralError from "supertokens-web-js/utils/error";
 
 // serve.mjs writes /config.js with the API origin it was started with.
@@ -19,11 +22,11 @@ const mode = window.localStorage.getItem(MODE_KEY) === "header" ? "header" : "co
 
 SuperTokens.init({
   appInfo: { appName: "authgen demo", apiDomain, apiBasePath: "/auth" },
-  recipeList: [Session.init({ tokenTransferMethod: mode }), Passwordless.init()],
+  recipeList: [Session.init({ tokenTransferMethod: mode }), Passwordless.init(), ThirdParty.init(), Multitenancy.init()],
 });
 
 // For the end-to-end test and for poking around in the console.
-window.authgenDemo = { Session, Passwordless, mode, apiDomain };
+window.authgenDemo = { Session, Passwordless, ThirdParty, Multitenancy, mode, apiDomain };
 
 const $ = (id) => document.getElementById(id);
 const EMAIL_KEY = "authgen-demo-email";
@@ -36,6 +39,7 @@ function setStatus(text, state = "idle") {
 
 function show(view) {
   $("email-form").hidden = view !== "email";
+  $("third-party").hidden = view !== "email" || $("providers").childElementCount === 0;
   $("code-form").hidden = view !== "code";
   $("signed-in").hidden = view !== "signed-in";
   $("title").textContent = view === "signed-in" ? "Signed in" : "Sign in";
@@ -74,13 +78,15 @@ function showSignedIn(userId, email) {
   show("signed-in");
 }
 
-async function onSignedIn(user) {
+async function onSignedIn(user, via) {
   const email = user.emails && user.emails[0];
   if (email) {
     window.localStorage.setItem(EMAIL_KEY, email);
+  } else {
+    window.localStorage.removeItem(EMAIL_KEY);
   }
   showSignedIn(user.id, email);
-  setStatus(`Signed in as ${email || user.id}.`, "ok");
+  setStatus(`Signed in as ${email || user.id}${via ? ` with ${via}` : ""}.`, "ok");
   await refreshSessionState();
 }
 
@@ -217,6 +223,90 @@ async function signOut() {
   });
 }
 
+// --- third-party sign-in ------------------------------------------------------------------------
+
+const PROVIDER_NAME_KEY = "authgen-demo-provider-name";
+
+/** One "Sign in with …" button per provider that GET /auth/loginmethods reports. */
+async function showProviders() {
+  let providers = [];
+  try {
+    const methods = await Multitenancy.getLoginMethods();
+    providers = (methods.thirdParty && methods.thirdParty.providers) || [];
+  } catch (error) {
+    // Passwordless still works; the third-party buttons are just missing.
+    console.info(`no third-party providers: ${describeError(error)}`);
+  }
+  const list = $("providers");
+  list.replaceChildren(...providers.map((provider) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary provider";
+    button.dataset.providerId = provider.id;
+    button.textContent = `Sign in with ${provider.name || provider.id}`;
+    button.addEventListener("click", () => signInWithProvider(button, provider));
+    return button;
+  }));
+}
+
+async function signInWithProvider(button, provider) {
+  await busy(button, async () => {
+    setStatus(`Going to ${provider.name || provider.id}…`, "pending");
+    try {
+      // The SDK asks auth-server for the provider's authorisation URL (GET /auth/authorisationurl), keeps a
+      // state (and the PKCE verifier, if any) in sessionStorage, and adds the state to the URL.
+      const url = await ThirdParty.getAuthorisationURLWithQueryParamsAndSetState({
+        thirdPartyId: provider.id,
+        frontendRedirectURI: `${window.location.origin}/auth/callback/${provider.id}`,
+      });
+      window.sessionStorage.setItem(PROVIDER_NAME_KEY, provider.name || provider.id);
+      window.location.assign(url);
+    } catch (error) {
+      setStatus(`Could not start the sign-in with ${provider.name || provider.id}: ${describeError(error)}`, "error");
+    }
+  });
+}
+
+/** The provider sent the browser back to /auth/callback/<id>?code=…&state=…: finish the sign-in. */
+async function finishThirdPartySignIn() {
+  const thirdPartyId = decodeURIComponent(window.location.pathname.slice("/auth/callback/".length));
+  const name = window.sessionStorage.getItem(PROVIDER_NAME_KEY) || thirdPartyId;
+  setStatus(`Signing in with ${name}…`, "pending");
+  let response;
+  try {
+    // Checks the state against sessionStorage, then POST /auth/signinup with the callback's query.
+    response = await ThirdParty.signInAndUp();
+  } catch (error) {
+    window.history.replaceState(null, "", "/");
+    if (STGeneralError.isThisError(error)) {
+      await showEmailForm(`Sign-in with ${name} failed (GENERAL_ERROR): ${error.message}`, "error");
+    } else if (error instanceof TypeError) {
+      await showEmailForm(`Could not sign in with ${name}: ${describeError(error)}`, "error");
+    } else {
+      // The SDK's own checks (no or wrong state, an error from the provider such as access_denied).
+      await showEmailForm(`Sign-in with ${name} failed: ${error && error.message ? error.message : error}`, "error");
+    }
+    return;
+  }
+  window.history.replaceState(null, "", "/");
+  switch (response.status) {
+    case "OK":
+      await onSignedIn(response.user, name);
+      break;
+    case "NO_EMAIL_GIVEN_BY_PROVIDER":
+      await showEmailForm(
+        `${name} did not give an email address (NO_EMAIL_GIVEN_BY_PROVIDER): allow access to your email there, or sign in another way.`,
+        "error",
+      );
+      break;
+    case "SIGN_IN_UP_NOT_ALLOWED":
+      await showEmailForm(`Sign-in with ${name} is not allowed: ${response.reason}`, "error");
+      break;
+    default:
+      await showEmailForm(`Sign-in with ${name} failed: ${response.status}`, "error");
+  }
+}
+
 async function consumeMagicLink() {
   setStatus("Signing in with the magic link…", "pending");
   try {
@@ -241,9 +331,13 @@ async function start() {
   $("call-api").addEventListener("click", callApi);
   $("sign-out").addEventListener("click", signOut);
 
+  await showProviders();
+
   try {
     if (window.location.pathname === "/auth/verify") {
       await consumeMagicLink();
+    } else if (window.location.pathname.startsWith("/auth/callback/")) {
+      await finishThirdPartySignIn();
     } else if (await refreshSessionState()) {
       showSignedIn(await Session.getUserId(), window.localStorage.getItem(EMAIL_KEY));
       setStatus("Welcome back: your session is still active.", "ok");

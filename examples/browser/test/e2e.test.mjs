@@ -1,5 +1,6 @@
 // End-to-end: the demo page, with the official supertokens-web-js SDK, in headless Chromium, against
-// auth-server on another origin. Run once per framework adapter of auth-server.
+// auth-server on another origin: passwordless sign-in, and third-party sign-in through a real OpenID Connect
+// provider (server/tests/oidc-provider). Run once per framework adapter of auth-server.
 //
 //   node --test test/e2e.test.mjs
 //
@@ -14,15 +15,19 @@
 //   E2E_SCREENSHOT    where to save the signed-in screenshot (default: examples/browser/screenshot.png;
 //                     "none" to skip)
 //   E2E_VERBOSE       print the children's output as it comes
+//
+// The OpenID Connect provider runs from server/tests/oidc-provider/provider.mjs on a free loopback port; its
+// node_modules must be installed (`npm ci` there; run-e2e.sh does it).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { Proc, decodeFrontToken, escapeRegExp, eventually, headerSet, recordTraffic, sleep } from "./support.mjs";
+import { Proc, captureResponseBodies, decodeFrontToken, escapeRegExp, eventually, exchangeJson, headerSet, recordTraffic, sleep } from "./support.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, "..");
@@ -38,6 +43,14 @@ const API = `http://localhost:${API_PORT}`;
 const THIRD = `http://127.0.0.1:${THIRD_PORT}`;
 const SCREENSHOT = process.env.E2E_SCREENSHOT || path.join(exampleDir, "screenshot.png");
 const ACCESS_TOKEN_LIFETIME_S = 2;
+
+// The third-party provider: oidc-provider with one confidential client whose redirect URI is the demo page's
+// callback path.
+const OIDC_PROVIDER_DIR = path.join(repoRoot, "server", "tests", "oidc-provider");
+const PROVIDER_ID = "my-oidc";
+const OIDC_CLIENT_ID = "authgen-web";
+const OIDC_CLIENT_SECRET = "authgen-secret";
+const CALLBACK = `${WEBSITE}/auth/callback/${PROVIDER_ID}`;
 
 // What the generated CORS policy allows (spec/auth.yaml): content-type, the header parameters and the
 // security schemes' headers; the same list SuperTokens' getAllCORSHeaders() gives plus content-type.
@@ -83,8 +96,11 @@ function frameworks() {
   return list;
 }
 
-/** The auth-server command line for one framework: a temp SQLite file, log delivery, 2 s access tokens. */
-function authServerCommand(framework, databaseFile) {
+/**
+ * The auth-server command line for one framework: a temp SQLite file, log delivery, 2 s access tokens, and
+ * the OpenID Connect provider at `issuer` as the third-party provider `my-oidc`.
+ */
+function authServerCommand(framework, databaseFile, issuer) {
   return {
     command: AUTH_SERVER_BIN,
     args: [
@@ -97,6 +113,8 @@ function authServerCommand(framework, databaseFile) {
       "--flow-type", "USER_INPUT_CODE_AND_MAGIC_LINK",
       "--delivery", "log",
       "--access-token-lifetime-s", String(ACCESS_TOKEN_LIFETIME_S),
+      "--third-party-provider",
+      `id=${PROVIDER_ID},issuer=${issuer},client_id=${OIDC_CLIENT_ID},client_secret=${OIDC_CLIENT_SECRET}`,
     ],
   };
 }
@@ -112,9 +130,27 @@ function childEnv(extra = {}) {
 let browser;
 let website;
 let thirdOrigin;
+let oidcProvider;
+let issuer;
 const tempDirs = [];
 
 before(async () => {
+  if (!fs.existsSync(path.join(OIDC_PROVIDER_DIR, "node_modules", "oidc-provider"))) {
+    throw new Error(`the OpenID Connect provider's packages are missing: run \`npm ci\` in ${OIDC_PROVIDER_DIR}`);
+  }
+  // It exits when its stdin closes, so it gets a pipe that stays open for the whole run.
+  oidcProvider = new Proc("oidc-provider", process.execPath, [path.join(OIDC_PROVIDER_DIR, "provider.mjs")], {
+    env: childEnv({
+      PORT: "0",
+      OIDC_CLIENTS: JSON.stringify([
+        { client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, redirect_uris: [CALLBACK] },
+      ]),
+    }),
+    cwd: OIDC_PROVIDER_DIR,
+    stdin: "pipe",
+  });
+  [, issuer] = await oidcProvider.waitForLine(/^ISSUER=(http:\/\/127\.0\.0\.1:\d+)$/, { timeoutMs: 30_000 });
+
   website = new Proc("serve:website", process.execPath, [
     path.join(exampleDir, "serve.mjs"), "--host", "127.0.0.1", "--port", String(WEB_PORT), "--api-domain", API,
   ], { env: childEnv() });
@@ -143,7 +179,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await Promise.all([website?.stop(), thirdOrigin?.stop()]);
+  await Promise.all([website?.stop(), thirdOrigin?.stop(), oidcProvider?.stop()]);
   for (const dir of tempDirs) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -307,6 +343,8 @@ async function assertAutomaticRefresh(page, traffic, frontToken, userId, mode) {
 function unexpectedConsoleMessages(traffic) {
   return traffic.console.filter((message) =>
     (message.type === "error" || message.type === "warning") &&
+    // The provider's own pages (a third-party flow passes through them) are not the demo's concern.
+    !(issuer && message.url.startsWith(`${issuer}/`)) &&
     !/^Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/.test(message.text));
 }
 
@@ -327,6 +365,127 @@ async function signOutAndCheck(page, context, mode) {
   assert.equal(status, 401, "GET /sessioninfo after sign-out");
 }
 
+// --- third-party sign-in -------------------------------------------------------------------------
+
+/**
+ * Clicks "Sign in with my-oidc" on the demo page and goes through whatever the provider asks in Chromium:
+ * the login form (types `login`), the consent form (allows), or nothing when the provider still has a
+ * session and a grant for the user. Resolves once the demo page is ready again after the callback, with the
+ * prompts seen and the callback URL the provider sent the browser to.
+ */
+async function signInWithProvider(page, login, { cancel = false } = {}) {
+  const button = page.locator(`#providers button[data-provider-id="${PROVIDER_ID}"]`);
+  assert.equal((await button.textContent()).trim(), `Sign in with ${PROVIDER_ID}`);
+  let callbackUrl = null;
+  const onNavigated = (frame) => {
+    if (frame === page.mainFrame() && frame.url().startsWith(`${CALLBACK}?`)) {
+      callbackUrl = frame.url();
+    }
+  };
+  page.on("framenavigated", onNavigated);
+  try {
+    // The page marks itself ready again once the callback is handled; forget the current mark first.
+    await page.evaluate(() => delete document.body.dataset.ready);
+    await button.click();
+    const prompts = [];
+    const readyOrPrompt = "body[data-ready=true], body[data-prompt]";
+    for (;;) {
+      await page.waitForSelector(readyOrPrompt);
+      const prompt = await page.evaluate(() => document.body.dataset.prompt || null);
+      if (prompt === null) {
+        break;
+      }
+      assert.ok(page.url().startsWith(`${issuer}/interaction/`), `the provider's page: ${page.url()}`);
+      prompts.push(prompt);
+      assert.ok(prompts.length <= 3, `the provider keeps prompting: ${prompts}`);
+      // Leave the prompt's page: the next one (or the demo page) is waited for by the loop.
+      await page.evaluate(() => delete document.body.dataset.prompt);
+      if (cancel) {
+        await page.click(`form[action$="/abort"] button`);
+      } else if (prompt === "login") {
+        await page.fill(`input[name="login"]`, login);
+        await page.click(`form[action$="/login"] button`);
+      } else {
+        assert.equal(prompt, "consent");
+        await page.click(`form[action$="/confirm"] button`);
+      }
+    }
+    assert.equal(new URL(page.url()).origin, WEBSITE, "back on the demo page");
+    assert.equal(new URL(page.url()).pathname, "/", "the page leaves the callback path");
+    assert.ok(callbackUrl, "the provider sent the browser to the callback path");
+    return { prompts, callbackUrl };
+  } finally {
+    page.off("framenavigated", onNavigated);
+  }
+}
+
+/**
+ * A fresh page (as newPage) that also keeps the bodies of GET /auth/authorisationurl: the page leaves for the
+ * provider as soon as it has read one.
+ */
+async function newThirdPartyPage() {
+  const opened = await newPage();
+  opened.traffic.authorisationUrlBodies = await captureResponseBodies(opened.page, `${API}/auth/authorisationurl?*`);
+  return opened;
+}
+
+/** Checks the SDK's GET /auth/authorisationurl and where it sent the browser. */
+async function assertAuthorisationUrl(traffic) {
+  const exchange = lastExchange(traffic, "GET", "/auth/authorisationurl");
+  const captured = traffic.authorisationUrlBodies.filter((c) => c.url === exchange.url);
+  assert.ok(captured.length > 0, `the body of ${exchange.url} was not captured`);
+  const last = captured[captured.length - 1];
+  assert.equal(last.error, undefined, `capturing ${exchange.url}: ${last.error}`);
+  assert.equal(exchange.status, 200);
+  const query = new URL(exchange.url).searchParams;
+  assert.equal(query.get("thirdPartyId"), PROVIDER_ID);
+  assert.equal(query.get("redirectURIOnProviderDashboard"), CALLBACK);
+  assert.equal((await exchange.request.allHeaders()).rid, "thirdparty");
+  await assertCredentialedCors(exchange);
+  const body = JSON.parse(last.body);
+  assert.equal(body.status, "OK");
+  const url = new URL(body.urlWithQueryParams);
+  assert.equal(`${url.origin}${url.pathname}`, `${issuer}/auth`, "the provider's authorization endpoint");
+  assert.equal(url.searchParams.get("client_id"), OIDC_CLIENT_ID);
+  assert.equal(url.searchParams.get("redirect_uri"), CALLBACK);
+  assert.equal(url.searchParams.get("response_type"), "code");
+  assert.ok(url.searchParams.get("scope").split(" ").includes("openid"), url.searchParams.get("scope"));
+  // The browser went to that URL plus the SDK's state.
+  const visit = traffic.exchanges.find((e) => e.at >= exchange.at && e.url.startsWith(`${issuer}/auth?`));
+  assert.ok(visit, "the browser went to the provider's authorization endpoint");
+  const visited = new URL(visit.url).searchParams;
+  assert.ok(visited.get("state"), "the SDK adds a state");
+  for (const [name, value] of url.searchParams) {
+    assert.equal(visited.get(name), value, `the authorization request keeps ${name}`);
+  }
+  // PKCE: auth-server uses it when the provider's discovery document lists S256 (this one does); the SDK
+  // keeps the verifier and sends it back with the callback.
+  if (body.pkceCodeVerifier !== undefined) {
+    assert.equal(url.searchParams.get("code_challenge_method"), "S256");
+    assert.equal(url.searchParams.get("code_challenge"), createHash("sha256").update(body.pkceCodeVerifier).digest("base64url"));
+  } else {
+    assert.equal(url.searchParams.get("code_challenge"), null);
+  }
+  return { state: visited.get("state"), pkceCodeVerifier: body.pkceCodeVerifier };
+}
+
+/** Checks the SDK's POST /auth/signinup for the callback and returns its JSON response. */
+async function assertSignInUpRequest(traffic, callbackUrl, { state, pkceCodeVerifier }) {
+  const exchange = lastExchange(traffic, "POST", "/auth/signinup");
+  const callback = new URL(callbackUrl);
+  assert.equal(callback.searchParams.get("state"), state, "the provider returns the SDK's state");
+  assert.ok(callback.searchParams.get("code"), "the provider returns a code");
+  const sent = exchange.request.postDataJSON();
+  assert.equal((await exchange.request.allHeaders()).rid, "thirdparty");
+  assert.equal(sent.thirdPartyId, PROVIDER_ID);
+  assert.equal(sent.redirectURIInfo.redirectURIOnProviderDashboard, CALLBACK);
+  assert.deepEqual(sent.redirectURIInfo.redirectURIQueryParams, Object.fromEntries(callback.searchParams));
+  assert.equal(sent.redirectURIInfo.pkceCodeVerifier, pkceCodeVerifier, "the SDK returns the PKCE verifier");
+  assert.equal(exchange.status, 200);
+  await assertCredentialedCors(exchange);
+  return { exchange, body: await exchangeJson(exchange) };
+}
+
 // --- the suites ---------------------------------------------------------------------------------
 
 let screenshotTaken = false;
@@ -338,7 +497,7 @@ for (const framework of frameworks()) {
     before(async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `authgen-e2e-${framework.name}-`));
       tempDirs.push(dir);
-      const { command, args } = authServerCommand(framework, path.join(dir, "auth.db"));
+      const { command, args } = authServerCommand(framework, path.join(dir, "auth.db"), issuer);
       server = new Proc(`auth-server:${framework.name}`, command, args, { env: childEnv(), cwd: dir });
       await server.waitForLine(/listening on http:\/\//, { timeoutMs: 30_000 });
     }, { timeout: 60_000 });
@@ -551,5 +710,130 @@ for (const framework of frameworks()) {
           await context.close();
         }
       });
+
+    let aliceId;
+
+    for (const mode of ["cookie", "header"]) {
+      it(`${mode} mode: signs in with the OpenID Connect provider (login and consent in Chromium), again as the same user`,
+        { timeout: TEST_TIMEOUT_MS }, async () => {
+          const { context, page, traffic } = await newThirdPartyPage();
+          try {
+            await open(page, `${WEBSITE}/?mode=${mode}`);
+            // The buttons come from GET /auth/loginmethods, through the SDK.
+            const methods = lastExchange(traffic, "GET", "/auth/loginmethods");
+            assert.deepEqual((await exchangeJson(methods)).thirdParty.providers, [{ id: PROVIDER_ID, name: PROVIDER_ID }]);
+            assert.deepEqual(await page.$$eval("#providers button", (buttons) => buttons.map((b) => b.dataset.providerId)),
+              [PROVIDER_ID]);
+            assert.equal(await page.isVisible(`#providers button[data-provider-id="${PROVIDER_ID}"]`), true);
+
+            const first = await signInWithProvider(page, "alice");
+            assert.deepEqual(first.prompts, ["login", "consent"], "a fresh browser logs in and consents");
+            const signInUp = await assertSignInUpRequest(traffic, first.callbackUrl, await assertAuthorisationUrl(traffic));
+            assert.equal(signInUp.body.status, "OK", JSON.stringify(signInUp.body));
+
+            const user = await waitSignedIn(page);
+            assert.match(user.userId, /^[0-9a-f-]{36}$/, "user id");
+            assert.equal(user.email, "alice@example.com");
+            assert.match((await settledStatus(page)).text, new RegExp(`with ${PROVIDER_ID}\\.$`));
+            assert.equal(signInUp.body.user.id, user.userId);
+            assert.deepEqual(signInUp.body.user.emails, ["alice@example.com"]);
+            assert.deepEqual(signInUp.body.user.thirdParty, [{ id: PROVIDER_ID, userId: "alice" }]);
+            const method = signInUp.body.user.loginMethods[0];
+            assert.equal(method.recipeId, "thirdparty");
+            assert.equal(method.verified, true, "alice's email is verified at the provider");
+            if (aliceId === undefined) {
+              assert.equal(signInUp.body.createdNewRecipeUser, true, "alice's first sign-in signs her up");
+              aliceId = user.userId;
+            } else {
+              assert.equal(signInUp.body.createdNewRecipeUser, false);
+              assert.equal(user.userId, aliceId, "alice is the same user whatever the token transfer method");
+            }
+            const frontToken = await assertTokenTransport(context, signInUp.exchange, mode);
+            assert.equal(frontToken.uid, user.userId);
+
+            assert.equal(await doesSessionExist(page), true, "doesSessionExist after the third-party sign-in");
+            const info = await callProtectedRoute(page);
+            assert.equal(info.status, "200", info.body);
+            assert.equal(JSON.parse(info.body).userId, user.userId);
+
+            // Sign out, then sign in again: the provider remembers the login and the consent, so the
+            // browser comes straight back, and it is the same user.
+            await signOutAndCheck(page, context, mode);
+            const second = await signInWithProvider(page, "alice");
+            assert.deepEqual(second.prompts, [], "the provider's session and grant skip its pages");
+            const again = await assertSignInUpRequest(traffic, second.callbackUrl, await assertAuthorisationUrl(traffic));
+            assert.equal(again.body.status, "OK", JSON.stringify(again.body));
+            assert.equal(again.body.createdNewRecipeUser, false, "the second sign-in signs in");
+            const secondUser = await waitSignedIn(page);
+            assert.equal(secondUser.userId, user.userId, "the same user id the second time");
+            assert.equal(secondUser.email, "alice@example.com");
+            const secondInfo = await callProtectedRoute(page);
+            assert.equal(secondInfo.status, "200", secondInfo.body);
+            assert.equal(JSON.parse(secondInfo.body).userId, user.userId);
+            await signOutAndCheck(page, context, mode);
+            assert.deepEqual(unexpectedConsoleMessages(traffic), []);
+
+            if (mode === "cookie") {
+              // The callback URL once more: the SDK still holds the state, so it sends the used code again;
+              // auth-server answers GENERAL_ERROR and the page says so.
+              const from = traffic.exchanges.length;
+              await page.evaluate(() => delete document.body.dataset.ready);
+              await page.goto(second.callbackUrl);
+              await page.waitForSelector("body[data-ready=true]");
+              const status = await settledStatus(page);
+              assert.equal(status.state, "error", status.text);
+              assert.match(status.text, /GENERAL_ERROR/);
+              const replay = traffic.exchanges.slice(from).find((e) => e.method === "POST" && e.path === "/auth/signinup");
+              assert.ok(replay, "the SDK posted the replayed callback");
+              assert.equal((await exchangeJson(replay)).status, "GENERAL_ERROR");
+              assert.equal(await doesSessionExist(page), false);
+              assert.equal(await page.isVisible("#email-form"), true);
+            }
+          } finally {
+            await context.close();
+          }
+        });
+    }
+
+    it("third-party sign-in without an email at the provider shows NO_EMAIL_GIVEN_BY_PROVIDER", { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const { context, page, traffic } = await newThirdPartyPage();
+        try {
+          await open(page, `${WEBSITE}/?mode=cookie`);
+          const { prompts, callbackUrl } = await signInWithProvider(page, "noemail");
+          assert.deepEqual(prompts, ["login", "consent"]);
+          const signInUp = await assertSignInUpRequest(traffic, callbackUrl, await assertAuthorisationUrl(traffic));
+          assert.deepEqual(signInUp.body, { status: "NO_EMAIL_GIVEN_BY_PROVIDER" });
+          const status = await settledStatus(page);
+          assert.equal(status.state, "error");
+          assert.match(status.text, /NO_EMAIL_GIVEN_BY_PROVIDER/);
+          assert.equal(await page.isVisible("#email-form"), true);
+          assert.equal(await page.isHidden("#signed-in"), true);
+          assert.equal(await doesSessionExist(page), false, "no session without a user");
+          const names = await cookieNames(context);
+          assert.ok(!names.includes("sAccessToken"), `no session cookie: ${names}`);
+          assert.deepEqual(unexpectedConsoleMessages(traffic), []);
+        } finally {
+          await context.close();
+        }
+      });
+
+    it("third-party sign-in cancelled at the provider shows the provider's error", { timeout: TEST_TIMEOUT_MS }, async () => {
+      const { context, page, traffic } = await newThirdPartyPage();
+      try {
+        await open(page, `${WEBSITE}/?mode=cookie`);
+        const { prompts, callbackUrl } = await signInWithProvider(page, "alice", { cancel: true });
+        assert.deepEqual(prompts, ["login"]);
+        assert.equal(new URL(callbackUrl).searchParams.get("error"), "access_denied");
+        const status = await settledStatus(page);
+        assert.equal(status.state, "error");
+        assert.match(status.text, /access_denied/);
+        // The SDK stops at the provider's error: no POST /auth/signinup.
+        assert.deepEqual(traffic.exchanges.filter((e) => e.path === "/auth/signinup"), []);
+        assert.equal(await doesSessionExist(page), false);
+      } finally {
+        await context.close();
+      }
+    });
   });
 }

@@ -23,16 +23,19 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
-/** A child process whose stdout and stderr lines are kept and can be waited for. */
+/**
+ * A child process whose stdout and stderr lines are kept and can be waited for. `stdin: "pipe"` keeps a pipe
+ * open to the child's stdin (for children that exit when their stdin closes); the default is /dev/null.
+ */
 export class Proc {
-  constructor(name, command, args, { env = process.env, cwd } = {}) {
+  constructor(name, command, args, { env = process.env, cwd, stdin = "ignore" } = {}) {
     this.name = name;
     this.command = command;
     this.args = args;
     this.lines = [];
     this.waiters = [];
     this.exited = null;
-    this.child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(command, args, { env, cwd, stdio: [stdin, "pipe", "pipe"] });
     running.add(this);
     this.exitPromise = new Promise((resolve) => {
       this.child.on("exit", (code, signal) => {
@@ -146,10 +149,16 @@ export async function recordTraffic(page) {
     preflights: [],
     corsFailures: [],
   };
-  page.on("console", (message) => traffic.console.push({ type: message.type(), text: message.text() }));
+  page.on("console", (message) =>
+    traffic.console.push({ type: message.type(), text: message.text(), url: message.location()?.url || "" }));
   page.on("response", (response) => {
     const request = response.request();
+    // The body of each fetch is read at once: once the page navigates away (a third-party sign-in leaves
+    // for the provider right after asking for its URL), the browser no longer has it.
+    const body = request.resourceType() === "fetch" ? response.text().catch((error) => ({ error })) : null;
+    body?.catch(() => {});
     traffic.exchanges.push({
+      body,
       at: Date.now(),
       method: request.method(),
       url: response.url(),
@@ -184,6 +193,42 @@ export async function recordTraffic(page) {
   });
   await cdp.send("Network.enable");
   return traffic;
+}
+
+/**
+ * Keeps the bodies of the page's fetch responses whose URL matches `urlPattern` (a DevTools pattern, `*`
+ * wildcards): the DevTools protocol pauses each such response before the page sees it, copies its body, and
+ * lets it go on unchanged. Needed where the page navigates away as soon as it has read a response (the
+ * browser then drops the body, and `response.text()` races the navigation). Resolves with the list the
+ * bodies are pushed to, as `{url, status, body}`.
+ */
+export async function captureResponseBodies(page, urlPattern) {
+  const captured = [];
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on("Fetch.requestPaused", async (event) => {
+    try {
+      const { body, base64Encoded } = await cdp.send("Fetch.getResponseBody", { requestId: event.requestId });
+      captured.push({
+        url: event.request.url,
+        status: event.responseStatusCode,
+        body: base64Encoded ? Buffer.from(body, "base64").toString("utf8") : body,
+      });
+    } catch (error) {
+      captured.push({ url: event.request.url, status: event.responseStatusCode, error: error.message });
+    }
+    await cdp.send("Fetch.continueResponse", { requestId: event.requestId }).catch(() => {});
+  });
+  await cdp.send("Fetch.enable", { patterns: [{ urlPattern, resourceType: "Fetch", requestStage: "Response" }] });
+  return captured;
+}
+
+/** The JSON body of a recorded fetch exchange (read when it arrived). */
+export async function exchangeJson(exchange) {
+  const text = exchange.body ? await exchange.body : await exchange.response.text();
+  if (text && typeof text === "object" && text.error) {
+    throw text.error;
+  }
+  return JSON.parse(text);
 }
 
 /** Splits a comma-separated header value into a sorted, lowercased, de-duplicated list. */
