@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One provider as configured. Everything but `id` and a client id is optional: built-in providers (chosen by
 /// the id's prefix, see [`Builtin`]) fill in their endpoints, scopes and user-info mapping, and an `issuer`
@@ -212,7 +213,7 @@ struct ProvidersFile {
 
 /// Parses a providers file (TOML with `[[provider]]` tables). `source_name` names it in errors.
 pub fn parse_providers_toml(text: &str, source_name: &str) -> Result<Vec<ProviderConfig>, ProviderConfigError> {
-    toml::from_str::<ProvidersFile>(text)
+    basic_toml::from_str::<ProvidersFile>(text)
         .map(|file| file.provider)
         .map_err(|e| ProviderConfigError::Syntax { source_name: source_name.to_owned(), message: e.to_string() })
 }
@@ -222,28 +223,28 @@ pub fn parse_providers_toml(text: &str, source_name: &str) -> Result<Vec<Provide
 /// scopes, and dotted keys such as `additional_config.hd=example.com` set nested values.
 pub fn parse_provider_line(line: &str) -> Result<ProviderConfig, ProviderConfigError> {
     let syntax = |message: String| ProviderConfigError::Syntax { source_name: "provider".to_owned(), message };
-    let mut table = toml::Table::new();
+    let mut table = serde_json::Map::new();
     for pair in line.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(syntax(format!("`{pair}` is not `key=value` (e.g. `id=google,client_id=...`)")));
         };
         let (key, value) = (key.trim(), value.trim());
         let value = match key {
-            "scope" => toml::Value::Array(value.split_whitespace().map(|s| toml::Value::String(s.into())).collect()),
+            "scope" => Value::Array(value.split_whitespace().map(|s| Value::String(s.into())).collect()),
             "force_pkce" | "require_email" => match value {
-                "true" => toml::Value::Boolean(true),
-                "false" => toml::Value::Boolean(false),
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
                 other => return Err(syntax(format!("`{key}` takes true or false, not `{other}`"))),
             },
-            _ => toml::Value::String(value.to_owned()),
+            _ => Value::String(value.to_owned()),
         };
         let mut target = &mut table;
         let mut parts: Vec<&str> = key.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         for part in parts {
-            let entry = target.entry(part.to_owned()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = target.entry(part.to_owned()).or_insert_with(|| Value::Object(serde_json::Map::new()));
             target = match entry {
-                toml::Value::Table(inner) => inner,
+                Value::Object(inner) => inner,
                 _ => return Err(syntax(format!("`{key}` sets a value under a key that is not a table"))),
             };
         }
@@ -251,7 +252,7 @@ pub fn parse_provider_line(line: &str) -> Result<ProviderConfig, ProviderConfigE
             return Err(syntax(format!("`{key}` is given twice")));
         }
     }
-    ProviderConfig::deserialize(toml::Value::Table(table)).map_err(|e| syntax(e.to_string()))
+    ProviderConfig::deserialize(Value::Object(table)).map_err(|e| syntax(e.to_string()))
 }
 
 /// The built-in providers, chosen by the prefix of the `thirdPartyId` (so `google-staff` is Google too).
