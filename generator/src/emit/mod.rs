@@ -215,6 +215,18 @@ fn emit_lib(ctx: EmitCtx<'_>) -> TokenStream {
     }
 }
 
+/// The inner attribute of every module whose docs are the spec's descriptions: that prose is Markdown written
+/// for API portals, not for rustdoc's list-indentation lints.
+pub(crate) fn spec_prose_allows() -> TokenStream {
+    quote! {
+        #![allow(
+            clippy::doc_lazy_continuation,
+            clippy::doc_overindented_list_items,
+            reason = "doc comments are the spec's descriptions, kept as written"
+        )]
+    }
+}
+
 /// `#[doc = "..."]` attributes, one per line, for an item.
 pub(crate) fn doc_attrs(text: &str) -> TokenStream {
     let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());

@@ -14,10 +14,12 @@ use crate::ir::{
 /// Emits the `ops` module.
 pub fn emit_ops(ctx: EmitCtx<'_>) -> TokenStream {
     let modules = ctx.api.operations.iter().map(|op| emit_op(ctx, op));
+    let prose = super::spec_prose_allows();
     quote! {
         //! One module per operation: its typed request, its response enum, and the conversions between them
         //! and the raw HTTP types, shared by every server adapter and by the client.
         #![allow(clippy::large_enum_variant, reason = "responses are built once per request; boxing would cost every caller")]
+        #prose
         #(#modules)*
     }
 }
