@@ -41,31 +41,52 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     if let Some(root) = ctx.settings.module_root() {
         return emit_module_file(ctx, root).map(|f| vec![f]);
     }
-    let mut files = Vec::new();
     let header = format::header_line(ctx.settings);
-    let rust = |path: &str, tokens: TokenStream, what: &str| -> Result<GeneratedFile, String> {
-        let text = format::format_rust(tokens, &header).map_err(|e| format!("{what}: {e}"))?;
-        Ok(GeneratedFile::new(path, text))
-    };
+    type Emitter = fn(EmitCtx<'_>) -> TokenStream;
+    let mut rust_files: Vec<(&str, Emitter)> = vec![
+        ("src/lib.rs", emit_lib),
+        ("src/types.rs", types::emit_types),
+        ("src/ops.rs", ops::emit_ops),
+        ("src/server/mod.rs", server::emit_server_trait),
+    ];
+    for framework in ctx.settings.frameworks() {
+        match framework {
+            Framework::Axum => rust_files.push(("src/server/axum.rs", server::axum::emit_axum_router)),
+            Framework::ActixWeb => rust_files.push(("src/server/actix.rs", server::actix::emit_actix_config)),
+        }
+    }
+    rust_files.push(("src/client.rs", client::emit_client));
+    rust_files.push(("src/cors.rs", cors::emit_cors));
+
+    // Each file is emitted and formatted on a thread of its own (token streams cannot cross threads, so the
+    // whole of a file's work happens there); for a large spec formatting is most of the time. The results are
+    // joined in the fixed order above, so the output does not depend on scheduling.
+    let formatted: Vec<Result<GeneratedFile, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rust_files
+            .iter()
+            .map(|&(path, emit)| {
+                let header = &header;
+                scope.spawn(move || {
+                    let what = path.trim_start_matches("src/");
+                    let text = format::format_rust(emit(ctx), header).map_err(|e| format!("{what}: {e}"))?;
+                    Ok(GeneratedFile::new(path, text))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&rust_files)
+            .map(|(h, (path, _))| h.join().unwrap_or_else(|_| Err(format!("{path}: the emitter panicked"))))
+            .collect()
+    });
+
+    let mut files = Vec::new();
     files.push(crate::render::render_cargo_toml(ctx)?);
     files.push(crate::render::render_readme(ctx)?);
     files.push(crate::render::render_nginx(ctx)?);
-    files.push(rust("src/lib.rs", emit_lib(ctx), "lib.rs")?);
-    files.push(rust("src/types.rs", types::emit_types(ctx), "types.rs")?);
-    files.push(rust("src/ops.rs", ops::emit_ops(ctx), "ops.rs")?);
-    files.push(rust("src/server/mod.rs", server::emit_server_trait(ctx), "server/mod.rs")?);
-    for framework in ctx.settings.frameworks() {
-        match framework {
-            Framework::Axum => {
-                files.push(rust("src/server/axum.rs", server::axum::emit_axum_router(ctx), "server/axum.rs")?)
-            }
-            Framework::ActixWeb => {
-                files.push(rust("src/server/actix.rs", server::actix::emit_actix_config(ctx), "server/actix.rs")?)
-            }
-        }
+    for file in formatted {
+        files.push(file?);
     }
-    files.push(rust("src/client.rs", client::emit_client(ctx), "client.rs")?);
-    files.push(rust("src/cors.rs", cors::emit_cors(ctx), "cors.rs")?);
     files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{}", runtime_for(ctx))));
     Ok(files)
 }
