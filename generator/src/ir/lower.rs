@@ -1544,4 +1544,136 @@ components:
         assert!(fields[3].nullable);
         assert!(api.types.contains_key("Inner"));
     }
+
+    /// Lowers and returns the warning codes too.
+    fn lower_with_warnings(yaml: &str) -> (Api, Vec<&'static str>) {
+        let spec = crate::spec::load_str("t.yaml", yaml).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let (api, warnings) =
+            lower_spec(&spec, &Settings::default()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let mut codes: Vec<&'static str> = spec.warnings.items().iter().map(|d| d.code).collect();
+        codes.extend(warnings.items().iter().map(|d| d.code));
+        (api, codes)
+    }
+
+    fn field_names(api: &Api, ty: &str) -> Vec<String> {
+        let TypeKind::Struct { fields, .. } = &api.types[ty].kind else { panic!("{ty} is not a struct") };
+        fields.iter().map(|f| format!("{}{}", f.api_name, if f.required { "!" } else { "" })).collect()
+    }
+
+    #[test]
+    fn all_of_beside_properties_nested_and_documenting_a_reference_is_merged() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    Base: {{type: object, required: [id], properties: {{id: {{type: string}}}}}}
+    Documented:
+      allOf: [{{$ref: '#/components/schemas/Base'}}, {{description: the base, documented}}]
+    Page:
+      type: object
+      required: [entries]
+      allOf: [{{$ref: '#/components/schemas/Base'}}]
+      properties: {{entries: {{type: array, items: {{type: string}}}}}}
+    Nested:
+      allOf: [{{$ref: '#/components/schemas/Page'}}, {{properties: {{extra: {{type: boolean}}}}}}]
+"
+        ));
+        assert_eq!(warnings, Vec::<&str>::new());
+        assert!(
+            matches!(&api.types["Documented"].kind, TypeKind::Newtype(TypeRef::Named(n)) if n == "Base"),
+            "a documented reference names the referenced type"
+        );
+        assert_eq!(field_names(&api, "Page"), ["id!", "entries!"], "the allOf beside `properties` is not dropped");
+        assert_eq!(field_names(&api, "Nested"), ["id!", "entries!", "extra"], "nested allOf is merged");
+    }
+
+    #[test]
+    fn every_media_type_is_a_body_and_typed_ones_are_preferred() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /a:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data: {{schema: {{type: object, properties: {{file: {{type: string, format: binary}}}}}}}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/xml: {{schema: {{type: string}}}}
+            application/json: {{schema: {{type: integer}}}}
+        '201':
+          description: a picture
+          content:
+            image/png: {{schema: {{type: string, format: binary}}}}
+"
+        ));
+        assert_eq!(warnings, ["W0302", "W0301"]);
+        let op = &api.operations[0];
+        let body = op.body.as_ref().expect("a body");
+        assert_eq!(
+            (body.kind, body.content_type.as_str(), &body.ty),
+            (BodyKind::Bytes, "multipart/form-data", &TypeRef::Bytes)
+        );
+        let ok = op.responses[0].body.as_ref().expect("a 200 body");
+        assert_eq!((ok.kind, ok.content_type.as_str(), &ok.ty), (BodyKind::Json, "application/json", &TypeRef::I64));
+        let png = op.responses[1].body.as_ref().expect("a 201 body");
+        assert_eq!((png.kind, png.content_type.as_str()), (BodyKind::Bytes, "image/png"));
+    }
+
+    #[test]
+    fn parameters_that_are_not_scalars_are_kept_raw_or_left_out() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /things/{{id}}:
+    get:
+      operationId: getThing
+      parameters:
+        - {{name: id, in: path, required: true, schema: {{$ref: '#/components/schemas/Snowflake'}}}}
+        - {{name: filter, in: query, schema: {{type: object, properties: {{a: {{type: string}}}}}}}}
+        - {{name: page, in: query, explode: false, schema: {{type: object, properties: {{n: {{type: integer}}}}}}}}
+        - {{name: X-Pair, in: header, schema: {{oneOf: [{{type: string}}, {{type: integer}}]}}}}
+      responses: {{'204': {{description: none}}}}
+components:
+  schemas:
+    Snowflake: {{type: string, pattern: '^[0-9]+$'}}
+"
+        ));
+        assert_eq!(warnings, ["W0203", "W0204", "W0204"]);
+        let params: Vec<(&str, &TypeRef)> =
+            api.operations[0].params.iter().map(|p| (p.api_name.as_str(), &p.ty)).collect();
+        assert_eq!(params, [("id", &TypeRef::String), ("page", &TypeRef::String), ("X-Pair", &TypeRef::String)]);
+        assert_eq!(api.operations[0].params[0].constraints.pattern.as_deref(), Some("^[0-9]+$"));
+    }
+
+    #[test]
+    fn openapi_31_null_types_and_keyword_named_properties_are_read() {
+        let (api, warnings) = lower_with_warnings(
+            "openapi: 3.1.0
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    S:
+      type: object
+      properties:
+        default: {type: [boolean, 'null']}
+        enum: {type: 'null'}
+        either: {type: [string, integer]}
+        union: {oneOf: [{type: string}, {type: integer}, {type: 'null'}]}
+",
+        );
+        assert_eq!(warnings, ["W0108"]);
+        let TypeKind::Struct { fields, .. } = &api.types["S"].kind else { panic!("not a struct") };
+        let shape: Vec<(&str, &TypeRef, bool)> =
+            fields.iter().map(|f| (f.api_name.as_str(), &f.ty, f.nullable)).collect();
+        assert_eq!(shape[0], ("default", &TypeRef::Bool, true), "a property called `default` is a schema");
+        assert_eq!(shape[1], ("enum", &TypeRef::Json, true));
+        assert_eq!(shape[2], ("either", &TypeRef::Json, false));
+        assert_eq!((shape[3].0, shape[3].2), ("union", true));
+        let TypeRef::Named(union) = shape[3].1 else { panic!("the union is a named type") };
+        let TypeKind::Untagged { variants } = &api.types[union].kind else { panic!("not untagged") };
+        assert_eq!(variants.len(), 2, "the null member is dropped");
+    }
 }
