@@ -3,7 +3,7 @@
 //! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields and recursion.
 
 use kitchen_api::client::Client;
-use kitchen_api::ops::{echo_shape, get_pet, login, post_pets, put_pet, upload};
+use kitchen_api::ops::{attach, echo_shape, get_pet, login, post_pets, put_pet, upload};
 use kitchen_api::types::*;
 
 mod support;
@@ -89,6 +89,17 @@ async fn every_response_kind_round_trips() {
         up.body = Some(bytes::Bytes::from_static(&[0, 159, 146, 150]));
         assert_eq!(client.upload(up).await.expect(name), upload::Response::Ok("4 bytes".into()));
         assert_eq!(client.upload(upload::Request::new()).await.expect(name), upload::Response::Ok("0 bytes".into()));
+
+        // A multipart body keeps the boundary it was sent with; without one the client sends the spec's type.
+        let mut parts = attach::Request::new(bytes::Bytes::from_static(b"--XyZ\r\n\r\nhi\r\n--XyZ--\r\n"));
+        parts.body_content_type = Some("multipart/form-data; boundary=XyZ".into());
+        assert_eq!(
+            client.attach(parts).await.expect(name),
+            attach::Response::Ok("multipart/form-data; boundary=XyZ 22".into()),
+            "{name}: multipart content type"
+        );
+        let bare = attach::Request::new(bytes::Bytes::from_static(b"x"));
+        assert_eq!(client.attach(bare).await.expect(name), attach::Response::Ok("multipart/form-data 1".into()));
 
         let form = LoginBody { user: "ann & bob".into(), remember: None };
         let resp = client.login(login::Request::new(form)).await.expect(name);

@@ -300,10 +300,29 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
         };
         let access =
             if body.required { quote!(::std::option::Option::Some(&self.body)) } else { quote!(self.body.as_ref()) };
+        // A multipart body (or one whose media type is a range such as `image/*`) is only usable with the exact
+        // `Content-Type` it travels with: the boundary, the concrete image type. The request carries it.
+        let essence = ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
+        let carries_type = body.kind == BodyKind::Bytes && (essence.starts_with("multipart/") || essence.contains('*'));
+        let content_type = if carries_type {
+            let doc = doc_attrs(&format!(
+                "The `Content-Type` of the body, with its parameters (such as the multipart boundary). The \
+                 client sends `{ct}` when it is `None`."
+            ));
+            fields.push(quote! { #doc pub body_content_type: ::std::option::Option<::std::string::String>, });
+            names.push(format_ident!("body_content_type"));
+            ctor_fields.push(quote!(body_content_type: ::std::option::Option::None));
+            parse.push(quote! {
+                let body_content_type = raw.header("content-type").map(::std::borrow::ToOwned::to_owned);
+            });
+            quote!(self.body_content_type.as_deref().unwrap_or(#ct))
+        } else {
+            quote!(#ct)
+        };
         build.push(quote! {
             if let ::std::option::Option::Some(value) = #access {
                 body = #encode;
-                headers.push(("content-type".to_owned(), #ct.to_owned()));
+                headers.push(("content-type".to_owned(), #content_type.to_owned()));
             }
         });
     }

@@ -660,7 +660,7 @@ impl<'a> Lowerer<'a> {
     fn lower_security_schemes(&mut self) -> Vec<SecurityScheme> {
         let mut out = Vec::new();
         let Some(components) = &self.doc.components else { return out };
-        let mut scope = Scope::with_reserved(&["body"]);
+        let mut scope = Scope::with_reserved(&["body", "body_content_type"]);
         for (name, scheme) in &components.security_schemes {
             let ptr = format!("/components/securitySchemes/{}", escape_segment(name));
             let ReferenceOr::Item(scheme) = scheme else {
@@ -738,7 +738,7 @@ impl<'a> Lowerer<'a> {
                 let id = op.operation_id.clone().unwrap_or_else(|| derived_operation_id(method, path));
                 let rust_name = op_scope.claim(snake(&id));
                 let type_name = pascal(&rust_name);
-                let mut param_scope = Scope::with_reserved(&["body"]);
+                let mut param_scope = Scope::with_reserved(&["body", "body_content_type"]);
                 for s in schemes {
                     param_scope.claim(s.rust_name.clone());
                 }

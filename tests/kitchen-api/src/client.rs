@@ -91,6 +91,21 @@ impl Client {
         crate::ops::upload::Response::from_raw(response)
     }
 
+    /// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+    ///
+    /// Handles `POST /attachments` (operation `attach`).
+    pub async fn attach(
+        &self,
+        request: crate::ops::attach::Request,
+    ) -> ::std::result::Result<
+        crate::ops::attach::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::attach::Response::from_raw(response)
+    }
+
     /// Handles `POST /login` (operation `login`).
     pub async fn login(
         &self,
