@@ -241,8 +241,22 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             let messages = body.missing_messages.iter().map(|(_, m)| m);
             quote!(crate::runtime::parse_json_body_with(raw, &[#((#paths, #messages)),*])?)
         };
+        // A body the spec also accepts as a form is parsed by the media type it arrives with.
+        let is_form =
+            quote!(raw.media_type().as_deref() == ::std::option::Option::Some("application/x-www-form-urlencoded"));
         let (ty, parse_expr) = match (body.kind, body.required) {
+            (BodyKind::Json, true) if body.also_form => {
+                (base.clone(), quote!(if #is_form { crate::runtime::parse_form_body(raw)? } else { #json_parse }))
+            }
             (BodyKind::Json, true) => (base.clone(), json_parse),
+            (BodyKind::Json, false) if body.also_form => (
+                quote!(::std::option::Option<#base>),
+                quote!(if #is_form && !raw.body.is_empty() {
+                    ::std::option::Option::Some(crate::runtime::parse_form_body(raw)?)
+                } else {
+                    crate::runtime::parse_optional_json_body(raw)?
+                }),
+            ),
             (BodyKind::Json, false) => {
                 (quote!(::std::option::Option<#base>), quote!(crate::runtime::parse_optional_json_body(raw)?))
             }

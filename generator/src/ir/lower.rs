@@ -985,8 +985,14 @@ impl<'a> Lowerer<'a> {
             .find(|(ct, _)| well_known(ct))
             .or_else(|| content.iter().next())
             .map(|(ct, mt)| (kind_of(ct), ct, mt));
-        if let Some((_, ct, _)) = chosen {
-            if content.len() > 1 {
+        if let Some((kind, ct, mt)) = chosen {
+            let dropped = content
+                .iter()
+                .filter(|(other, other_mt)| {
+                    *other != ct && !(kind == BodyKind::Json && is_equivalent_form(other, other_mt, mt))
+                })
+                .count();
+            if dropped > 0 {
                 self.diags
                     .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
                     .help("list the preferred media type first");
@@ -1046,7 +1052,10 @@ impl<'a> Lowerer<'a> {
             },
             None => Vec::new(),
         };
+        let also_form = kind == BodyKind::Json
+            && body.content.iter().any(|(other, other_mt)| is_equivalent_form(other, other_mt, media));
         Some(RequestBody {
+            also_form,
             kind,
             content_type: ct.clone(),
             ty: unbox(ty),
@@ -1175,6 +1184,12 @@ impl<'a> Lowerer<'a> {
 }
 
 /// A `type` that is none of the six OpenAPI 3.0 types (openapiv3 keeps such a schema as "any").
+/// Whether `(media_type, media)` is a form-urlencoded alternative with the same schema as `json`.
+fn is_equivalent_form(media_type: &str, media: &openapiv3::MediaType, json: &openapiv3::MediaType) -> bool {
+    let essence = media_type.split(';').next().unwrap_or(media_type).trim().to_ascii_lowercase();
+    essence == "application/x-www-form-urlencoded" && media.schema.is_some() && media.schema == json.schema
+}
+
 /// What `allOf` members contribute to the merged struct.
 #[derive(Default)]
 struct Merged {

@@ -570,7 +570,13 @@ pub mod post_pets {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
-            let body = crate::runtime::parse_json_body(raw)?;
+            let body = if raw.media_type().as_deref()
+                == ::std::option::Option::Some("application/x-www-form-urlencoded")
+            {
+                crate::runtime::parse_form_body(raw)?
+            } else {
+                crate::runtime::parse_json_body(raw)?
+            };
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
         }
