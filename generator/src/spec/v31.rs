@@ -3,11 +3,12 @@
 //!
 //! Translated: `type: [T, "null"]` -> `type: T` + `nullable: true`; `anyOf`/`oneOf` of one schema and
 //! `{type: "null"}` -> that schema, nullable (null members of larger unions are dropped and the union made
-//! nullable); `type: "null"` alone -> untyped, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` -> `example`;
-//! numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum alike); `$defs`
-//! inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`. Ignored with a
-//! warning: `webhooks`, `jsonSchemaDialect`; kept as untyped JSON with a warning: a type array with several
-//! non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`, `unevaluatedProperties`, `$dynamicRef`.
+//! nullable); `type: "null"` alone -> untyped, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` ->
+//! `example`; numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum
+//! alike); `$defs` inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`.
+//! Ignored with a warning: `webhooks`, `jsonSchemaDialect`. Kept as untyped JSON with a warning: a type array
+//! with several non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`,
+//! `unevaluatedProperties`, `$dynamicRef`.
 
 use yaml_serde::{Mapping, Value};
 
