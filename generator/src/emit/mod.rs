@@ -46,7 +46,8 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     let mut rust_files: Vec<(&str, Emitter)> = vec![
         ("src/lib.rs", emit_lib),
         ("src/types.rs", types::emit_types),
-        ("src/ops.rs", ops::emit_ops),
+        // Emitted in slices below: by far the largest file for a large spec.
+        ("src/ops.rs", |_| ops::emit_ops_head()),
         ("src/server/mod.rs", server::emit_server_trait),
     ];
     for framework in ctx.settings.frameworks() {
@@ -58,34 +59,49 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     rust_files.push(("src/client.rs", client::emit_client));
     rust_files.push(("src/cors.rs", cors::emit_cors));
 
-    // Each file is emitted and formatted on a thread of its own (token streams cannot cross threads, so the
-    // whole of a file's work happens there); for a large spec formatting is most of the time. The results are
+    // Each file is emitted and pretty-printed on a thread of its own (token streams cannot cross threads, so
+    // the whole of a file's work happens there); for a large spec this is most of the time. The results are
     // joined in the fixed order above, so the output does not depend on scheduling.
-    let formatted: Vec<Result<GeneratedFile, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rust_files
+    // `ops.rs` is also split into a fixed number of slices of operations (a constant, not the machine's core
+    // count, though the joined text is the same either way).
+    const OPS_SLICES: usize = 4;
+    let n = ctx.api.operations.len();
+    let slices: Vec<std::ops::Range<usize>> =
+        (0..OPS_SLICES).map(|i| i * n / OPS_SLICES..(i + 1) * n / OPS_SLICES).filter(|r| !r.is_empty()).collect();
+    /// A pretty-printed file or slice of one, or why it could not be printed.
+    type Printed = Result<String, String>;
+    let (bodies, ops_slices): (Vec<Printed>, Vec<Printed>) = std::thread::scope(|scope| {
+        let file_handles: Vec<_> = rust_files
             .iter()
-            .map(|&(path, emit)| {
-                let header = &header;
+            .map(|&(path, emit)| scope.spawn(move || format::unparse(emit(ctx)).map_err(|e| format!("{path}: {e}"))))
+            .collect();
+        let slice_handles: Vec<_> = slices
+            .iter()
+            .map(|range| {
+                let range = range.clone();
                 scope.spawn(move || {
-                    let what = path.trim_start_matches("src/");
-                    let text = format::format_rust(emit(ctx), header).map_err(|e| format!("{what}: {e}"))?;
-                    Ok(GeneratedFile::new(path, text))
+                    format::unparse(ops::emit_op_modules(ctx, range)).map_err(|e| format!("ops.rs: {e}"))
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .zip(&rust_files)
-            .map(|(h, (path, _))| h.join().unwrap_or_else(|_| Err(format!("{path}: the emitter panicked"))))
-            .collect()
+        let join = |h: std::thread::ScopedJoinHandle<'_, Printed>| {
+            h.join().unwrap_or_else(|_| Err("an emitter panicked".to_owned()))
+        };
+        (file_handles.into_iter().map(join).collect(), slice_handles.into_iter().map(join).collect())
     });
 
     let mut files = Vec::new();
     files.push(crate::render::render_cargo_toml(ctx)?);
     files.push(crate::render::render_readme(ctx)?);
     files.push(crate::render::render_nginx(ctx)?);
-    for file in formatted {
-        files.push(file?);
+    for ((path, _), body) in rust_files.iter().zip(bodies) {
+        let mut body = body?;
+        if *path == "src/ops.rs" {
+            for slice in &ops_slices {
+                body.push_str(slice.as_ref().map_err(Clone::clone)?);
+            }
+        }
+        files.push(GeneratedFile::new(*path, format::finish(&body, &header)));
     }
     files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{}", runtime_for(ctx))));
     Ok(files)

@@ -13,15 +13,27 @@ use crate::ir::{
 
 /// Emits the `ops` module.
 pub fn emit_ops(ctx: EmitCtx<'_>) -> TokenStream {
-    let modules = ctx.api.operations.iter().map(|op| emit_op(ctx, op));
+    let head = emit_ops_head();
+    let modules = emit_op_modules(ctx, 0..ctx.api.operations.len());
+    quote!(#head #modules)
+}
+
+/// The `ops` module's inner docs and attributes, without the operations.
+pub(crate) fn emit_ops_head() -> TokenStream {
     let prose = super::spec_prose_allows();
     quote! {
         //! One module per operation: its typed request, its response enum, and the conversions between them
         //! and the raw HTTP types, shared by every server adapter and by the client.
         #![allow(clippy::large_enum_variant, reason = "responses are built once per request; boxing would cost every caller")]
         #prose
-        #(#modules)*
     }
+}
+
+/// The modules of the operations in `range` (document order). Each is independent of the others, so the
+/// file can be emitted in slices.
+pub(crate) fn emit_op_modules(ctx: EmitCtx<'_>, range: std::ops::Range<usize>) -> TokenStream {
+    let modules = ctx.api.operations[range].iter().map(|op| emit_op(ctx, op));
+    quote!(#(#modules)*)
 }
 
 /// The one-paragraph description used for operation docs.
