@@ -160,3 +160,27 @@ fn corpus_specs_generate_and_compile() {
         .expect("cargo runs");
     assert!(status.success(), "a generated corpus crate does not pass `cargo {subcommand}` (see above)");
 }
+
+/// `ops.rs` is printed in slices of operations on several threads; joined, they must be the file printed
+/// whole in one piece.
+#[test]
+fn the_sliced_ops_file_is_the_file_printed_whole() {
+    for file in ["swagger-petstore.yaml", "twilio-messaging-v1.json", "oai-petstore.yaml", "oai-callback-example.yaml"]
+    {
+        let rel = format!("tests/corpus/{file}");
+        let text = std::fs::read_to_string(root().join(&rel)).expect("read corpus spec");
+        let loaded = authgen::spec::load_str(&rel, &text).expect("loads");
+        let mut settings = Settings::default();
+        settings.with_frameworks([Framework::Axum, Framework::ActixWeb]);
+        let generated = authgen::generate(&loaded, &settings).expect("generates");
+        let sliced = &generated.files.iter().find(|f| f.path == "src/ops.rs").expect("an ops file").contents;
+        let (api, _) = authgen::ir::lower::lower_spec(&loaded, &settings).expect("lowers");
+        let ctx = authgen::emit::EmitCtx { api: &api, settings: &settings };
+        let whole = authgen::emit::format::format_rust(
+            authgen::emit::ops::emit_ops(ctx),
+            &authgen::emit::format::header_line(&settings),
+        )
+        .expect("prints");
+        assert!(sliced == &whole, "{rel}: the sliced ops.rs differs from the one printed whole");
+    }
+}
