@@ -7,6 +7,11 @@
     clippy::large_enum_variant,
     reason = "responses are built once per request; boxing would cost every caller"
 )]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 /// Start a passwordless sign-in or sign-up by sending a code or magic link.
 ///
 /// Creates a passwordless device for exactly one of an email or a phone number and sends a one-time code and/or magic link to it. An invalid email or phone number is reported as a 200 GENERAL_ERROR body, not as a field error.

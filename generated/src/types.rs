@@ -3,6 +3,11 @@
 //! Types for the schemas of the spec, and for inline request and response shapes.
 
 #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 /// The form fields Apple posts to the callback; every field, including ones not listed here such as error when the user cancels, is forwarded to the frontend as a query parameter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AppleCallbackForm {

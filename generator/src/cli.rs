@@ -1,9 +1,10 @@
 //! Command-line arguments (the "low" layer): parsed by clap, then turned into [`Settings`] and paths.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use authgen::config::{Config, ConfigError, FILE_NAME, load_config};
 use authgen::settings::{Framework, Settings};
 
 const EXAMPLES: &str = "\
@@ -16,6 +17,9 @@ Examples:
       Both adapters in one crate, each behind its cargo feature.
   authgen check
       Exit 1 and name every stale or missing file when generated/ is out of date (for CI).
+  authgen --config api/authgen.toml
+      Take the options from a file (spec, out, frameworks, crate-name, trait-name, open-enums); an
+      authgen.toml in the current directory is read without being named.
 
 Exit codes: 0 ok, 1 spec errors or stale output, 2 I/O or usage errors.";
 
@@ -51,20 +55,27 @@ pub(crate) enum Command {
 /// Options shared by `generate` and `check`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct GenerateArgs {
-    /// Web framework to generate a server adapter for; repeat for several. Default: the frameworks recorded
-    /// in the existing output's `@generated` header, or axum.
+    /// Web framework to generate a server adapter for; repeat for several. Default: from the config file,
+    /// the frameworks recorded in the existing output's `@generated` header, or axum.
     #[arg(long = "framework", value_enum)]
     pub(crate) frameworks: Vec<FrameworkArg>,
-    /// The OpenAPI 3.0 spec (YAML or JSON).
-    #[arg(long, default_value = "spec/auth.yaml")]
-    pub(crate) spec: PathBuf,
-    /// Output directory of the generated crate.
-    #[arg(long, default_value = "generated")]
-    pub(crate) out: PathBuf,
-    /// Name of the generated crate. Default: as recorded in the existing output, or `auth-api`.
+    /// The OpenAPI 3.0 or 3.1 spec (YAML or JSON). Default: from the config file, or `spec/auth.yaml`.
+    #[arg(long)]
+    pub(crate) spec: Option<PathBuf>,
+    /// Output directory of the generated crate. Default: from the config file, or `generated`.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Read options from this TOML file (keys `spec`, `out`, `frameworks`, `crate-name`, `trait-name`,
+    /// `open-enums`; paths relative to the file). Default: `authgen.toml` in the current directory, if
+    /// present. Flags given on the command line win over the file.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Name of the generated crate. Default: from the config file, as recorded in the existing output, or
+    /// `auth-api`.
     #[arg(long)]
     pub(crate) crate_name: Option<String>,
-    /// Name of the server trait. Default: as recorded in the existing output, or from the spec's `info.title`.
+    /// Name of the server trait. Default: from the config file, as recorded in the existing output, or from
+    /// the spec's `info.title`.
     #[arg(long)]
     pub(crate) trait_name: Option<String>,
     /// Give every enum an `Other` catch-all variant, so values added to the spec later still parse.
@@ -103,43 +114,59 @@ pub(crate) struct Plan {
     pub(crate) check: bool,
 }
 
-impl From<Args> for Plan {
-    fn from(args: Args) -> Self {
+impl TryFrom<Args> for Plan {
+    type Error = ConfigError;
+
+    /// Merges, in order of precedence: the flags, the config file, what the existing output records, the
+    /// defaults. Fails only on a config file that cannot be read or is invalid.
+    fn try_from(args: Args) -> Result<Self, ConfigError> {
         let (g, check) = match args.command {
             None => (args.generate, false),
             Some(Command::Generate { args, check }) => (args, check),
             Some(Command::Check { args }) => (args, true),
         };
-        // Options not given fall back to what the existing output records, so `authgen check` and a bare
+        let config = match &g.config {
+            Some(path) => load_config(path)?,
+            None if Path::new(FILE_NAME).is_file() => load_config(Path::new(FILE_NAME))?,
+            None => Config::default(),
+        };
+        let spec = g.spec.clone().or(config.spec).unwrap_or_else(|| PathBuf::from("spec/auth.yaml"));
+        let out = g.out.clone().or(config.out).unwrap_or_else(|| PathBuf::from("generated"));
+        // Options given nowhere fall back to what the existing output records, so `authgen check` and a bare
         // `authgen` reproduce the last generation instead of silently changing it.
-        let recorded = recorded_options(&g.out);
-        let frameworks: Vec<Framework> = if g.frameworks.is_empty() {
+        let recorded = recorded_options(&out);
+        let frameworks: Vec<Framework> = if !g.frameworks.is_empty() {
+            g.frameworks.iter().copied().map(Framework::from).collect()
+        } else if let Some(f) = config.frameworks.filter(|f| !f.is_empty()) {
+            f
+        } else {
             recorded
                 .as_ref()
                 .map(|r| r.frameworks.clone())
                 .filter(|f| !f.is_empty())
                 .unwrap_or(vec![FrameworkArg::Axum])
-        } else {
-            g.frameworks.clone()
-        }
-        .into_iter()
-        .map(Framework::from)
-        .collect();
+                .into_iter()
+                .map(Framework::from)
+                .collect()
+        };
         let crate_name = g
             .crate_name
             .clone()
+            .or(config.crate_name)
             .or_else(|| recorded.as_ref().and_then(|r| r.crate_name.clone()))
             .unwrap_or_else(|| "auth-api".to_owned());
-        let trait_name = g.trait_name.clone().or_else(|| recorded.as_ref().and_then(|r| r.trait_name.clone()));
-        let open_enums = g.open_enums || recorded.as_ref().is_some_and(|r| r.open_enums);
+        let trait_name =
+            g.trait_name.clone().or(config.trait_name).or_else(|| recorded.as_ref().and_then(|r| r.trait_name.clone()));
+        let open_enums =
+            g.open_enums || config.open_enums.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.open_enums));
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
             .with_crate_name(crate_name)
             .with_trait_name(trait_name)
             .with_open_enums(open_enums)
-            .with_invocation(&g.spec.to_string_lossy(), &g.out.to_string_lossy());
-        Plan { settings, spec: g.spec, out: g.out, check }
+            .with_invocation(&spec.to_string_lossy(), &out.to_string_lossy());
+        Ok(Plan { settings, spec, out, check })
     }
 }
 

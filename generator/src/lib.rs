@@ -31,6 +31,7 @@
 //! ```
 
 pub mod build;
+pub mod config;
 pub mod emit;
 pub mod ir;
 pub mod output;

@@ -9,7 +9,13 @@ mod cli;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    let plan = cli::Plan::from(args);
+    let plan = match cli::Plan::try_from(args) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = match authgen::spec::load_file(&plan.spec) {
         Err(e) => {
             eprintln!("error: cannot read spec `{}`: {e}", plan.spec.display());

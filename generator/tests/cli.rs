@@ -388,3 +388,48 @@ fn header_names_the_spec_and_the_output_as_given() {
     assert_eq!(run.code, Some(0), "{run:?}");
     expect_headers(&spec, &out, &sandbox.path("abs"));
 }
+
+#[test]
+fn authgen_toml_in_the_current_directory_stands_for_the_flags() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "authgen.toml",
+        "spec = \"spec/auth.yaml\"\nout = \"api\"\nframeworks = [\"axum\", \"actix-web\"]\ncrate-name = \"my-auth\"\n",
+    );
+    let run = sandbox.run(&[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(sandbox.read("api/Cargo.toml").contains("name = \"my-auth\""));
+    assert!(sandbox.path("api/src/server/actix.rs").is_file(), "both frameworks from the file");
+    // The header records the equivalent command, so the output does not depend on the file to be checked.
+    let header = sandbox.read("api/src/lib.rs").lines().next().expect("a header").to_owned();
+    assert!(
+        header.ends_with(
+            "Regenerate: authgen generate --framework axum --framework actix-web --spec spec/auth.yaml --out api \
+             --crate-name my-auth"
+        ),
+        "{header}"
+    );
+    // A flag wins over the file.
+    let run = sandbox.run(&["check", "--crate-name", "other"]);
+    assert_eq!(run.code, Some(1), "the crate name from the flag makes the output stale: {run:?}");
+    let run = sandbox.run(&["check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+}
+
+#[test]
+fn config_paths_are_relative_to_the_file_and_mistakes_exit_2_with_a_location() {
+    let sandbox = Sandbox::new();
+    sandbox.write("conf/authgen.toml", "spec = \"../spec/auth.yaml\"\nout = \"out\"\n");
+    let run = sandbox.run(&["generate", "--config", "conf/authgen.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(sandbox.path("conf/out/src/lib.rs").is_file(), "out is relative to the config file");
+
+    sandbox.write("bad.toml", "spec = \"spec/auth.yaml\"\nframework = [\"axum\"]\n");
+    let run = sandbox.run(&["generate", "--config", "bad.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.starts_with("error: bad.toml:2:1: unknown field `framework`"), "{run:?}");
+
+    let run = sandbox.run(&["generate", "--config", "missing.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.starts_with("error: missing.toml: cannot read the config file"), "{run:?}");
+}

@@ -3,7 +3,7 @@
 //! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields and recursion.
 
 use kitchen_api::client::Client;
-use kitchen_api::ops::{echo_shape, get_pet, login, post_pets, put_pet, upload};
+use kitchen_api::ops::{attach, echo_shape, get_pet, login, post_pets, put_pet, upload};
 use kitchen_api::types::*;
 
 mod support;
@@ -89,6 +89,33 @@ async fn every_response_kind_round_trips() {
         up.body = Some(bytes::Bytes::from_static(&[0, 159, 146, 150]));
         assert_eq!(client.upload(up).await.expect(name), upload::Response::Ok("4 bytes".into()));
         assert_eq!(client.upload(upload::Request::new()).await.expect(name), upload::Response::Ok("0 bytes".into()));
+
+        // The body is also listed as a form with the same schema: the server takes that encoding too.
+        let form = kitchen_api::runtime::RawRequest {
+            method: "POST".into(),
+            path: "/pets".into(),
+            headers: vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+            body: bytes::Bytes::from_static(b"name=Tom&kind=dog&vaccinated=true"),
+            ..Default::default()
+        };
+        let resp = client.send(form.clone()).await.expect(name);
+        assert_eq!(resp.status, 201, "{name}: form alternative: {}", resp.text());
+        let pet: Pet = serde_json::from_slice(&resp.body).expect("a pet");
+        assert_eq!((pet.name.as_str(), pet.kind), ("Tom", Kind::Dog), "{name}");
+        let invalid =
+            kitchen_api::runtime::RawRequest { body: bytes::Bytes::from_static(b"name=tom&kind=dog"), ..form };
+        assert_eq!(client.send(invalid).await.expect(name).status, 400, "{name}: a form body is validated too");
+
+        // A multipart body keeps the boundary it was sent with; without one the client sends the spec's type.
+        let mut parts = attach::Request::new(bytes::Bytes::from_static(b"--XyZ\r\n\r\nhi\r\n--XyZ--\r\n"));
+        parts.body_content_type = Some("multipart/form-data; boundary=XyZ".into());
+        assert_eq!(
+            client.attach(parts).await.expect(name),
+            attach::Response::Ok("multipart/form-data; boundary=XyZ 22".into()),
+            "{name}: multipart content type"
+        );
+        let bare = attach::Request::new(bytes::Bytes::from_static(b"x"));
+        assert_eq!(client.attach(bare).await.expect(name), attach::Response::Ok("multipart/form-data 1".into()));
 
         let form = LoginBody { user: "ann & bob".into(), remember: None };
         let resp = client.login(login::Request::new(form)).await.expect(name);

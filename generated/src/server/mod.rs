@@ -2,6 +2,11 @@
 
 //! The framework-neutral server: the trait to implement and the dispatcher the adapters share.
 
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 #[cfg(feature = "axum")]
 pub mod axum;
 #[cfg(feature = "actix-web")]

@@ -51,9 +51,11 @@ pub fn emit_client(ctx: EmitCtx<'_>) -> TokenStream {
             }
         }
     });
+    let prose = super::spec_prose_allows();
     quote! {
         //! The typed client: `Client::new(base_url)` over HTTP, or `Client::in_process(router)` without a
         //! socket. Each method returns the same response enum the server trait returns.
+        #prose
 
         pub use crate::runtime::{Client, ClientError};
 

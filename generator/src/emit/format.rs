@@ -16,9 +16,20 @@ pub fn header_line(settings: &Settings) -> String {
 
 /// Parses `tokens` as a file and pretty-prints it after `header`.
 pub fn format_rust(tokens: TokenStream, header: &str) -> Result<String, String> {
+    Ok(finish(&unparse(tokens)?, header))
+}
+
+/// Parses `tokens` as a file and pretty-prints it, nothing more. prettyplease prints the items of a file one
+/// after another, each starting at the left margin, so the pieces of a file printed separately and joined
+/// are the file printed whole.
+pub(crate) fn unparse(tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| format!("emitted tokens do not parse: {e}"))?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!("{header}\n\n{}", space_out_items(&body)))
+    Ok(prettyplease::unparse(&file))
+}
+
+/// The final text of a pretty-printed file: `header`, a blank line, the body with items spaced out.
+pub(crate) fn finish(body: &str, header: &str) -> String {
+    format!("{header}\n\n{}", space_out_items(body))
 }
 
 /// prettyplease puts items right after one another; a blank line after each closing brace that is followed

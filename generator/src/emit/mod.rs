@@ -41,31 +41,69 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     if let Some(root) = ctx.settings.module_root() {
         return emit_module_file(ctx, root).map(|f| vec![f]);
     }
-    let mut files = Vec::new();
     let header = format::header_line(ctx.settings);
-    let rust = |path: &str, tokens: TokenStream, what: &str| -> Result<GeneratedFile, String> {
-        let text = format::format_rust(tokens, &header).map_err(|e| format!("{what}: {e}"))?;
-        Ok(GeneratedFile::new(path, text))
-    };
+    type Emitter = fn(EmitCtx<'_>) -> TokenStream;
+    let mut rust_files: Vec<(&str, Emitter)> = vec![
+        ("src/lib.rs", emit_lib),
+        ("src/types.rs", types::emit_types),
+        // Emitted in slices below: by far the largest file for a large spec.
+        ("src/ops.rs", |_| ops::emit_ops_head()),
+        ("src/server/mod.rs", server::emit_server_trait),
+    ];
+    for framework in ctx.settings.frameworks() {
+        match framework {
+            Framework::Axum => rust_files.push(("src/server/axum.rs", server::axum::emit_axum_router)),
+            Framework::ActixWeb => rust_files.push(("src/server/actix.rs", server::actix::emit_actix_config)),
+        }
+    }
+    rust_files.push(("src/client.rs", client::emit_client));
+    rust_files.push(("src/cors.rs", cors::emit_cors));
+
+    // Each file is emitted and pretty-printed on a thread of its own (token streams cannot cross threads, so
+    // the whole of a file's work happens there); for a large spec this is most of the time. The results are
+    // joined in the fixed order above, so the output does not depend on scheduling.
+    // `ops.rs` is also split into a fixed number of slices of operations (a constant, not the machine's core
+    // count, though the joined text is the same either way).
+    const OPS_SLICES: usize = 4;
+    let n = ctx.api.operations.len();
+    let slices: Vec<std::ops::Range<usize>> =
+        (0..OPS_SLICES).map(|i| i * n / OPS_SLICES..(i + 1) * n / OPS_SLICES).filter(|r| !r.is_empty()).collect();
+    /// A pretty-printed file or slice of one, or why it could not be printed.
+    type Printed = Result<String, String>;
+    let (bodies, ops_slices): (Vec<Printed>, Vec<Printed>) = std::thread::scope(|scope| {
+        let file_handles: Vec<_> = rust_files
+            .iter()
+            .map(|&(path, emit)| scope.spawn(move || format::unparse(emit(ctx)).map_err(|e| format!("{path}: {e}"))))
+            .collect();
+        let slice_handles: Vec<_> = slices
+            .iter()
+            .map(|range| {
+                let range = range.clone();
+                scope.spawn(move || {
+                    format::unparse(ops::emit_op_modules(ctx, range)).map_err(|e| format!("ops.rs: {e}"))
+                })
+            })
+            .collect();
+        // A panic in an emitter is a bug; it goes on in the caller's thread, exactly as without the threads,
+        // so the never-panics tests (which catch it there) still see it.
+        let join =
+            |h: std::thread::ScopedJoinHandle<'_, Printed>| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (file_handles.into_iter().map(join).collect(), slice_handles.into_iter().map(join).collect())
+    });
+
+    let mut files = Vec::new();
     files.push(crate::render::render_cargo_toml(ctx)?);
     files.push(crate::render::render_readme(ctx)?);
     files.push(crate::render::render_nginx(ctx)?);
-    files.push(rust("src/lib.rs", emit_lib(ctx), "lib.rs")?);
-    files.push(rust("src/types.rs", types::emit_types(ctx), "types.rs")?);
-    files.push(rust("src/ops.rs", ops::emit_ops(ctx), "ops.rs")?);
-    files.push(rust("src/server/mod.rs", server::emit_server_trait(ctx), "server/mod.rs")?);
-    for framework in ctx.settings.frameworks() {
-        match framework {
-            Framework::Axum => {
-                files.push(rust("src/server/axum.rs", server::axum::emit_axum_router(ctx), "server/axum.rs")?)
-            }
-            Framework::ActixWeb => {
-                files.push(rust("src/server/actix.rs", server::actix::emit_actix_config(ctx), "server/actix.rs")?)
+    for ((path, _), body) in rust_files.iter().zip(bodies) {
+        let mut body = body?;
+        if *path == "src/ops.rs" {
+            for slice in &ops_slices {
+                body.push_str(slice.as_ref().map_err(Clone::clone)?);
             }
         }
+        files.push(GeneratedFile::new(*path, format::finish(&body, &header)));
     }
-    files.push(rust("src/client.rs", client::emit_client(ctx), "client.rs")?);
-    files.push(rust("src/cors.rs", cors::emit_cors(ctx), "cors.rs")?);
     files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{}", runtime_for(ctx))));
     Ok(files)
 }
@@ -212,6 +250,18 @@ fn emit_lib(ctx: EmitCtx<'_>) -> TokenStream {
         pub mod runtime;
 
         pub use server::#trait_ident;
+    }
+}
+
+/// The inner attribute of every module whose docs are the spec's descriptions: that prose is Markdown written
+/// for API portals, not for rustdoc's list-indentation lints.
+pub(crate) fn spec_prose_allows() -> TokenStream {
+    quote! {
+        #![allow(
+            clippy::doc_lazy_continuation,
+            clippy::doc_overindented_list_items,
+            reason = "doc comments are the spec's descriptions, kept as written"
+        )]
     }
 }
 

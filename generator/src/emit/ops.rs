@@ -13,13 +13,27 @@ use crate::ir::{
 
 /// Emits the `ops` module.
 pub fn emit_ops(ctx: EmitCtx<'_>) -> TokenStream {
-    let modules = ctx.api.operations.iter().map(|op| emit_op(ctx, op));
+    let head = emit_ops_head();
+    let modules = emit_op_modules(ctx, 0..ctx.api.operations.len());
+    quote!(#head #modules)
+}
+
+/// The `ops` module's inner docs and attributes, without the operations.
+pub(crate) fn emit_ops_head() -> TokenStream {
+    let prose = super::spec_prose_allows();
     quote! {
         //! One module per operation: its typed request, its response enum, and the conversions between them
         //! and the raw HTTP types, shared by every server adapter and by the client.
         #![allow(clippy::large_enum_variant, reason = "responses are built once per request; boxing would cost every caller")]
-        #(#modules)*
+        #prose
     }
+}
+
+/// The modules of the operations in `range` (document order). Each is independent of the others, so the
+/// file can be emitted in slices.
+pub(crate) fn emit_op_modules(ctx: EmitCtx<'_>, range: std::ops::Range<usize>) -> TokenStream {
+    let modules = ctx.api.operations[range].iter().map(|op| emit_op(ctx, op));
+    quote!(#(#modules)*)
 }
 
 /// The one-paragraph description used for operation docs.
@@ -239,8 +253,22 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             let messages = body.missing_messages.iter().map(|(_, m)| m);
             quote!(crate::runtime::parse_json_body_with(raw, &[#((#paths, #messages)),*])?)
         };
+        // A body the spec also accepts as a form is parsed by the media type it arrives with.
+        let is_form =
+            quote!(raw.media_type().as_deref() == ::std::option::Option::Some("application/x-www-form-urlencoded"));
         let (ty, parse_expr) = match (body.kind, body.required) {
+            (BodyKind::Json, true) if body.also_form => {
+                (base.clone(), quote!(if #is_form { crate::runtime::parse_form_body(raw)? } else { #json_parse }))
+            }
             (BodyKind::Json, true) => (base.clone(), json_parse),
+            (BodyKind::Json, false) if body.also_form => (
+                quote!(::std::option::Option<#base>),
+                quote!(if #is_form && !raw.body.is_empty() {
+                    ::std::option::Option::Some(crate::runtime::parse_form_body(raw)?)
+                } else {
+                    crate::runtime::parse_optional_json_body(raw)?
+                }),
+            ),
             (BodyKind::Json, false) => {
                 (quote!(::std::option::Option<#base>), quote!(crate::runtime::parse_optional_json_body(raw)?))
             }
@@ -298,10 +326,29 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
         };
         let access =
             if body.required { quote!(::std::option::Option::Some(&self.body)) } else { quote!(self.body.as_ref()) };
+        // A multipart body (or one whose media type is a range such as `image/*`) is only usable with the exact
+        // `Content-Type` it travels with: the boundary, the concrete image type. The request carries it.
+        let essence = ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
+        let carries_type = body.kind == BodyKind::Bytes && (essence.starts_with("multipart/") || essence.contains('*'));
+        let content_type = if carries_type {
+            let doc = doc_attrs(&format!(
+                "The `Content-Type` of the body, with its parameters (such as the multipart boundary). The \
+                 client sends `{ct}` when it is `None`."
+            ));
+            fields.push(quote! { #doc pub body_content_type: ::std::option::Option<::std::string::String>, });
+            names.push(format_ident!("body_content_type"));
+            ctor_fields.push(quote!(body_content_type: ::std::option::Option::None));
+            parse.push(quote! {
+                let body_content_type = raw.header("content-type").map(::std::borrow::ToOwned::to_owned);
+            });
+            quote!(self.body_content_type.as_deref().unwrap_or(#ct))
+        } else {
+            quote!(#ct)
+        };
         build.push(quote! {
             if let ::std::option::Option::Some(value) = #access {
                 body = #encode;
-                headers.push(("content-type".to_owned(), #ct.to_owned()));
+                headers.push(("content-type".to_owned(), #content_type.to_owned()));
             }
         });
     }

@@ -19,9 +19,11 @@ pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
         }
     }
     let statics = checks.statics();
+    let prose = super::spec_prose_allows();
     quote! {
         //! Types for the schemas of the spec, and for inline request and response shapes.
         #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
+        #prose
         #statics
         #(#items)*
     }

@@ -242,7 +242,14 @@ impl<'a> Lowerer<'a> {
             }
             SchemaKind::OneOf { one_of } => self.lower_union(rust, one_of, data.discriminator.as_ref(), ptr, "oneOf"),
             SchemaKind::AnyOf { any_of } => self.lower_union(rust, any_of, None, ptr, "anyOf"),
-            SchemaKind::AllOf { all_of } => self.lower_all_of(rust, all_of, ptr),
+            // A documented reference (`allOf: [{$ref: X}, {description: ..}]`) names X; a lone member is
+            // still merged into a struct of its own, as before.
+            SchemaKind::AllOf { all_of } => match effective_all_of(all_of).as_slice() {
+                [(i, only)] if all_of.len() > 1 => {
+                    TypeKind::Newtype(unbox(self.inline_type(only, rust, &format!("{ptr}/allOf/{i}"))))
+                }
+                _ => self.lower_all_of(rust, all_of, ptr),
+            },
             _ => TypeKind::Newtype(self.inline_type(&ReferenceOr::Item(schema.clone()), rust, ptr)),
         };
         Some(TypeDef { rust_name: rust.to_owned(), doc, kind, deprecated: data.deprecated, source: ptr.to_owned() })
@@ -434,27 +441,46 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_all_of(&mut self, rust: &str, members: &[ReferenceOr<Schema>], ptr: &str) -> TypeKind {
-        let mut properties = indexmap::IndexMap::new();
-        let mut required = Vec::new();
-        let mut additional = None;
+        let mut merged = Merged::default();
+        self.merge_all_of(members, ptr, 0, &mut merged);
+        self.lower_struct(rust, &merged.properties, &merged.required, merged.additional.as_ref(), ptr, None)
+    }
+
+    /// Collects the properties of every object member, following nested `allOf`s (a member that references
+    /// a schema which is itself an `allOf`) up to a fixed depth, which also stops reference cycles.
+    fn merge_all_of(&mut self, members: &[ReferenceOr<Schema>], ptr: &str, depth: usize, out: &mut Merged) {
         for (i, m) in members.iter().enumerate() {
             let m_ptr = format!("{ptr}/allOf/{i}");
+            if annotation_only(m) {
+                continue;
+            }
             let Some(s) = self.resolve(m) else { continue };
             match &s.schema_kind {
                 SchemaKind::Type(Type::Object(o)) => {
-                    properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    required.extend(o.required.iter().cloned());
+                    out.properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    out.required.extend(o.required.iter().cloned());
                     if o.additional_properties.is_some() {
-                        additional = o.additional_properties.clone();
+                        out.additional = o.additional_properties.clone();
                     }
                 }
                 SchemaKind::Any(a) if !a.properties.is_empty() => {
-                    properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    required.extend(a.required.iter().cloned());
+                    out.properties.extend(a.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    out.required.extend(a.required.iter().cloned());
+                }
+                SchemaKind::AllOf { all_of } if depth < 8 => {
+                    let nested_ptr = match m {
+                        ReferenceOr::Reference { reference } => reference.trim_start_matches('#').to_owned(),
+                        ReferenceOr::Item(_) => m_ptr,
+                    };
+                    self.merge_all_of(all_of, &nested_ptr, depth + 1, out);
                 }
                 SchemaKind::AllOf { .. } => {
                     self.diags
-                        .warning("W0103", &m_ptr, "nested `allOf` is not merged; its properties are left out")
+                        .warning(
+                            "W0103",
+                            &m_ptr,
+                            "`allOf` nested too deeply is not merged; its properties are left out",
+                        )
                         .help("flatten the nested `allOf` into its parent");
                 }
                 _ => {
@@ -464,7 +490,6 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        self.lower_struct(rust, &properties, &required, additional.as_ref(), ptr, None)
     }
 
     /// The type of a schema used in place: primitives inline, objects/enums/unions as new named types.
@@ -517,10 +542,10 @@ impl<'a> Lowerer<'a> {
             SchemaKind::Type(Type::Object(_)) | SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
                 self.new_named(hint, schema, ptr)
             }
-            SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
-                self.inline_type(&all_of[0], hint, &format!("{ptr}/allOf/0"))
-            }
-            SchemaKind::AllOf { .. } => self.new_named(hint, schema, ptr),
+            SchemaKind::AllOf { all_of } => match effective_all_of(all_of).as_slice() {
+                [(i, only)] => self.inline_type(only, hint, &format!("{ptr}/allOf/{i}")),
+                _ => self.new_named(hint, schema, ptr),
+            },
             SchemaKind::Any(a) if unknown_type(a) => {
                 let typ = a.typ.as_deref().unwrap_or_default();
                 self.diags
@@ -635,7 +660,7 @@ impl<'a> Lowerer<'a> {
     fn lower_security_schemes(&mut self) -> Vec<SecurityScheme> {
         let mut out = Vec::new();
         let Some(components) = &self.doc.components else { return out };
-        let mut scope = Scope::with_reserved(&["body"]);
+        let mut scope = Scope::with_reserved(&["body", "body_content_type"]);
         for (name, scheme) in &components.security_schemes {
             let ptr = format!("/components/securitySchemes/{}", escape_segment(name));
             let ReferenceOr::Item(scheme) = scheme else {
@@ -699,10 +724,21 @@ impl<'a> Lowerer<'a> {
             };
             for (method, op) in item.iter() {
                 let op_ptr = ptr_join(&path_ptr, method);
+                if let Some(name) = op.callbacks.keys().next() {
+                    self.diags
+                        .warning(
+                            "W0303",
+                            &ptr_join(&ptr_join(&op_ptr, "callbacks"), name),
+                            format!("callbacks are not generated ({} on this operation)", op.callbacks.len()),
+                        )
+                        .help(
+                            "the operation itself is generated; send the callback requests with a client of your own",
+                        );
+                }
                 let id = op.operation_id.clone().unwrap_or_else(|| derived_operation_id(method, path));
                 let rust_name = op_scope.claim(snake(&id));
                 let type_name = pascal(&rust_name);
-                let mut param_scope = Scope::with_reserved(&["body"]);
+                let mut param_scope = Scope::with_reserved(&["body", "body_content_type"]);
                 for s in schemes {
                     param_scope.claim(s.rust_name.clone());
                 }
@@ -793,7 +829,11 @@ impl<'a> Lowerer<'a> {
             ParameterSchemaOrContent::Schema(s) => s,
             ParameterSchemaOrContent::Content(_) => {
                 self.diags
-                    .error("E0401", ptr, format!("parameter `{}` uses `content`, which is not supported", data.name))
+                    .warning(
+                        "W0202",
+                        ptr,
+                        format!("parameter `{}` uses `content`, which is not supported; it is left out", data.name),
+                    )
                     .help("describe the parameter with `schema`");
                 return None;
             }
@@ -801,7 +841,17 @@ impl<'a> Lowerer<'a> {
         let hint = format!("{op_type}{}", pascal(&data.name));
         let errors = |d: &Diagnostics| d.items().iter().filter(|d| d.severity == Severity::Error).count();
         let errors_before = errors(&self.diags);
-        let ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
+        let mut ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
+        // A named scalar (`SnowflakeId: {type: string, pattern: ..}`) is a newtype in the models; on the wire of
+        // a parameter it is the scalar itself.
+        let mut seen = 0;
+        while let TypeRef::Named(n) = &ty
+            && let Some(TypeKind::Newtype(inner)) = self.types.get(n).map(|d| &d.kind)
+            && seen < 16
+        {
+            ty = inner.clone();
+            seen += 1;
+        }
         let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
             TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
             TypeRef::Named(n) => {
@@ -818,17 +868,41 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         if !ok {
+            // A real API may well take an object in a parameter (`style: deepObject`, exploded forms). The
+            // operation is still generated rather than the whole spec refused: where the parameter has one
+            // wire value (path, header, cookie, an unexploded query) it is kept as that raw string; an
+            // exploded query object has no single key and is left out.
+            let deep = matches!(p, Parameter::Query { style: openapiv3::QueryStyle::DeepObject, .. });
+            let object = match &ty {
+                TypeRef::Map(_) => true,
+                TypeRef::Named(n) => matches!(self.types.get(n).map(|d| &d.kind), Some(TypeKind::Struct { .. })),
+                _ => false,
+            };
+            if location == ParamLocation::Query && (deep || (explode && object)) {
+                self.diags
+                    .warning(
+                        "W0203",
+                        &ptr_join(ptr, "schema"),
+                        format!(
+                            "query parameter `{}` is left out: only scalars, string enums and arrays of those are \
+                             supported",
+                            data.name
+                        ),
+                    )
+                    .help("object parameters are not supported yet; send structured data in the request body");
+                return None;
+            }
             self.diags
-                .error(
-                    "E0402",
+                .warning(
+                    "W0204",
                     &ptr_join(ptr, "schema"),
                     format!(
-                        "parameter `{}` must be a scalar, a string enum or (in the query) an array of those",
+                        "parameter `{}` is kept as its raw string: only scalars and string enums are typed",
                         data.name
                     ),
                 )
-                .help("object parameters are not supported yet; send structured data in the request body");
-            return None;
+                .help("object parameters are not supported yet; parse the string in the handler");
+            ty = TypeRef::String;
         }
         let constraints = match self.resolve(schema) {
             Some(s) => self.constraints_of(s, &ptr_join(ptr, "schema")),
@@ -889,38 +963,47 @@ impl<'a> Lowerer<'a> {
         content: &'m indexmap::IndexMap<String, openapiv3::MediaType>,
         ptr: &str,
     ) -> Option<(BodyKind, &'m String, &'m openapiv3::MediaType)> {
+        // Every media type has a representation: JSON and forms are typed, `text/*` is a `String`, anything
+        // else (images, PDFs, multipart, `*/*`) travels as raw bytes with its media type. When several are
+        // listed, the first of the typed ones wins over the first raw one.
+        let essence = |ct: &str| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
         let kind_of = |ct: &str| {
-            let ct = ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
+            let ct = essence(ct);
             if ct == "application/json" || ct.ends_with("+json") {
-                Some(BodyKind::Json)
+                BodyKind::Json
             } else if ct == "application/x-www-form-urlencoded" {
-                Some(BodyKind::Form)
+                BodyKind::Form
             } else if ct.starts_with("text/") {
-                Some(BodyKind::Text)
-            } else if ct == "application/octet-stream" {
-                Some(BodyKind::Bytes)
+                BodyKind::Text
             } else {
-                None
+                BodyKind::Bytes
             }
         };
-        let mut supported = content.iter().filter_map(|(ct, mt)| kind_of(ct).map(|k| (k, ct, mt)));
-        let first = supported.next();
-        match first {
-            None => {
-                if let Some(ct) = content.keys().next() {
-                    self.diags.error("E0403", &ptr_join(ptr, ct), format!("media type `{ct}` is not supported")).help(
-                        "use application/json, application/x-www-form-urlencoded, text/* or application/octet-stream",
-                    );
-                }
-            }
-            Some((_, ct, _)) if content.len() > 1 => {
+        let well_known = |ct: &str| kind_of(ct) != BodyKind::Bytes || essence(ct) == "application/octet-stream";
+        let chosen = content
+            .iter()
+            .find(|(ct, _)| well_known(ct))
+            .or_else(|| content.iter().next())
+            .map(|(ct, mt)| (kind_of(ct), ct, mt));
+        if let Some((kind, ct, mt)) = chosen {
+            let dropped = content
+                .iter()
+                .filter(|(other, other_mt)| {
+                    *other != ct && !(kind == BodyKind::Json && is_equivalent_form(other, other_mt, mt))
+                })
+                .count();
+            if dropped > 0 {
                 self.diags
                     .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
                     .help("list the preferred media type first");
             }
-            Some(_) => {}
+            if essence(ct).starts_with("multipart/") {
+                self.diags
+                    .warning("W0302", &ptr_join(ptr, ct), format!("`{ct}` bodies are passed as raw bytes"))
+                    .help("parts are not typed; decode the body with a multipart parser");
+            }
         }
-        first
+        chosen
     }
 
     fn lower_request_body(&mut self, op: &'a openapiv3::Operation, op_ptr: &str, op_type: &str) -> Option<RequestBody> {
@@ -969,7 +1052,10 @@ impl<'a> Lowerer<'a> {
             },
             None => Vec::new(),
         };
+        let also_form = kind == BodyKind::Json
+            && body.content.iter().any(|(other, other_mt)| is_equivalent_form(other, other_mt, media));
         Some(RequestBody {
+            also_form,
             kind,
             content_type: ct.clone(),
             ty: unbox(ty),
@@ -1098,6 +1184,31 @@ impl<'a> Lowerer<'a> {
 }
 
 /// A `type` that is none of the six OpenAPI 3.0 types (openapiv3 keeps such a schema as "any").
+/// Whether `(media_type, media)` is a form-urlencoded alternative with the same schema as `json`.
+fn is_equivalent_form(media_type: &str, media: &openapiv3::MediaType, json: &openapiv3::MediaType) -> bool {
+    let essence = media_type.split(';').next().unwrap_or(media_type).trim().to_ascii_lowercase();
+    essence == "application/x-www-form-urlencoded" && media.schema.is_some() && media.schema == json.schema
+}
+
+/// What `allOf` members contribute to the merged struct.
+#[derive(Default)]
+struct Merged {
+    properties: indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    required: Vec<String>,
+    additional: Option<AdditionalProperties>,
+}
+
+/// An `allOf` member that only annotates (`{description: ..}`, `{nullable: true}`): no type of its own.
+fn annotation_only(member: &ReferenceOr<Schema>) -> bool {
+    matches!(member, ReferenceOr::Item(s) if matches!(&s.schema_kind, SchemaKind::Any(a) if *a == openapiv3::AnySchema::default()))
+}
+
+/// The `allOf` members that constrain the value, with their index. `allOf: [{$ref: X}, {description: ..}]`,
+/// the usual way to document a reference, has one: X.
+fn effective_all_of(members: &[ReferenceOr<Schema>]) -> Vec<(usize, &ReferenceOr<Schema>)> {
+    members.iter().enumerate().filter(|(_, m)| !annotation_only(m)).collect()
+}
+
 fn unknown_type(schema: &openapiv3::AnySchema) -> bool {
     schema.typ.as_deref().is_some_and(|t| !["string", "number", "integer", "boolean", "array", "object"].contains(&t))
 }
@@ -1447,5 +1558,137 @@ components:
         assert_eq!(fields[3].ty, TypeRef::Named("Inner".into()), "$defs were hoisted and the reference rewritten");
         assert!(fields[3].nullable);
         assert!(api.types.contains_key("Inner"));
+    }
+
+    /// Lowers and returns the warning codes too.
+    fn lower_with_warnings(yaml: &str) -> (Api, Vec<&'static str>) {
+        let spec = crate::spec::load_str("t.yaml", yaml).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let (api, warnings) =
+            lower_spec(&spec, &Settings::default()).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let mut codes: Vec<&'static str> = spec.warnings.items().iter().map(|d| d.code).collect();
+        codes.extend(warnings.items().iter().map(|d| d.code));
+        (api, codes)
+    }
+
+    fn field_names(api: &Api, ty: &str) -> Vec<String> {
+        let TypeKind::Struct { fields, .. } = &api.types[ty].kind else { panic!("{ty} is not a struct") };
+        fields.iter().map(|f| format!("{}{}", f.api_name, if f.required { "!" } else { "" })).collect()
+    }
+
+    #[test]
+    fn all_of_beside_properties_nested_and_documenting_a_reference_is_merged() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    Base: {{type: object, required: [id], properties: {{id: {{type: string}}}}}}
+    Documented:
+      allOf: [{{$ref: '#/components/schemas/Base'}}, {{description: the base, documented}}]
+    Page:
+      type: object
+      required: [entries]
+      allOf: [{{$ref: '#/components/schemas/Base'}}]
+      properties: {{entries: {{type: array, items: {{type: string}}}}}}
+    Nested:
+      allOf: [{{$ref: '#/components/schemas/Page'}}, {{properties: {{extra: {{type: boolean}}}}}}]
+"
+        ));
+        assert_eq!(warnings, Vec::<&str>::new());
+        assert!(
+            matches!(&api.types["Documented"].kind, TypeKind::Newtype(TypeRef::Named(n)) if n == "Base"),
+            "a documented reference names the referenced type"
+        );
+        assert_eq!(field_names(&api, "Page"), ["id!", "entries!"], "the allOf beside `properties` is not dropped");
+        assert_eq!(field_names(&api, "Nested"), ["id!", "entries!", "extra"], "nested allOf is merged");
+    }
+
+    #[test]
+    fn every_media_type_is_a_body_and_typed_ones_are_preferred() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /a:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data: {{schema: {{type: object, properties: {{file: {{type: string, format: binary}}}}}}}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/xml: {{schema: {{type: string}}}}
+            application/json: {{schema: {{type: integer}}}}
+        '201':
+          description: a picture
+          content:
+            image/png: {{schema: {{type: string, format: binary}}}}
+"
+        ));
+        assert_eq!(warnings, ["W0302", "W0301"]);
+        let op = &api.operations[0];
+        let body = op.body.as_ref().expect("a body");
+        assert_eq!(
+            (body.kind, body.content_type.as_str(), &body.ty),
+            (BodyKind::Bytes, "multipart/form-data", &TypeRef::Bytes)
+        );
+        let ok = op.responses[0].body.as_ref().expect("a 200 body");
+        assert_eq!((ok.kind, ok.content_type.as_str(), &ok.ty), (BodyKind::Json, "application/json", &TypeRef::I64));
+        let png = op.responses[1].body.as_ref().expect("a 201 body");
+        assert_eq!((png.kind, png.content_type.as_str()), (BodyKind::Bytes, "image/png"));
+    }
+
+    #[test]
+    fn parameters_that_are_not_scalars_are_kept_raw_or_left_out() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /things/{{id}}:
+    get:
+      operationId: getThing
+      parameters:
+        - {{name: id, in: path, required: true, schema: {{$ref: '#/components/schemas/Snowflake'}}}}
+        - {{name: filter, in: query, schema: {{type: object, properties: {{a: {{type: string}}}}}}}}
+        - {{name: page, in: query, explode: false, schema: {{type: object, properties: {{n: {{type: integer}}}}}}}}
+        - {{name: X-Pair, in: header, schema: {{oneOf: [{{type: string}}, {{type: integer}}]}}}}
+      responses: {{'204': {{description: none}}}}
+components:
+  schemas:
+    Snowflake: {{type: string, pattern: '^[0-9]+$'}}
+"
+        ));
+        assert_eq!(warnings, ["W0203", "W0204", "W0204"]);
+        let params: Vec<(&str, &TypeRef)> =
+            api.operations[0].params.iter().map(|p| (p.api_name.as_str(), &p.ty)).collect();
+        assert_eq!(params, [("id", &TypeRef::String), ("page", &TypeRef::String), ("X-Pair", &TypeRef::String)]);
+        assert_eq!(api.operations[0].params[0].constraints.pattern.as_deref(), Some("^[0-9]+$"));
+    }
+
+    #[test]
+    fn openapi_31_null_types_and_keyword_named_properties_are_read() {
+        let (api, warnings) = lower_with_warnings(
+            "openapi: 3.1.0
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    S:
+      type: object
+      properties:
+        default: {type: [boolean, 'null']}
+        enum: {type: 'null'}
+        either: {type: [string, integer]}
+        union: {oneOf: [{type: string}, {type: integer}, {type: 'null'}]}
+",
+        );
+        assert_eq!(warnings, ["W0108"]);
+        let TypeKind::Struct { fields, .. } = &api.types["S"].kind else { panic!("not a struct") };
+        let shape: Vec<(&str, &TypeRef, bool)> =
+            fields.iter().map(|f| (f.api_name.as_str(), &f.ty, f.nullable)).collect();
+        assert_eq!(shape[0], ("default", &TypeRef::Bool, true), "a property called `default` is a schema");
+        assert_eq!(shape[1], ("enum", &TypeRef::Json, true));
+        assert_eq!(shape[2], ("either", &TypeRef::Json, false));
+        assert_eq!((shape[3].0, shape[3].2), ("union", true));
+        let TypeRef::Named(union) = shape[3].1 else { panic!("the union is a named type") };
+        let TypeKind::Untagged { variants } = &api.types[union].kind else { panic!("not untagged") };
+        assert_eq!(variants.len(), 2, "the null member is dropped");
     }
 }

@@ -341,6 +341,9 @@ pub struct RequestBody {
     /// `redirectURIInfo.redirectURIOnProviderDashboard`), from the body schema's
     /// `x-authgen-missing-messages`.
     pub missing_messages: Vec<(String, String)>,
+    /// A JSON body that the spec also accepts as `application/x-www-form-urlencoded`, with the same schema:
+    /// the server parses either, by the request's `Content-Type`; the client sends JSON.
+    pub also_form: bool,
 }
 
 /// Which statuses a response covers.

@@ -165,6 +165,7 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         }
         _ => {}
     }
+    fold_all_of_siblings(&mut value);
     // Then the shape.
     match openapiv3::OpenAPI::deserialize(&value) {
         Ok(document) => Ok(LoadedSpec { document, source, warnings: diags }),
@@ -368,4 +369,34 @@ fn tidy_serde_message(message: &str) -> String {
         None => message,
     };
     trimmed.trim_end_matches('.').to_owned()
+}
+
+/// `{type: object, allOf: [..], properties: {..}, required: [..]}` is common in real specs, and openapiv3
+/// would read it as a plain object and silently drop the `allOf`. The object's own keywords become one more
+/// `allOf` member instead, so every property is merged.
+fn fold_all_of_siblings(node: &mut YamlValue) {
+    match node {
+        YamlValue::Mapping(m) => {
+            if matches!(m.get("allOf"), Some(YamlValue::Sequence(_)))
+                && ["type", "properties", "required", "additionalProperties"].iter().any(|k| m.contains_key(*k))
+            {
+                let mut own = yaml_serde::Mapping::new();
+                for k in ["type", "properties", "required", "additionalProperties"] {
+                    if let Some(v) = m.shift_remove(k) {
+                        own.insert(YamlValue::String(k.to_owned()), v);
+                    }
+                }
+                let object_like = own.keys().any(|k| k.as_str() != Some("type"))
+                    || own.get("type").and_then(YamlValue::as_str) == Some("object");
+                if object_like && let Some(YamlValue::Sequence(members)) = m.get_mut("allOf") {
+                    members.push(YamlValue::Mapping(own));
+                }
+            }
+            for (_, v) in m.iter_mut() {
+                fold_all_of_siblings(v);
+            }
+        }
+        YamlValue::Sequence(items) => items.iter_mut().for_each(fold_all_of_siblings),
+        _ => {}
+    }
 }

@@ -2,11 +2,13 @@
 //! typed parse. What has a 3.0 equivalent is translated; what does not is a diagnostic naming the construct.
 //!
 //! Translated: `type: [T, "null"]` -> `type: T` + `nullable: true`; `anyOf`/`oneOf` of one schema and
-//! `{type: "null"}` -> that schema, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` -> `example`;
-//! numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum alike); `$defs`
-//! inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`. Ignored with a
-//! warning: `webhooks`, `jsonSchemaDialect`. Refused: a type array with several non-null types, and
-//! `prefixItems`, `if`/`then`/`else`, `dependentSchemas`, `unevaluatedProperties`, `$dynamicRef`.
+//! `{type: "null"}` -> that schema, nullable (null members of larger unions are dropped and the union made
+//! nullable); `type: "null"` alone -> untyped, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` ->
+//! `example`; numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum
+//! alike); `$defs` inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`.
+//! Ignored with a warning: `webhooks`, `jsonSchemaDialect`. Kept as untyped JSON with a warning: a type array
+//! with several non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`,
+//! `unevaluatedProperties`, `$dynamicRef`.
 
 use yaml_serde::{Mapping, Value};
 
@@ -121,21 +123,31 @@ fn is_null_schema(v: &Value) -> bool {
 }
 
 fn walk(node: &mut Value, ptr: String, diags: &mut Diagnostics) {
+    walk_in(node, ptr, diags, false);
+}
+
+/// `names` is true when the keys of this mapping are names chosen by the author (properties, responses,
+/// component schemas), so a key such as `default` is a property or the default response, not data.
+fn walk_in(node: &mut Value, ptr: String, diags: &mut Diagnostics, names: bool) {
     match node {
         Value::Mapping(m) => {
-            normalise_schema(m, &ptr, diags);
+            if !names {
+                normalise_schema(m, &ptr, diags);
+            }
             for (k, v) in m.iter_mut() {
-                // Examples are data, not schemas.
                 let Value::String(k) = k else { continue };
-                if k == "example" || k == "examples" || k == "default" || k == "enum" {
+                // Examples are data, not schemas.
+                if !names && (k == "example" || k == "examples" || k == "default" || k == "enum") {
                     continue;
                 }
-                walk(v, format!("{ptr}/{}", escape_segment(k)), diags);
+                let child_names =
+                    !names && matches!(k.as_str(), "properties" | "patternProperties" | "responses" | "schemas");
+                walk_in(v, format!("{ptr}/{}", escape_segment(k)), diags, child_names);
             }
         }
         Value::Sequence(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                walk(v, format!("{ptr}/{i}"), diags);
+                walk_in(v, format!("{ptr}/{i}"), diags, false);
             }
         }
         _ => {}
@@ -160,14 +172,35 @@ fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
             }
             _ => {
                 diags
-                    .error("E0108", &format!("{ptr}/type"), "a type array with several non-null types is not supported")
+                    .warning(
+                        "W0108",
+                        &format!("{ptr}/type"),
+                        "a type array with several non-null types is kept as untyped JSON",
+                    )
                     .label("several types")
-                    .help("use `oneOf` with one schema per type");
-                m.insert(key("type"), non_null[0].clone());
+                    .help("use `oneOf` with one schema per type to get a typed union");
+                m.shift_remove("type");
+                if types.len() > non_null.len() {
+                    m.insert(key("nullable"), Value::Bool(true));
+                }
             }
         }
     }
+    if m.get("type") == Some(&key("null")) {
+        // `type: "null"` alone: the value is always null, which the 3.0 shape spells as an untyped nullable.
+        m.shift_remove("type");
+        m.insert(key("nullable"), Value::Bool(true));
+    }
     for keyword in ["anyOf", "oneOf"] {
+        if let Some(Value::Sequence(members)) = m.get(keyword).cloned()
+            && members.len() > 2
+            && members.iter().any(is_null_schema)
+        {
+            // A union of several schemas and null: the union of the others, nullable.
+            let others: Vec<Value> = members.into_iter().filter(|v| !is_null_schema(v)).collect();
+            m.insert(key(keyword), Value::Sequence(others));
+            m.insert(key("nullable"), Value::Bool(true));
+        }
         if let Some(Value::Sequence(members)) = m.get(keyword).cloned()
             && members.len() == 2
             && members.iter().any(is_null_schema)

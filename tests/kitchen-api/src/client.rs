@@ -3,6 +3,11 @@
 //! The typed client: `Client::new(base_url)` over HTTP, or `Client::in_process(router)` without a
 //! socket. Each method returns the same response enum the server trait returns.
 
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 pub use crate::runtime::{Client, ClientError};
 impl Client {
     /// Sends `value` as the `ApiKey` credential with every call whose request does not set its own.
@@ -84,6 +89,21 @@ impl Client {
         let raw = request.to_raw()?;
         let response = self.send(raw).await?;
         crate::ops::upload::Response::from_raw(response)
+    }
+
+    /// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+    ///
+    /// Handles `POST /attachments` (operation `attach`).
+    pub async fn attach(
+        &self,
+        request: crate::ops::attach::Request,
+    ) -> ::std::result::Result<
+        crate::ops::attach::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::attach::Response::from_raw(response)
     }
 
     /// Handles `POST /login` (operation `login`).

@@ -3,6 +3,11 @@
 //! The typed client: `Client::new(base_url)` over HTTP, or `Client::in_process(router)` without a
 //! socket. Each method returns the same response enum the server trait returns.
 
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 pub use crate::runtime::{Client, ClientError};
 impl Client {
     /// Handles `POST /events` (operation `record`).

@@ -7,6 +7,11 @@
     clippy::large_enum_variant,
     reason = "responses are built once per request; boxing would cost every caller"
 )]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 /// Handles `POST /events` (operation `record`).
 pub mod record {
     /// The HTTP method.

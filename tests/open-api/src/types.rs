@@ -3,6 +3,11 @@
 //! Types for the schemas of the spec, and for inline request and response shapes.
 
 #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 /// `Code` (defined at `/components/schemas/Code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Code {

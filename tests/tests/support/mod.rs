@@ -186,6 +186,10 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         kops::upload::Response::Ok(format!("{} bytes", r.body.map_or(0, |b| b.len())))
     }
 
+    async fn attach(&self, r: kops::attach::Request) -> kops::attach::Response {
+        kops::attach::Response::Ok(format!("{} {}", r.body_content_type.unwrap_or_default(), r.body.len()))
+    }
+
     async fn login(&self, r: kops::login::Request) -> kops::login::Response {
         kops::login::Response::SeeOther {
             headers: kops::login::SeeOtherHeaders {

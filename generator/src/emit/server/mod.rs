@@ -71,8 +71,10 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
     } else {
         quote!()
     };
+    let prose = super::spec_prose_allows();
     quote! {
         //! The framework-neutral server: the trait to implement and the dispatcher the adapters share.
+        #prose
 
         #(#adapters)*
 

@@ -114,6 +114,25 @@ pub fn configure_with<T: KitchenSinkApi>(
         {
             let api = api.clone();
             cfg.route(
+                "/attachments",
+                ::actix_web::web::method(::actix_web::http::Method::POST)
+                    .to(move |
+                        request: ::actix_web::HttpRequest,
+                        payload: ::actix_web::web::Payload|
+                    {
+                        handle(
+                            api.clone(),
+                            super::Operation::Attach,
+                            request,
+                            payload,
+                            limit,
+                        )
+                    }),
+            );
+        }
+        {
+            let api = api.clone();
+            cfg.route(
                 "/login",
                 ::actix_web::web::method(::actix_web::http::Method::POST)
                     .to(move |

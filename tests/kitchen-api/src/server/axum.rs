@@ -93,6 +93,22 @@ pub fn router_with<T: KitchenSinkApi>(
                 ),
         )
         .route(
+            "/attachments",
+            ::axum::routing::MethodRouter::new()
+                .on(
+                    ::axum::routing::MethodFilter::POST,
+                    {
+                        let api = api.clone();
+                        move |request: ::axum::extract::Request| handle(
+                            api,
+                            super::Operation::Attach,
+                            request,
+                            limit,
+                        )
+                    },
+                ),
+        )
+        .route(
             "/login",
             ::axum::routing::MethodRouter::new()
                 .on(

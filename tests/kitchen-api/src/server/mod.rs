@@ -2,6 +2,11 @@
 
 //! The framework-neutral server: the trait to implement and the dispatcher the adapters share.
 
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    reason = "doc comments are the spec's descriptions, kept as written"
+)]
 #[cfg(feature = "axum")]
 pub mod axum;
 #[cfg(feature = "actix-web")]
@@ -37,6 +42,13 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::upload::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::upload::Response> + Send;
+    /// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+    ///
+    /// Handles `POST /attachments` (operation `attach`).
+    fn attach(
+        &self,
+        request: crate::ops::attach::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::attach::Response> + Send;
     /// Handles `POST /login` (operation `login`).
     fn login(
         &self,
@@ -60,6 +72,8 @@ pub enum Operation {
     PostPets,
     /// `POST /upload` (`upload`).
     Upload,
+    /// `POST /attachments` (`attach`).
+    Attach,
     /// `POST /login` (`login`).
     Login,
     /// `POST /shapes` (`echoShape`).
@@ -73,6 +87,7 @@ impl Operation {
         Operation::PutPet,
         Operation::PostPets,
         Operation::Upload,
+        Operation::Attach,
         Operation::Login,
         Operation::EchoShape,
     ];
@@ -83,6 +98,7 @@ impl Operation {
             Operation::PutPet => crate::ops::put_pet::METHOD,
             Operation::PostPets => crate::ops::post_pets::METHOD,
             Operation::Upload => crate::ops::upload::METHOD,
+            Operation::Attach => crate::ops::attach::METHOD,
             Operation::Login => crate::ops::login::METHOD,
             Operation::EchoShape => crate::ops::echo_shape::METHOD,
         }
@@ -95,6 +111,7 @@ impl Operation {
             Operation::PutPet => crate::ops::put_pet::PATH,
             Operation::PostPets => crate::ops::post_pets::PATH,
             Operation::Upload => crate::ops::upload::PATH,
+            Operation::Attach => crate::ops::attach::PATH,
             Operation::Login => crate::ops::login::PATH,
             Operation::EchoShape => crate::ops::echo_shape::PATH,
         }
@@ -107,6 +124,7 @@ impl Operation {
             Operation::PutPet => crate::ops::put_pet::OPERATION_ID,
             Operation::PostPets => crate::ops::post_pets::OPERATION_ID,
             Operation::Upload => crate::ops::upload::OPERATION_ID,
+            Operation::Attach => crate::ops::attach::OPERATION_ID,
             Operation::Login => crate::ops::login::OPERATION_ID,
             Operation::EchoShape => crate::ops::echo_shape::OPERATION_ID,
         }
@@ -151,6 +169,14 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             match crate::ops::upload::Request::from_raw(&raw) {
                 ::std::result::Result::Ok(request) => {
                     api.upload(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::Attach => {
+            match crate::ops::attach::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.attach(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }
