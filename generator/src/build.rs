@@ -47,6 +47,7 @@ pub struct Builder {
     file_name: Option<String>,
     out_dir: Option<PathBuf>,
     open_enums: bool,
+    allowed: Vec<String>,
 }
 
 impl Builder {
@@ -61,6 +62,7 @@ impl Builder {
             file_name: None,
             out_dir: None,
             open_enums: false,
+            allowed: Vec::new(),
         }
     }
 
@@ -100,6 +102,13 @@ impl Builder {
         self
     }
 
+    /// Silences a warning code (such as `W0302`) that this spec is known to trigger, as `#[allow]` does for a
+    /// lint; other warnings still reach cargo as `cargo:warning` lines.
+    pub fn allow_warning(mut self, code: impl Into<String>) -> Self {
+        self.allowed.push(code.into());
+        self
+    }
+
     /// Generates the file (rewriting it only when it changed), prints `cargo:rerun-if-changed` for the spec,
     /// and returns the file's path.
     pub fn generate(self) -> Result<PathBuf, BuildError> {
@@ -128,8 +137,8 @@ impl Builder {
                 "the build script (authgen::build::Builder)",
             );
         let generated = crate::generate(&loaded, &settings).map_err(|d| BuildError::Spec(d.render_plain()))?;
-        for w in generated.warnings.items() {
-            println!("cargo:warning=authgen: {} ({})", w.message, w.pointer);
+        for w in generated.warnings.items().iter().filter(|w| !self.allowed.iter().any(|code| code == w.code)) {
+            println!("cargo:warning=authgen: {} {} ({})", w.code, w.message, w.pointer);
         }
         let mut files = generated.files;
         if let Some(f) = files.first_mut() {
