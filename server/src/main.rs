@@ -34,7 +34,7 @@ struct Args {
     /// Database URL: sqlite://PATH (the file is created if missing; one instance) or
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (migrated on start; any number of instances share
     /// users, codes, sessions and signing keys through it).
-    #[arg(long, env = "AUTH_DATABASE", default_value = "sqlite://auth.db")]
+    #[arg(long, env = "AUTH_DATABASE", default_value = "sqlite://auth.db", hide_env_values = true)]
     database: String,
 
     /// PostgreSQL connections this instance may open.
@@ -95,17 +95,31 @@ struct Args {
     /// `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=...` for any OpenID Connect
     /// provider, or `id=github,client_id=...,client_secret=...` for a built-in one. The keys are those of
     /// a `[[provider]]` table of --third-party-providers-file. In the environment, separate providers with `;`.
-    #[arg(long = "third-party-provider", env = "AUTH_THIRD_PARTY_PROVIDERS", value_delimiter = ';',
-        value_name = "KEY=VALUE,...", value_parser = parse_provider)]
-    third_party_providers: Vec<ProviderConfig>,
+    // Parsed after clap, whose errors would echo the value and with it the client secret.
+    #[arg(
+        long = "third-party-provider",
+        env = "AUTH_THIRD_PARTY_PROVIDERS",
+        value_delimiter = ';',
+        value_name = "KEY=VALUE,...",
+        hide_env_values = true
+    )]
+    third_party_providers: Vec<String>,
     /// A TOML file of third-party providers, one `[[provider]]` table each (several clients per provider
     /// with `[[provider.client]]`); see the README. Used together with --third-party-provider.
     #[arg(long, env = "AUTH_THIRD_PARTY_PROVIDERS_FILE", value_name = "PATH")]
     third_party_providers_file: Option<PathBuf>,
 }
 
-fn parse_provider(line: &str) -> Result<ProviderConfig, String> {
-    authgen_recipes::thirdparty::parse_provider_line(line).map_err(|e| e.to_string())
+/// The `--third-party-provider` values; errors name the provider's position, never its text.
+fn parse_providers(lines: &[String]) -> Result<Vec<ProviderConfig>, String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            authgen_recipes::thirdparty::parse_provider_line(line)
+                .map_err(|e| format!("--third-party-provider (provider {}): {e}", i + 1))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -147,7 +161,7 @@ impl From<Args> for Settings {
                 FrameworkArg::Axum => Framework::Axum,
                 FrameworkArg::ActixWeb => Framework::ActixWeb,
             },
-            third_party_providers: args.third_party_providers,
+            third_party_providers: Vec::new(),
         }
     }
 }
@@ -156,7 +170,15 @@ fn main() -> ExitCode {
     let args = Args::parse();
     init_tracing();
     let file = args.third_party_providers_file.clone();
+    let providers = match parse_providers(&args.third_party_providers) {
+        Ok(providers) => providers,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut settings = Settings::from(args);
+    settings.third_party_providers = providers;
     if let Some(path) = file {
         match auth_server::load_providers_file(&path) {
             Ok(providers) => settings.third_party_providers.extend(providers),

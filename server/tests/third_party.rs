@@ -227,8 +227,15 @@ async fn oauth_tokens_sign_in_and_tampered_or_forged_id_tokens_are_refused() {
     // The id_token alone suffices, and the access token alone (user info) finds the same user.
     let id_only = json!({"id_token": tokens["id_token"]});
     assert_eq!(ok(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(id_only))).await.0).user.id, first.user.id);
+    // An access token alone is refused: it may have been issued to any app of the provider.
     let access_only = json!({"access_token": tokens["access_token"]});
-    assert_eq!(ok(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(access_only))).await.0).user.id, first.user.id);
+    let message = general_error(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(access_only))).await.0);
+    assert!(message.contains("an id_token is required with oAuthTokens"), "{message}");
+    // alice's id_token with bob's access token: the user info is about someone else.
+    let bob = tokens_for(&provider, "bob").await;
+    let mixed = json!({"id_token": tokens["id_token"], "access_token": bob["access_token"]});
+    let message = general_error(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(mixed))).await.0);
+    assert!(message.contains("the user info is about another user than the id_token"), "{message}");
 
     let id_token = tokens["id_token"].as_str().expect("id_token");
     let refused = |token: String| sign_in_up_request("my-oidc", None, Some(json!({"id_token": token})));
@@ -246,10 +253,9 @@ async fn oauth_tokens_sign_in_and_tampered_or_forged_id_tokens_are_refused() {
     // so the claim checks are covered by the unit tests of `thirdparty::jwt`; garbage is refused too.
     let message = general_error(sign_in_up(&client, refused("not.a.jwt".into())).await.0);
     assert!(message.contains("well-formed"), "{message}");
-    // A wrong access token is refused by the provider's user-info endpoint.
-    let message = general_error(
-        sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(json!({"access_token": "forged"})))).await.0,
-    );
+    // A wrong access token beside a valid id_token is refused by the provider's user-info endpoint.
+    let forged = json!({"id_token": tokens["id_token"], "access_token": "forged"});
+    let message = general_error(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(forged))).await.0);
     assert!(message.contains("could not complete"), "{message}");
 }
 }
@@ -410,7 +416,16 @@ fn broken_provider_settings_stop_the_binary_with_the_reason() {
     let stderr = run(&["--third-party-provider", "id=corp,client_id=x"]);
     assert!(stderr.contains("needs an `issuer`"), "{stderr}");
     let stderr = run(&["--third-party-provider", "id=corp,client_id"]);
-    assert!(stderr.contains("is not `key=value`"), "{stderr}");
+    assert!(stderr.contains("provider 1") && stderr.contains("is not `key=value`"), "{stderr}");
+    // A secret with a comma in it is not echoed back, in part or whole.
+    let stderr = run(&["--third-party-provider", "id=corp,issuer=https://a,client_id=a,client_secret=hunter2,xyzzy"]);
+    assert!(stderr.contains("item 5 is not `key=value`") && !stderr.contains("xyzzy"), "{stderr}");
+    let help = std::process::Command::new(process::BIN)
+        .arg("--help")
+        .env("AUTH_THIRD_PARTY_PROVIDERS", "id=x,issuer=https://a,client_id=a,client_secret=hunter2")
+        .output()
+        .expect("help");
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("hunter2"), "--help hides the environment's value");
     let stderr = run(&[
         "--third-party-provider",
         "id=x,issuer=https://a,client_id=a",

@@ -224,9 +224,13 @@ pub fn parse_providers_toml(text: &str, source_name: &str) -> Result<Vec<Provide
 pub fn parse_provider_line(line: &str) -> Result<ProviderConfig, ProviderConfigError> {
     let syntax = |message: String| ProviderConfigError::Syntax { source_name: "provider".to_owned(), message };
     let mut table = serde_json::Map::new();
-    for pair in line.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+    for (index, pair) in line.split(',').map(str::trim).filter(|pair| !pair.is_empty()).enumerate() {
         let Some((key, value)) = pair.split_once('=') else {
-            return Err(syntax(format!("`{pair}` is not `key=value` (e.g. `id=google,client_id=...`)")));
+            // The item itself is not echoed: it may be part of a secret that contained a comma.
+            return Err(syntax(format!(
+                "item {} is not `key=value` (e.g. `id=google,client_id=...`; values cannot contain commas)",
+                index + 1
+            )));
         };
         let (key, value) = (key.trim(), value.trim());
         let value = match key {
@@ -575,6 +579,12 @@ impl ProviderConfig {
         }
         resolved.id_token_paths = self.user_info_map.from_id_token_payload.or(["sub", "email", "email_verified"]);
         resolved.user_info_paths = self.user_info_map.from_user_info_api.or(user_info_defaults);
+        if resolved.jwks_uri.is_some() && resolved.discovery.is_none() {
+            return Err(ProviderConfigError::Invalid {
+                id,
+                message: "a `jwks_uri` needs an `issuer` too, to check the id_token's `iss` against".into(),
+            });
+        }
         let oauth2_complete = resolved.authorization_endpoint.is_some() && resolved.token_endpoint.is_some();
         if resolved.discovery.is_none() && !oauth2_complete {
             return Err(ProviderConfigError::Invalid {
@@ -672,6 +682,9 @@ scope = ["read:user"]
         assert!(error.to_string().contains("http(s) URL"), "{error}");
         let error = parse_provider_line("id=x,client_id").unwrap_err();
         assert!(error.to_string().contains("key=value"), "{error}");
+        let line = "id=x,authorization_endpoint=https://a,token_endpoint=https://a,jwks_uri=https://a,client_id=a";
+        let error = parse_provider_line(line).expect("parses").resolve().unwrap_err();
+        assert!(error.to_string().contains("needs an `issuer` too"), "{error}");
         let error = parse_provider_line("id=apple,client_id=a").expect("parses").resolve().unwrap_err();
         assert!(error.to_string().contains("keyId"), "{error}");
     }

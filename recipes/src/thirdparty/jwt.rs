@@ -180,11 +180,11 @@ impl Unverified {
         }
         let number = |name: &str| claims.get(name).and_then(Value::as_f64).map(|v| v as i64);
         match number("exp") {
-            Some(exp) if exp + LEEWAY_S > now_s => {}
+            Some(exp) if exp.saturating_add(LEEWAY_S) > now_s => {}
             _ => return Err(IdTokenError::Expired),
         }
-        if number("nbf").is_some_and(|nbf| nbf - LEEWAY_S > now_s)
-            || number("iat").is_some_and(|iat| iat - LEEWAY_S > now_s)
+        if number("nbf").is_some_and(|nbf| nbf.saturating_sub(LEEWAY_S) > now_s)
+            || number("iat").is_some_and(|iat| iat.saturating_sub(LEEWAY_S) > now_s)
         {
             return Err(IdTokenError::NotYetValid);
         }

@@ -137,6 +137,8 @@ struct Endpoints {
 struct CachedJwks {
     keys: Vec<Jwk>,
     fetched: Instant,
+    /// The last fetch attempt, successful or not: refetches on unknown kids are counted from it.
+    attempted: Instant,
 }
 
 /// The configured providers and their caches. Cheap to share behind an `Arc`.
@@ -344,6 +346,9 @@ impl ThirdParty {
             None
         };
         params.extend(provider.authorization_query.clone());
+        if provider.builtin == Some(Builtin::GoogleWorkspaces) {
+            params.insert("hd".into(), client.additional_config.get("hd").cloned().unwrap_or_else(|| "*".into()));
+        }
         // Parameters already in the configured endpoint URL are replaced, not repeated.
         let kept: Vec<(String, String)> =
             url.query_pairs().into_owned().filter(|(k, _)| !params.contains_key(k)).collect();
@@ -362,6 +367,7 @@ impl ThirdParty {
         let provider = self.provider(third_party_id)?;
         let client = Self::client(provider, client_type)?;
         let endpoints = self.endpoints(provider).await?;
+        let given_tokens = matches!(grant, Grant::Tokens(_));
         let tokens = match grant {
             Grant::Tokens(tokens) => tokens,
             Grant::Redirect { redirect_uri, query, pkce_code_verifier } => {
@@ -377,6 +383,23 @@ impl ThirdParty {
         };
         let id_token = tokens.get("id_token").and_then(Value::as_str);
         let access_token = tokens.get("access_token").and_then(Value::as_str);
+        let refused = |message: &str| ThirdPartyError::IdToken {
+            provider: provider.id.clone(),
+            error: IdTokenError::Claim(message.to_owned()),
+        };
+        // An access token the frontend brings may have been issued to any app of the provider; only an id_token
+        // names its audience. Providers with keys therefore need one on that path, and Google Workspaces needs
+        // one on every path, since only the id_token carries the `hd` domain.
+        if id_token.is_none() && given_tokens && endpoints.jwks_uri.is_some() {
+            return Err(refused(
+                "an id_token is required with oAuthTokens: an access token alone does not say which app it was issued to",
+            ));
+        }
+        if id_token.is_none() && provider.builtin == Some(Builtin::GoogleWorkspaces) {
+            return Err(refused(
+                "Google Workspaces sign-in needs an id_token to check the hd claim (ask for the openid scope)",
+            ));
+        }
         let mut from_id_token = serde_json::Map::new();
         if let Some(id_token) = id_token {
             from_id_token = self.verify_id_token(provider, client, &endpoints, id_token).await?;
@@ -463,17 +486,33 @@ impl ThirdParty {
         let cached = self.jwks.lock().expect("jwks cache").get(uri).cloned();
         if let Some(cached) = &cached {
             let stale = cached.fetched.elapsed() >= JWKS_TTL;
-            let may_refetch = cached.fetched.elapsed() >= JWKS_REFETCH_INTERVAL;
-            if !(stale || refetch && may_refetch) {
+            let may_refetch = cached.attempted.elapsed() >= JWKS_REFETCH_INTERVAL;
+            if !((stale || refetch) && may_refetch) {
                 return Ok(cached.clone());
             }
         }
-        let value = self.get_json(provider, uri, &[], "the JWKS endpoint").await?;
-        let set: JwkSet = serde_json::from_value(value)
-            .map_err(|e| Self::provider_error(provider, format!("the JWKS at {uri} is not a key set: {e}")))?;
-        let fresh = Arc::new(CachedJwks { keys: set.keys, fetched: Instant::now() });
-        self.jwks.lock().expect("jwks cache").insert(uri.to_owned(), fresh.clone());
-        Ok(fresh)
+        let fetched = async {
+            let value = self.get_json(provider, uri, &[], "the JWKS endpoint").await?;
+            serde_json::from_value::<JwkSet>(value)
+                .map_err(|e| Self::provider_error(provider, format!("the JWKS at {uri} is not a key set: {e}")))
+        }
+        .await;
+        let now = Instant::now();
+        match (fetched, cached) {
+            (Ok(set), _) => {
+                let fresh = Arc::new(CachedJwks { keys: set.keys, fetched: now, attempted: now });
+                self.jwks.lock().expect("jwks cache").insert(uri.to_owned(), fresh.clone());
+                Ok(fresh)
+            }
+            // The provider is down or broken: the keys held keep verifying, and the next attempt waits.
+            (Err(error), Some(cached)) => {
+                tracing::warn!(provider = %provider.id, %error, "JWKS refetch failed; using the cached keys");
+                let kept = Arc::new(CachedJwks { keys: cached.keys.clone(), fetched: cached.fetched, attempted: now });
+                self.jwks.lock().expect("jwks cache").insert(uri.to_owned(), kept.clone());
+                Ok(kept)
+            }
+            (Err(error), None) => Err(error),
+        }
     }
 
     async fn verify_id_token(
@@ -604,9 +643,17 @@ fn map_user(provider: &Resolved, id_token: &Value, user_info: &Value) -> Result<
     let [uid_t, email_t, verified_t] = &provider.id_token_paths;
     let [uid_u, email_u, verified_u] = &provider.user_info_paths;
     let read = |source: &Value, path: &Option<String>| path.as_deref().and_then(|p| access(source, p));
-    let user_id = as_id(read(id_token, uid_t))
-        .or_else(|| as_id(read(user_info, uid_u)))
-        .ok_or_else(|| ThirdPartyError::NoUserId(provider.id.clone()))?;
+    let (from_token, from_info) = (as_id(read(id_token, uid_t)), as_id(read(user_info, uid_u)));
+    // OpenID Connect Core 5.3.2: user info about another subject than the id_token's must not be used.
+    if let (Some(token_user), Some(info_user)) = (&from_token, &from_info)
+        && token_user != info_user
+    {
+        return Err(ThirdPartyError::IdToken {
+            provider: provider.id.clone(),
+            error: IdTokenError::Claim("the user info is about another user than the id_token".into()),
+        });
+    }
+    let user_id = from_token.or(from_info).ok_or_else(|| ThirdPartyError::NoUserId(provider.id.clone()))?;
     let from_token = as_id(read(id_token, email_t)).map(|e| (e, as_flag(read(id_token, verified_t))));
     let from_info = || as_id(read(user_info, email_u)).map(|e| (e, as_flag(read(user_info, verified_u))));
     Ok(ProviderUser {
@@ -733,10 +780,13 @@ mod tests {
         let user = map_user(
             &custom,
             &serde_json::json!({"sub": "s1", "email": "t@x", "email_verified": true}),
-            &serde_json::json!({"sub": "s2", "email": "u@x", "email_verified": "false"}),
+            &serde_json::json!({"sub": "s1", "email": "u@x", "email_verified": "false"}),
         )
         .expect("maps");
         assert_eq!((user.third_party_user_id.as_str(), user.email), ("s1", Some(("t@x".to_owned(), true))));
         assert!(matches!(map_user(&custom, &Value::Null, &Value::Null), Err(ThirdPartyError::NoUserId(_))));
+        let mixed =
+            map_user(&custom, &serde_json::json!({"sub": "s1"}), &serde_json::json!({"sub": "s2", "email": "b@x"}));
+        assert!(matches!(mixed, Err(ThirdPartyError::IdToken { .. })), "{mixed:?}");
     }
 }
