@@ -24,7 +24,7 @@ use authgen_recipes::thirdparty::parse_provider_line;
 use base64::Engine as _;
 use oidc::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, OidcProvider};
 use serde_json::{Value, json};
-use support::{TestServer, session_info, start};
+use support::{session_info, start};
 
 /// The three settings a user writes for a custom OpenID Connect provider (plus its id).
 fn three_settings(provider: &OidcProvider, id: &str) -> String {
@@ -109,10 +109,9 @@ async fn login_methods(client: &Client) -> Value {
     }
 }
 
-async fn protected_route_user(server: &TestServer, client: &Client, access_token: &str) -> Value {
+async fn protected_route_user(client: &Client, access_token: &str) -> Value {
     let response = session_info(client, &[("authorization", &format!("Bearer {access_token}"))]).await;
     assert_eq!(response.status, 200, "{}", response.text());
-    let _ = server;
     support::json_body(&response)
 }
 
@@ -151,7 +150,7 @@ async fn the_code_flow_signs_in_through_a_real_provider_and_the_session_opens_a_
 
     // The session works on a protected route.
     let access_token = access_token.expect("a session was created");
-    let info = protected_route_user(&server, &client, &access_token).await;
+    let info = protected_route_user(&client, &access_token).await;
     assert_eq!(info["userId"], json!(user.id));
 
     // The same person signing in again is the same user; bob, whose email is unverified, is another.
