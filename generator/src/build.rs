@@ -18,9 +18,11 @@
 //! ```
 //!
 //! The including crate depends on what the generated code uses: `serde` (derive), `serde_json`,
-//! `serde_urlencoded`, `serde_path_to_error`, `bytes`, `http`, plus `axum`, `http-body-util` and `tower` for
-//! the axum adapter, `actix-web` for the actix-web one, `tower-http` (cors) and `actix-cors` for the CORS
-//! layers, `reqwest` (cookies) and `url` for the client, and `regex` when the spec has patterns.
+//! `serde_urlencoded`, `form_urlencoded`, `serde_path_to_error`, `bytes`, `http`, plus `axum`,
+//! `http-body-util` and `tower` for the axum adapter, `actix-web` for the actix-web one, `tower-http` (cors)
+//! and `actix-cors` for the CORS layers, `reqwest` (cookies) and `url` for the client, `regex` when the spec
+//! has patterns, and `chrono` (`serde`), `uuid` (`serde`) and `base64` when it has `date-time`/`date`,
+//! `uuid` and `byte` strings (or call [`Builder::string_formats`]).
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +49,7 @@ pub struct Builder {
     file_name: Option<String>,
     out_dir: Option<PathBuf>,
     open_enums: bool,
+    string_formats: bool,
     allowed: Vec<String>,
 }
 
@@ -62,6 +65,7 @@ impl Builder {
             file_name: None,
             out_dir: None,
             open_enums: false,
+            string_formats: false,
             allowed: Vec::new(),
         }
     }
@@ -102,6 +106,13 @@ impl Builder {
         self
     }
 
+    /// Keeps `format: date-time`, `date`, `uuid` and `byte` as `String`. Otherwise the including crate needs
+    /// the dependencies the generated types use: `chrono` (features `serde`), `uuid` (`serde`) and `base64`.
+    pub fn string_formats(mut self, strings: bool) -> Self {
+        self.string_formats = strings;
+        self
+    }
+
     /// Silences a warning code (such as `W0302`) that this spec is known to trigger, as `#[allow]` does for a
     /// lint; other warnings still reach cargo as `cargo:warning` lines.
     pub fn allow_warning(mut self, code: impl Into<String>) -> Self {
@@ -131,6 +142,7 @@ impl Builder {
             .with_frameworks(frameworks)
             .with_crate_name(crate_name)
             .with_open_enums(self.open_enums)
+            .with_string_formats(self.string_formats)
             .with_module_layout(self.module_root.clone(), self.client)
             .with_provenance(
                 self.spec.to_string_lossy().replace('\\', "/"),

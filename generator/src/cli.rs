@@ -81,6 +81,10 @@ pub(crate) struct GenerateArgs {
     /// Give every enum an `Other` catch-all variant, so values added to the spec later still parse.
     #[arg(long)]
     pub(crate) open_enums: bool,
+    /// Keep `format: date-time`, `date`, `uuid` and `byte` as `String` (no `chrono`, `uuid` or `base64`
+    /// dependency in the generated crate).
+    #[arg(long)]
+    pub(crate) string_formats: bool,
 }
 
 /// A framework on the command line.
@@ -159,12 +163,15 @@ impl TryFrom<Args> for Plan {
             g.trait_name.clone().or(config.trait_name).or_else(|| recorded.as_ref().and_then(|r| r.trait_name.clone()));
         let open_enums =
             g.open_enums || config.open_enums.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.open_enums));
+        let string_formats = g.string_formats
+            || config.string_formats.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.string_formats));
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
             .with_crate_name(crate_name)
             .with_trait_name(trait_name)
             .with_open_enums(open_enums)
+            .with_string_formats(string_formats)
             .with_invocation(&spec.to_string_lossy(), &out.to_string_lossy());
         Ok(Plan { settings, spec, out, check })
     }

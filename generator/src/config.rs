@@ -36,6 +36,8 @@ pub struct Config {
     pub trait_name: Option<String>,
     /// Catch-all enum variants (`--open-enums`).
     pub open_enums: Option<bool>,
+    /// Formatted strings stay `String` (`--string-formats`).
+    pub string_formats: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +49,7 @@ struct RawConfig {
     crate_name: Option<String>,
     trait_name: Option<String>,
     open_enums: Option<bool>,
+    string_formats: Option<bool>,
 }
 
 /// An `authgen.toml` that cannot be used; its `Display` is `file:line:col: message` when the place is known.
@@ -120,6 +123,7 @@ pub fn parse_config(file: &str, text: &str, base: &Path) -> Result<Config, Confi
         crate_name: raw.crate_name,
         trait_name: raw.trait_name,
         open_enums: raw.open_enums,
+        string_formats: raw.string_formats,
     })
 }
 
@@ -156,7 +160,7 @@ mod tests {
     #[test]
     fn every_option_is_read_and_paths_are_relative_to_the_file() {
         let text = "spec = \"api.yaml\"\nout = \"crates/api\"\nframeworks = [\"actix-web\", \"axum\", \"axum\"]\n\
-                    crate-name = \"pets-api\"\ntrait-name = \"Pets\"\nopen-enums = true\n";
+                    crate-name = \"pets-api\"\ntrait-name = \"Pets\"\nopen-enums = true\nstring-formats = true\n";
         let config = parse_config("conf/authgen.toml", text, Path::new("conf")).expect("parses");
         assert_eq!(
             config,
@@ -167,6 +171,7 @@ mod tests {
                 crate_name: Some("pets-api".into()),
                 trait_name: Some("Pets".into()),
                 open_enums: Some(true),
+                string_formats: Some(true),
             }
         );
         assert_eq!(parse_config("authgen.toml", "", Path::new("")).expect("empty is fine"), Config::default());

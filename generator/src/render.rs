@@ -4,6 +4,7 @@
 use askama::Template;
 
 use crate::emit::EmitCtx;
+use crate::ir::TypeRef;
 use crate::output::GeneratedFile;
 use crate::settings::Framework;
 
@@ -16,6 +17,9 @@ struct CargoToml<'a> {
     has_axum: bool,
     has_actix: bool,
     uses_regex: bool,
+    uses_chrono: bool,
+    uses_uuid: bool,
+    uses_base64: bool,
     default_features: Vec<&'static str>,
 }
 
@@ -82,6 +86,9 @@ pub fn render_cargo_toml(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
         has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),
         uses_regex: ctx.api.uses_patterns(),
+        uses_chrono: ctx.api.uses_type(&TypeRef::DateTime) || ctx.api.uses_type(&TypeRef::Date),
+        uses_uuid: ctx.api.uses_type(&TypeRef::Uuid),
+        uses_base64: ctx.api.uses_type(&TypeRef::Base64),
         default_features: features(ctx),
     };
     finish("Cargo.toml", t.render())

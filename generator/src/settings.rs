@@ -46,6 +46,7 @@ pub struct Settings {
     spec_display: String,
     command: String,
     open_enums: bool,
+    string_formats: bool,
     module: Option<ModuleLayout>,
 }
 
@@ -65,6 +66,7 @@ impl Default for Settings {
             spec_display: "spec/auth.yaml".to_owned(),
             command: "authgen generate --framework axum --spec spec/auth.yaml --out generated".to_owned(),
             open_enums: false,
+            string_formats: false,
             module: None,
         }
     }
@@ -105,6 +107,13 @@ impl Settings {
         self
     }
 
+    /// Keeps `format: date-time`, `date`, `uuid` and `byte` as `String` instead of `chrono`, `uuid` and
+    /// base64-decoded types, for crates that do not want those dependencies.
+    pub fn with_string_formats(&mut self, strings: bool) -> &mut Self {
+        self.string_formats = strings;
+        self
+    }
+
     /// Generates one Rust file of nested modules to be included at `root` (for example `crate::api`, for
     /// `mod api { include!(concat!(env!("OUT_DIR"), "/auth_api.rs")); }`), instead of a crate. The client is
     /// included when `client` is true. Used by [`crate::build::Builder`].
@@ -128,6 +137,11 @@ impl Settings {
         self.open_enums
     }
 
+    /// Whether formatted strings stay `String`.
+    pub fn string_formats(&self) -> bool {
+        self.string_formats
+    }
+
     /// Records how the output is produced: `spec` and `out` as the user wrote them (paths are normalised:
     /// no leading `./`, no trailing `/`). The canonical regenerate command is derived from them and from the
     /// other settings, so set frameworks, crate and trait names first.
@@ -147,6 +161,9 @@ impl Settings {
         }
         if self.open_enums {
             command.push_str(" --open-enums");
+        }
+        if self.string_formats {
+            command.push_str(" --string-formats");
         }
         self.spec_display = spec;
         self.command = command;

@@ -1,9 +1,12 @@
 //! Round trip through the crate generated from tests/specs/kitchen.yaml: every parameter location, array
 //! styles, enums, security schemes, JSON/form/text/binary bodies, 2xx/3xx/4xx, range and default responses,
-//! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields and recursion.
+//! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields, recursion and
+//! typed string formats (date-time, date, uuid, byte, uri).
 
 use kitchen_api::client::Client;
-use kitchen_api::ops::{attach, echo_shape, get_pet, login, post_pets, put_pet, upload};
+use kitchen_api::ops::{
+    attach, echo_shape, get_event, get_pet, list_events, login, post_pets, put_event, put_pet, upload,
+};
 use kitchen_api::types::*;
 
 mod support;
@@ -235,4 +238,210 @@ async fn client_level_credentials_fill_requests_without_their_own() {
     req.api_key = Some("from-request".into());
     let get_pet::Response::Ok { body, .. } = client.get_pet(req).await.unwrap() else { panic!("not OK") };
     assert_eq!(body.labels.unwrap()["api_key"], "from-request");
+}
+
+fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+    text.parse().expect("an RFC 3339 date-time")
+}
+
+fn date(text: &str) -> chrono::NaiveDate {
+    text.parse().expect("a date")
+}
+
+const EVENT_ID: &str = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+
+#[tokio::test]
+async fn formats_are_typed_in_parameters_headers_and_bodies() {
+    for (name, client) in both().await {
+        let id: uuid::Uuid = EVENT_ID.parse().unwrap();
+        let mut req = get_event::Request::new(id);
+        // A non-UTC offset and a fraction: the wire carries the same instant in RFC 3339, not `Display`'s
+        // `2024-02-29 21:59:58.500 UTC`.
+        req.since = Some(utc("2024-02-29T23:59:58.5+02:00"));
+        req.days = Some(vec![date("2024-02-29"), date("2024-03-01")]);
+        req.x_token = Some(kitchen_api::runtime::Base64(vec![0, 0xff, b'a', b'?']));
+        let raw = req.to_raw().expect("builds");
+        assert_eq!(raw.path, format!("/events/{EVENT_ID}"));
+        assert_eq!(raw.query, "since=2024-02-29T21%3A59%3A58.500Z&days=2024-02-29%2C2024-03-01");
+        assert!(raw.headers.contains(&("x-token".into(), "AP9hPw==".into())), "{:?}", raw.headers);
+
+        let resp = client.get_event(req).await.expect(name);
+        let get_event::Response::Ok { body, headers } = resp;
+        assert_eq!(body.id, id, "{name}: uuid path parameter");
+        assert_eq!(body.at, utc("2024-02-29T21:59:58.500Z"), "{name}: date-time query parameter");
+        assert_eq!(headers.x_modified, body.at, "{name}: date-time response header");
+        assert_eq!(body.day, date("2024-02-29"), "{name}: comma-separated dates");
+        assert_eq!(body.history.as_deref(), Some(&[utc("2024-02-29T00:00:00Z"), utc("2024-03-01T00:00:00Z")][..]));
+        assert_eq!(body.payload.0, [0, 0xff, b'a', b'?'], "{name}: base64 header decoded to bytes");
+        assert_eq!(body.previous, Some(None), "{name}: nullable date-time sent as null");
+    }
+}
+
+#[tokio::test]
+async fn format_values_keep_their_wire_form_in_json() {
+    let event: Event = serde_json::from_value(serde_json::json!({
+        "id": EVENT_ID,
+        "at": "2024-02-29T23:59:58+02:00",
+        "day": "2024-02-29",
+        "payload": "aGk",
+        "link": "https://example.com/a?b=%20",
+        "related": {"self": EVENT_ID},
+    }))
+    .expect("parses");
+    assert_eq!(event.payload.0, b"hi", "unpadded base64 is accepted");
+    let back = serde_json::to_value(&event).unwrap();
+    assert_eq!(back["at"], "2024-02-29T21:59:58Z", "date-times are written as RFC 3339 in UTC");
+    assert_eq!(back["day"], "2024-02-29");
+    assert_eq!(back["payload"], "aGk=", "base64 is written padded");
+    assert_eq!(back["related"]["self"], EVENT_ID);
+    for (name, client) in both().await {
+        let put_event::Response::Ok(echoed) =
+            client.put_event(put_event::Request::new(event.id, event.clone())).await.expect(name);
+        assert_eq!(echoed, event, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_format_values_are_400_naming_the_value() {
+    let put = |body: serde_json::Value| kitchen_api::runtime::RawRequest {
+        method: "PUT".into(),
+        path: format!("/events/{EVENT_ID}"),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into(),
+        ..Default::default()
+    };
+    let get = |path: &str, query: &str, headers: Vec<(String, String)>| kitchen_api::runtime::RawRequest {
+        method: "GET".into(),
+        path: path.into(),
+        query: query.into(),
+        headers,
+        ..Default::default()
+    };
+    let good = serde_json::json!({"id": EVENT_ID, "at": "2024-01-01T00:00:00Z", "day": "2024-01-01",
+                                  "payload": "", "link": "mailto:a@example.com"});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut v = good.clone();
+        v[key] = value;
+        v
+    };
+    let cases = [
+        (get("/events/not-a-uuid", "", vec![]), "invalid path parameter `eventId`: expected a UUID (format: uuid)"),
+        (
+            get(&format!("/events/{EVENT_ID}"), "since=yesterday", vec![]),
+            "invalid query parameter `since`: expected an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
+        ),
+        (
+            get(&format!("/events/{EVENT_ID}"), "days=2024-02-30", vec![]),
+            "invalid query parameter `days`: expected a date such as `2024-02-29` (format: date)",
+        ),
+        (
+            get(&format!("/events/{EVENT_ID}"), "", vec![("x-token".into(), "@@".into())]),
+            "invalid header parameter `X-Token`: expected base64 (format: byte)",
+        ),
+        (put(with("at", "2024-01-01 noon".into())), "invalid request body: at `at`: "),
+        (put(with("day", "2024-02-30".into())), "invalid request body: at `day`: "),
+        (put(with("id", "123".into())), "invalid request body: at `id`: UUID parsing failed"),
+        (put(with("payload", "not base64!".into())), "invalid request body: at `payload`: not base64"),
+        (put(with("link", "no scheme here".into())), "`link`: must be an absolute URI (format: uri)"),
+        (put(with("link", "https://bad%zzescape".into())), "`link`: must be an absolute URI (format: uri)"),
+    ];
+    for (name, client) in both().await {
+        for (raw, expected) in &cases {
+            let resp = client.send(raw.clone()).await.unwrap();
+            assert_eq!(resp.status, 400, "{name}: {} {}?{}: {}", raw.method, raw.path, raw.query, resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error");
+            let message = json["message"].as_str().expect("message");
+            assert!(message.contains(expected), "{name}: expected `{expected}` in {message:?}");
+        }
+        let ok = client.send(put(good.clone())).await.unwrap();
+        assert_eq!(ok.status, 200, "{name}: the valid body passes: {}", ok.text());
+    }
+}
+
+fn full_list_request() -> list_events::Request {
+    let mut req = list_events::Request::new();
+    req.filter = Some(EventFilter {
+        kind: Kind::Self_,
+        after: Some(utc("2024-02-29T12:00:00Z")),
+        max: Some(3),
+        tag: Some("a b&c".into()),
+    });
+    req.page = Some(ListEventsPage { offset: 20, limit: Some(10) });
+    req.sort = Some(ListEventsSort { field: "at".into(), desc: Some(true) });
+    req.meta = Some([("x".to_owned(), "1".to_owned()), ("y z".to_owned(), "[2]".to_owned())].into());
+    req
+}
+
+#[tokio::test]
+async fn object_query_parameters_travel_in_their_style() {
+    let req = full_list_request();
+    let raw = req.to_raw().expect("builds");
+    assert_eq!(
+        raw.query,
+        "filter%5Bkind%5D=self&filter%5Bafter%5D=2024-02-29T12%3A00%3A00Z&filter%5Bmax%5D=3&filter%5Btag%5D=a%20b%26c\
+         &offset=20&limit=10&sort=field%2Cat%2Cdesc%2Ctrue&meta%5Bx%5D=1&meta%5By%20z%5D=%5B2%5D",
+        "deepObject, exploded form and comma-joined form"
+    );
+    for (name, client) in both().await {
+        let list_events::Response::Ok(seen) = client.list_events(req.clone()).await.expect(name);
+        assert_eq!(seen["filter"], format!("{:?}", req.filter), "{name}: deepObject struct");
+        assert_eq!(seen["page"], format!("{:?}", req.page), "{name}: exploded form struct");
+        assert_eq!(seen["sort"], format!("{:?}", req.sort), "{name}: joined form struct");
+        assert_eq!(seen["meta"], format!("{:?}", req.meta), "{name}: deepObject map");
+
+        // Absent objects are `None`; a default fills an absent property of a present object.
+        let list_events::Response::Ok(seen) = client.list_events(list_events::Request::new()).await.expect(name);
+        assert!(["filter", "page", "sort", "meta"].iter().all(|k| seen[*k] == "None"), "{name}: {seen:?}");
+        let raw = kitchen_api::runtime::RawRequest {
+            method: "GET".into(),
+            path: "/events".into(),
+            query: "limit=5&filter[kind]=cat&sort=field,name".into(),
+            ..Default::default()
+        };
+        let resp = client.send(raw).await.unwrap();
+        assert_eq!(resp.status, 200, "{name}: unencoded brackets, as browsers send them: {}", resp.text());
+        let seen: std::collections::BTreeMap<String, String> = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(seen["page"], "Some(ListEventsPage { offset: 0, limit: Some(5) })", "{name}");
+        assert_eq!(seen["filter"], "Some(EventFilter { kind: Cat, after: None, max: None, tag: None })", "{name}");
+        assert_eq!(seen["sort"], "Some(ListEventsSort { field: \"name\", desc: None })", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_object_query_parameters_are_400_naming_the_property() {
+    let cases = [
+        ("filter[max]=3", "invalid query parameter `filter`: missing field `kind`"),
+        (
+            "filter[kind]=lizard",
+            "invalid query parameter `filter`: at `kind`: unknown variant `lizard`, expected one of `cat`, `dog`, `self`, `3d`",
+        ),
+        ("filter[kind]=cat&filter[max]=many", "invalid query parameter `filter`: at `max`: invalid digit"),
+        ("filter[kind]=cat&filter[after]=noon", "invalid query parameter `filter`: at `after`: "),
+        ("filter[kind]=cat&filter[max]=51", "invalid query parameter: `filter.max`: must be at most 50 (maximum)"),
+        ("filter[kind]=cat&filter[tag]=toolongtag", "`filter.tag`: length must be at most 8 (maxLength), got 10"),
+        ("sort=field,at,desc", "invalid query parameter `sort`: expected comma-separated property,value pairs"),
+        ("sort=desc,true", "invalid query parameter `sort`: missing field `field`"),
+        ("offset=-", "invalid query parameter `page`: at `offset`: invalid digit"),
+    ];
+    for (name, client) in both().await {
+        for (query, expected) in cases {
+            let raw = kitchen_api::runtime::RawRequest {
+                method: "GET".into(),
+                path: "/events".into(),
+                query: query.into(),
+                ..Default::default()
+            };
+            let resp = client.send(raw).await.unwrap();
+            assert_eq!(resp.status, 400, "{name}: {query}: {}", resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error");
+            let message = json["message"].as_str().expect("message");
+            assert!(message.contains(expected), "{name}: {query}: expected `{expected}` in {message:?}");
+        }
+    }
+    // A joined object cannot carry a comma inside a value: the client refuses rather than send a different
+    // object.
+    let mut req = list_events::Request::new();
+    req.sort = Some(ListEventsSort { field: "a,b".into(), desc: None });
+    let err = req.to_raw().expect_err("a comma in a joined value");
+    assert!(err.to_string().contains("holds a comma"), "{err}");
 }

@@ -109,13 +109,15 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
 }
 
 /// The runtime with the regions that are not generated cut out. A region is the lines between
-/// `// authgen:if <name>` and its `// authgen:end` (regions nest); `<name>` is a framework or `client`. The
+/// `// authgen:if <name>` and its `// authgen:end` (regions nest); `<name>` is a framework, `client`, or
+/// `base64` (the `format: byte` type, kept only where the spec uses it, like its dependency). The
 /// marker lines never reach the output. For the module layout the `#[cfg(feature = ..)]` lines go too, since
 /// the including crate's features mean something else.
 fn runtime_for(ctx: EmitCtx<'_>) -> String {
     let module = ctx.settings.module_root().is_some();
     let wanted = |name: &str| match name {
         "client" => !module || ctx.settings.module_client(),
+        "base64" => ctx.api.uses_type(&TypeRef::Base64),
         other => ctx.settings.frameworks().iter().any(|f| f.name() == other),
     };
     let mut out = String::with_capacity(RUNTIME.len());
@@ -317,5 +319,18 @@ pub(crate) fn type_tokens(t: &TypeRef) -> TokenStream {
             quote!(::std::boxed::Box<#inner>)
         }
         TypeRef::Bytes => quote!(::bytes::Bytes),
+        TypeRef::DateTime => quote!(::chrono::DateTime<::chrono::Utc>),
+        TypeRef::Date => quote!(::chrono::NaiveDate),
+        TypeRef::Uuid => quote!(::uuid::Uuid),
+        TypeRef::Base64 => quote!(crate::runtime::Base64),
+    }
+}
+
+/// The wire text of a scalar parameter or header `value` (an expression of type `&T`): its `Display`,
+/// except for a date-time, whose `Display` is not RFC 3339.
+pub(crate) fn wire_text(ty: &TypeRef, value: TokenStream) -> TokenStream {
+    match ty {
+        TypeRef::DateTime => quote!(#value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true)),
+        _ => quote!(#value.to_string()),
     }
 }

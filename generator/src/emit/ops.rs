@@ -6,9 +6,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::validate::Checks;
-use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
+use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens, wire_text};
 use crate::ir::{
-    BodyKind, Operation, Param, ParamLocation, Response, ResponseStatus, SecurityKind, SecurityScheme, TypeRef,
+    BodyKind, ObjectStyle, Operation, Param, ParamLocation, Response, ResponseStatus, SecurityKind, SecurityScheme,
+    TypeDef, TypeKind, TypeRef,
 };
 
 /// Emits the `ops` module.
@@ -120,16 +121,43 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             ctor_fields.push(quote!(#name: ::std::option::Option::None));
         }
         // Server side: raw -> typed.
+        let object = p.object.map(|style| {
+            let keys: Vec<&str> = match ctx.api.types.get(match &p.ty {
+                TypeRef::Named(n) => n.as_str(),
+                _ => "",
+            }) {
+                Some(TypeDef { kind: TypeKind::Struct { fields, .. }, .. }) => {
+                    fields.iter().map(|f| f.api_name.as_str()).collect()
+                }
+                _ => Vec::new(),
+            };
+            let style = match style {
+                ObjectStyle::Deep => quote!(crate::runtime::ObjectStyle::Deep),
+                ObjectStyle::Exploded => quote!(crate::runtime::ObjectStyle::Exploded),
+                ObjectStyle::Joined => quote!(crate::runtime::ObjectStyle::Joined),
+            };
+            (style, keys)
+        });
         let value = match (&p.ty, p.location) {
+            (ty, _) if object.is_some() => {
+                let (style, keys) = object.as_ref().expect("checked");
+                let t = type_tokens(ty);
+                quote! {
+                    raw.query_object(#wire, #style, &[#(#keys),*])?
+                        .map(|pairs| crate::runtime::parse_object::<#t>(#wire, &pairs))
+                        .transpose()?
+                }
+            }
             (TypeRef::Vec(inner), _) => {
                 let inner_ty = type_tokens(inner);
+                let expected = expected_form(inner).unwrap_or_else(|| quote!(::std::option::Option::None));
                 let explode = p.explode;
                 quote! {{
                     let values = raw.query_values(#wire);
                     if values.is_empty() {
                         ::std::option::Option::None
                     } else {
-                        ::std::option::Option::Some(crate::runtime::parse_list::<#inner_ty>(#loc, #wire, values, #explode)?)
+                        ::std::option::Option::Some(crate::runtime::parse_list::<#inner_ty>(#loc, #wire, values, #explode, #expected)?)
                     }
                 }}
             }
@@ -144,7 +172,12 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                     src
                 } else {
                     let t = type_tokens(ty);
-                    quote!(#src.map(|v| crate::runtime::parse_param::<#t>(#loc, #wire, &v)).transpose()?)
+                    match expected_form(ty) {
+                        Some(x) => quote! {
+                            #src.map(|v| crate::runtime::parse_formatted::<#t>(#loc, #wire, &v, #x)).transpose()?
+                        },
+                        None => quote!(#src.map(|v| crate::runtime::parse_param::<#t>(#loc, #wire, &v)).transpose()?),
+                    }
                 }
             }
         };
@@ -170,30 +203,44 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 })?;
             });
         }
+        if object.is_some() && checks.nests(&p.ty) {
+            // The object's own rules (`filter.max`: maximum ...), as for a body.
+            parse.push(quote! {
+                crate::runtime::validate_param(#loc, #wire, |path, errors| {
+                    crate::runtime::Validate::validate_into(&#name, path, errors);
+                })?;
+            });
+        }
         // Client side: typed -> raw.
         let access =
             if p.required { quote!(::std::option::Option::Some(&self.#name)) } else { quote!(self.#name.as_ref()) };
+        let text = wire_text(&p.ty, quote!(value));
         let push = match (&p.ty, p.location) {
-            (TypeRef::Vec(_), _) => {
+            _ if object.is_some() => {
+                let (style, _) = object.as_ref().expect("checked");
+                quote!(crate::runtime::push_object(&mut query, #wire, #style, value)?;)
+            }
+            (TypeRef::Vec(inner), _) => {
+                let item = wire_text(inner, quote!(v));
                 if p.explode {
-                    quote! { for v in value { crate::runtime::push_query(&mut query, #wire, &v.to_string()); } }
+                    quote! { for v in value { crate::runtime::push_query(&mut query, #wire, &#item); } }
                 } else {
                     quote! {
-                        let joined: ::std::vec::Vec<::std::string::String> = value.iter().map(|v| v.to_string()).collect();
+                        let joined: ::std::vec::Vec<::std::string::String> = value.iter().map(|v| #item).collect();
                         crate::runtime::push_query(&mut query, #wire, &joined.join(","));
                     }
                 }
             }
             (_, ParamLocation::Path) => {
                 let placeholder = format!("{{{wire}}}");
-                quote! { path = path.replace(#placeholder, &crate::runtime::percent_encode(&value.to_string())); }
+                quote! { path = path.replace(#placeholder, &crate::runtime::percent_encode(&#text)); }
             }
-            (_, ParamLocation::Query) => quote! { crate::runtime::push_query(&mut query, #wire, &value.to_string()); },
+            (_, ParamLocation::Query) => quote! { crate::runtime::push_query(&mut query, #wire, &#text); },
             (_, ParamLocation::Header) => {
                 let lower = wire.to_ascii_lowercase();
-                quote! { headers.push((#lower.to_owned(), value.to_string())); }
+                quote! { headers.push((#lower.to_owned(), #text)); }
             }
-            (_, ParamLocation::Cookie) => quote! { cookies.push(format!("{}={}", #wire, value)); },
+            (_, ParamLocation::Cookie) => quote! { cookies.push(format!("{}={}", #wire, #text)); },
         };
         build.push(quote! { if let ::std::option::Option::Some(value) = #access { #push } });
     }
@@ -411,6 +458,18 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     }
 }
 
+/// What a 400 for a malformed formatted parameter says was expected, as an `Option<&str>` expression.
+fn expected_form(ty: &TypeRef) -> Option<TokenStream> {
+    let text = match ty {
+        TypeRef::DateTime => "an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
+        TypeRef::Date => "a date such as `2024-02-29` (format: date)",
+        TypeRef::Uuid => "a UUID (format: uuid)",
+        TypeRef::Base64 => "base64 (format: byte)",
+        _ => return None,
+    };
+    Some(quote!(::std::option::Option::Some(#text)))
+}
+
 fn lit(n: u16) -> TokenStream {
     let l = proc_macro2::Literal::u16_unsuffixed(n);
     quote!(#l)
@@ -480,12 +539,14 @@ fn emit_response(op: &Operation) -> TokenStream {
                     h_read.push(quote! { #name: raw.header_values(#wire), });
                 } else if h.required {
                     h_fields.push(quote! { #doc pub #name: #base, });
-                    h_push.push(quote! { raw.headers.push((#wire.to_owned(), headers.#name.to_string())); });
+                    let text = wire_text(&h.ty, quote!(headers.#name));
+                    h_push.push(quote! { raw.headers.push((#wire.to_owned(), #text)); });
                     h_read.push(quote! { #name: crate::runtime::required_response_header::<#base>(raw, #wire)?, });
                 } else {
                     h_fields.push(quote! { #doc pub #name: ::std::option::Option<#base>, });
+                    let text = wire_text(&h.ty, quote!(v));
                     h_push.push(quote! {
-                        if let ::std::option::Option::Some(v) = &headers.#name { raw.headers.push((#wire.to_owned(), v.to_string())); }
+                        if let ::std::option::Option::Some(v) = &headers.#name { raw.headers.push((#wire.to_owned(), #text)); }
                     });
                     h_read.push(quote! { #name: crate::runtime::response_header::<#base>(raw, #wire)?, });
                 }

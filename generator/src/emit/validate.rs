@@ -60,6 +60,9 @@ impl<'a> Checks<'a> {
                 if c.email {
                     out.push(quote!(crate::runtime::check_email(&path, #value, errors);));
                 }
+                if c.uri {
+                    out.push(quote!(crate::runtime::check_uri(&path, #value, errors);));
+                }
                 if let Some(p) = &c.pattern {
                     let stat = format_ident!("PATTERN_{}", name.to_shouty_snake_case());
                     self.statics.push(quote! {

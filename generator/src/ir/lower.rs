@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, variant};
 use super::{
-    Api, BodyKind, Constraints, CorsPolicy, DefaultValue, EnumVariant, Field, HeaderDef, Operation, Param,
+    Api, BodyKind, Constraints, CorsPolicy, DefaultValue, EnumVariant, Field, HeaderDef, ObjectStyle, Operation, Param,
     ParamLocation, RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant,
     TypeDef, TypeKind, TypeRef, UntaggedVariant,
 };
@@ -24,6 +24,7 @@ const SCHEMA_PREFIX: &str = "#/components/schemas/";
 pub fn lower_spec(spec: &LoadedSpec, settings: &Settings) -> Result<(Api, Diagnostics), Diagnostics> {
     let mut lowerer = Lowerer::new(spec);
     lowerer.open_enums = settings.open_enums();
+    lowerer.string_formats = settings.string_formats();
     let api = lowerer.lower(settings);
     let diags = lowerer.diags.propagate()?;
     Ok((api, diags))
@@ -42,6 +43,8 @@ struct Lowerer<'a> {
     stripped_tags: BTreeMap<String, String>,
     /// Enums get a catch-all variant.
     open_enums: bool,
+    /// `date-time`, `date`, `uuid` and `byte` stay `String`.
+    string_formats: bool,
 }
 
 fn ptr_join(base: &str, seg: &str) -> String {
@@ -68,6 +71,7 @@ impl<'a> Lowerer<'a> {
             in_progress: BTreeSet::new(),
             stripped_tags: BTreeMap::new(),
             open_enums: false,
+            string_formats: false,
         }
     }
 
@@ -509,7 +513,7 @@ impl<'a> Lowerer<'a> {
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => {
                 if s.enumeration.is_empty() {
-                    TypeRef::String
+                    self.string_type(&s.format)
                 } else {
                     self.new_named(hint, schema, ptr)
                 }
@@ -555,6 +559,19 @@ impl<'a> Lowerer<'a> {
                 TypeRef::Json
             }
             SchemaKind::Any(a) if !a.properties.is_empty() => self.new_named(hint, schema, ptr),
+            // `additionalProperties` without `type: object` (common in 3.1 specs) is still a map.
+            SchemaKind::Any(a)
+                if a.typ.is_none() && a.one_of.is_empty() && a.any_of.is_empty() && a.all_of.is_empty() =>
+            {
+                match &a.additional_properties {
+                    Some(AdditionalProperties::Schema(s)) => {
+                        let v = self.inline_type(s, &format!("{hint}Value"), &ptr_join(ptr, "additionalProperties"));
+                        TypeRef::Map(Box::new(unbox(v)))
+                    }
+                    Some(AdditionalProperties::Any(true)) => TypeRef::Map(Box::new(TypeRef::Json)),
+                    _ => TypeRef::Json,
+                }
+            }
             SchemaKind::Not { .. } => {
                 self.diags
                     .warning("W0105", ptr, "`not` schemas are not checked; the value is kept as JSON")
@@ -562,6 +579,23 @@ impl<'a> Lowerer<'a> {
                 TypeRef::Json
             }
             _ => TypeRef::Json,
+        }
+    }
+
+    /// The Rust type of a string by its `format`: `date-time`, `date`, `uuid` and `byte` are typed unless
+    /// the settings ask for plain strings; every other format (`email`, `uri`, `binary`, `password`, ...)
+    /// is a `String`, checked by validation where the format has a rule.
+    fn string_type(&self, format: &VariantOrUnknownOrEmpty<openapiv3::StringFormat>) -> TypeRef {
+        use openapiv3::StringFormat;
+        if self.string_formats {
+            return TypeRef::String;
+        }
+        match format {
+            VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => TypeRef::DateTime,
+            VariantOrUnknownOrEmpty::Item(StringFormat::Date) => TypeRef::Date,
+            VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => TypeRef::Base64,
+            VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => TypeRef::Uuid,
+            _ => TypeRef::String,
         }
     }
 
@@ -614,6 +648,7 @@ impl<'a> Lowerer<'a> {
                 c.max_length = s.max_length;
                 c.pattern = s.pattern.clone();
                 c.email = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "email");
+                c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri");
             }
             SchemaKind::Type(Type::Integer(i)) => {
                 c.minimum = i.minimum.map(|v| v as f64);
@@ -853,16 +888,22 @@ impl<'a> Lowerer<'a> {
             seen += 1;
         }
         let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
-            TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64 => true,
+            t if t.is_scalar() => true,
             TypeRef::Named(n) => {
                 matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }))
             }
             _ => false,
         };
-        let ok = match &ty {
-            TypeRef::Vec(inner) => location == ParamLocation::Query && scalar(inner, &self.types),
-            t => scalar(t, &self.types),
+        let deep = matches!(p, Parameter::Query { style: openapiv3::QueryStyle::DeepObject, .. });
+        let object = match location {
+            ParamLocation::Query => self.object_style(&ty, deep, explode, &scalar),
+            _ => None,
         };
+        let ok = object.is_some()
+            || match &ty {
+                TypeRef::Vec(inner) => location == ParamLocation::Query && scalar(inner, &self.types),
+                t => scalar(t, &self.types),
+            };
         if !ok && errors(&self.diags) > errors_before {
             // The schema itself is wrong (say, an unknown type) and was reported as such.
             return None;
@@ -872,7 +913,6 @@ impl<'a> Lowerer<'a> {
             // operation is still generated rather than the whole spec refused: where the parameter has one
             // wire value (path, header, cookie, an unexploded query) it is kept as that raw string; an
             // exploded query object has no single key and is left out.
-            let deep = matches!(p, Parameter::Query { style: openapiv3::QueryStyle::DeepObject, .. });
             let object = match &ty {
                 TypeRef::Map(_) => true,
                 TypeRef::Named(n) => matches!(self.types.get(n).map(|d| &d.kind), Some(TypeKind::Struct { .. })),
@@ -884,12 +924,12 @@ impl<'a> Lowerer<'a> {
                         "W0203",
                         &ptr_join(ptr, "schema"),
                         format!(
-                            "query parameter `{}` is left out: only scalars, string enums and arrays of those are \
-                             supported",
+                            "query parameter `{}` is left out: only scalars, enums, arrays of those, and objects \
+                             and maps whose values are those are supported",
                             data.name
                         ),
                     )
-                    .help("object parameters are not supported yet; send structured data in the request body");
+                    .help("nested objects, arrays inside objects and exploded free-form maps have no agreed query form; send structured data in the request body");
                 return None;
             }
             self.diags
@@ -897,11 +937,11 @@ impl<'a> Lowerer<'a> {
                     "W0204",
                     &ptr_join(ptr, "schema"),
                     format!(
-                        "parameter `{}` is kept as its raw string: only scalars and string enums are typed",
+                        "parameter `{}` is kept as its raw string: only scalars and enums are typed outside the query",
                         data.name
                     ),
                 )
-                .help("object parameters are not supported yet; parse the string in the handler");
+                .help("objects are typed in the query only; parse the string in the handler");
             ty = TypeRef::String;
         }
         let constraints = match self.resolve(schema) {
@@ -931,9 +971,52 @@ impl<'a> Lowerer<'a> {
             required: data.required || location == ParamLocation::Path,
             ty,
             explode,
+            object,
             doc: non_empty(&data.description),
             deprecated: data.deprecated.unwrap_or(false),
         })
+    }
+
+    /// The style of an object query parameter, when its type has a query form: a struct whose properties
+    /// are scalars or enums (no free-form extra properties), or a map of those (not exploded as a form,
+    /// where its keys could not be told from the other parameters).
+    fn object_style(
+        &self,
+        ty: &TypeRef,
+        deep: bool,
+        explode: bool,
+        scalar: &dyn Fn(&TypeRef, &BTreeMap<String, TypeDef>) -> bool,
+    ) -> Option<ObjectStyle> {
+        let style = match (deep, explode) {
+            (true, _) => ObjectStyle::Deep,
+            (false, true) => ObjectStyle::Exploded,
+            (false, false) => ObjectStyle::Joined,
+        };
+        let flat = |t: &TypeRef| {
+            let mut t = t;
+            for _ in 0..16 {
+                match t {
+                    TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
+                        Some(TypeKind::Newtype(inner)) => t = inner,
+                        _ => break,
+                    },
+                    _ => break,
+                }
+            }
+            scalar(t, &self.types)
+        };
+        match ty {
+            TypeRef::Map(value) if style != ObjectStyle::Exploded && flat(value) => Some(style),
+            TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
+                Some(TypeKind::Struct { fields, additional: None, .. })
+                    if !fields.is_empty() && fields.iter().all(|f| flat(&f.ty)) =>
+                {
+                    Some(style)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn lower_op_security(
@@ -1150,10 +1233,7 @@ impl<'a> Lowerer<'a> {
                     ParameterSchemaOrContent::Content(_) => TypeRef::String,
                 };
                 let ty = if multi { TypeRef::String } else { ty };
-                if !matches!(
-                    ty,
-                    TypeRef::String | TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64
-                ) {
+                if !ty.is_scalar() {
                     self.diags
                         .error(
                             "E0404",
@@ -1297,6 +1377,67 @@ mod tests {
     }
 
     const HEAD: &str = "openapi: 3.0.3\ninfo: {title: T, version: '1'}\n";
+
+    #[test]
+    fn string_formats_are_typed_unless_asked_for_strings() {
+        let yaml = format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    Stamp: {{type: string, format: date-time}}
+    P:
+      type: object
+      properties:
+        at: {{type: string, format: date-time}}
+        day: {{type: string, format: date}}
+        id: {{type: string, format: uuid}}
+        raw: {{type: string, format: byte}}
+        file: {{type: string, format: binary}}
+        link: {{type: string, format: uri}}
+        mail: {{type: string, format: email}}
+        secret: {{type: string, format: password}}
+        stamps: {{type: array, items: {{$ref: '#/components/schemas/Stamp'}}}}
+        ids: {{type: object, additionalProperties: {{type: string, format: uuid}}}}
+"
+        );
+        let spec = crate::spec::load_str("t.yaml", &yaml).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let types = |strings: bool| {
+            let mut settings = Settings::default();
+            settings.with_string_formats(strings);
+            let (api, _) = lower_spec(&spec, &settings).unwrap_or_else(|d| panic!("{}", d.render_plain()));
+            let TypeKind::Struct { fields, .. } = &api.types["P"].kind else { panic!() };
+            let tys: Vec<TypeRef> = fields.iter().map(|f| f.ty.clone()).collect();
+            let uri: Vec<bool> = fields.iter().map(|f| f.constraints.uri).collect();
+            (tys, uri, api.types["Stamp"].kind.clone(), api.uses_type(&TypeRef::Uuid))
+        };
+        let named = |n: &str| TypeRef::Named(n.to_owned());
+        let (tys, uri, stamp, uses_uuid) = types(false);
+        use TypeRef::{Base64, Date, DateTime, Map, String, Uuid};
+        assert_eq!(
+            tys,
+            [
+                DateTime,
+                Date,
+                Uuid,
+                Base64,
+                String,
+                String,
+                String,
+                String,
+                TypeRef::Vec(Box::new(named("Stamp"))),
+                Map(Box::new(Uuid))
+            ]
+        );
+        assert!(matches!(stamp, TypeKind::Newtype(DateTime)), "{stamp:?}");
+        assert!(uses_uuid);
+        assert_eq!(uri, [false, false, false, false, false, true, false, false, false, false], "uri is validated");
+        let (tys, uri, stamp, uses_uuid) = types(true);
+        assert_eq!(tys[..8], [String, String, String, String, String, String, String, String]);
+        assert_eq!(tys[9], Map(Box::new(String)));
+        assert!(matches!(stamp, TypeKind::Newtype(String)), "{stamp:?}");
+        assert!(!uses_uuid, "no uuid dependency with --string-formats");
+        assert!(uri[5], "uri stays a validated string");
+    }
 
     #[test]
     fn discriminated_one_of_becomes_a_tagged_enum_honouring_mapping() {
@@ -1638,7 +1779,7 @@ components:
     }
 
     #[test]
-    fn parameters_that_are_not_scalars_are_kept_raw_or_left_out() {
+    fn object_query_parameters_are_typed_in_their_style_and_others_kept_raw_or_left_out() {
         let (api, warnings) = lower_with_warnings(&format!(
             "{HEAD}paths:
   /things/{{id}}:
@@ -1648,17 +1789,37 @@ components:
         - {{name: id, in: path, required: true, schema: {{$ref: '#/components/schemas/Snowflake'}}}}
         - {{name: filter, in: query, schema: {{type: object, properties: {{a: {{type: string}}}}}}}}
         - {{name: page, in: query, explode: false, schema: {{type: object, properties: {{n: {{type: integer}}}}}}}}
+        - {{name: deep, in: query, style: deepObject, schema: {{$ref: '#/components/schemas/Range'}}}}
+        - {{name: tags, in: query, style: deepObject, schema: {{additionalProperties: {{type: string}}}}}}
+        - {{name: nested, in: query, style: deepObject, schema: {{properties: {{r: {{$ref: '#/components/schemas/Range'}}}}}}}}
+        - {{name: loose, in: query, schema: {{additionalProperties: {{type: integer}}}}}}
         - {{name: X-Pair, in: header, schema: {{oneOf: [{{type: string}}, {{type: integer}}]}}}}
+        - {{name: X-Obj, in: header, schema: {{$ref: '#/components/schemas/Range'}}}}
       responses: {{'204': {{description: none}}}}
 components:
   schemas:
     Snowflake: {{type: string, pattern: '^[0-9]+$'}}
+    Range: {{type: object, properties: {{from: {{type: string, format: date}}, to: {{$ref: '#/components/schemas/Snowflake'}}}}}}
 "
         ));
-        assert_eq!(warnings, ["W0203", "W0204", "W0204"]);
-        let params: Vec<(&str, &TypeRef)> =
-            api.operations[0].params.iter().map(|p| (p.api_name.as_str(), &p.ty)).collect();
-        assert_eq!(params, [("id", &TypeRef::String), ("page", &TypeRef::String), ("X-Pair", &TypeRef::String)]);
+        // `nested` (an object inside) and `loose` (an exploded free-form map) have no query form; the objects
+        // outside the query stay raw strings.
+        assert_eq!(warnings, ["W0203", "W0203", "W0204", "W0204"]);
+        let params: Vec<(&str, &TypeRef, Option<ObjectStyle>)> =
+            api.operations[0].params.iter().map(|p| (p.api_name.as_str(), &p.ty, p.object)).collect();
+        let named = |n: &str| TypeRef::Named(n.to_owned());
+        assert_eq!(
+            params,
+            [
+                ("id", &TypeRef::String, None),
+                ("filter", &named("GetThingFilter"), Some(ObjectStyle::Exploded)),
+                ("page", &named("GetThingPage"), Some(ObjectStyle::Joined)),
+                ("deep", &named("Range"), Some(ObjectStyle::Deep)),
+                ("tags", &TypeRef::Map(Box::new(TypeRef::String)), Some(ObjectStyle::Deep)),
+                ("X-Pair", &TypeRef::String, None),
+                ("X-Obj", &TypeRef::String, None),
+            ]
+        );
         assert_eq!(api.operations[0].params[0].constraints.pattern.as_deref(), Some("^[0-9]+$"));
     }
 

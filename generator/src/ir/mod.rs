@@ -31,6 +31,28 @@ pub struct Api {
 }
 
 impl Api {
+    /// True when any type, field, parameter, body or response mentions `t` (a format type), so the
+    /// generated crate needs the crate behind it.
+    pub fn uses_type(&self, t: &TypeRef) -> bool {
+        let in_types = self.types.values().any(|d| match &d.kind {
+            TypeKind::Struct { fields, additional, .. } => {
+                fields.iter().any(|f| f.ty.contains(t)) || additional.as_ref().is_some_and(|a| a.contains(t))
+            }
+            TypeKind::Newtype(inner) => inner.contains(t),
+            TypeKind::Tagged { variants, .. } => variants.iter().any(|v| v.ty.contains(t)),
+            TypeKind::Untagged { variants } => variants.iter().any(|v| v.ty.contains(t)),
+            TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. } => false,
+        });
+        in_types
+            || self.operations.iter().any(|o| {
+                o.params.iter().any(|p| p.ty.contains(t))
+                    || o.body.as_ref().is_some_and(|b| b.ty.contains(t))
+                    || o.responses.iter().any(|r| {
+                        r.body.as_ref().is_some_and(|b| b.ty.contains(t)) || r.headers.iter().any(|h| h.ty.contains(t))
+                    })
+            })
+    }
+
     /// True when any field or parameter has a `pattern`, so the generated crate needs `regex`.
     pub fn uses_patterns(&self) -> bool {
         let in_types = self.types.values().any(|t| match &t.kind {
@@ -148,6 +170,8 @@ pub struct Constraints {
     pub pattern: Option<String>,
     /// `format: email`.
     pub email: bool,
+    /// `format: uri` (an absolute URI: a scheme, `:`, no whitespace).
+    pub uri: bool,
     /// `minimum`.
     pub minimum: Option<f64>,
     /// `maximum`.
@@ -238,6 +262,42 @@ pub enum TypeRef {
     Boxed(Box<TypeRef>),
     /// Raw bytes (`application/octet-stream` bodies).
     Bytes,
+    /// `format: date-time`: `chrono::DateTime<chrono::Utc>` (RFC 3339 on the wire).
+    DateTime,
+    /// `format: date`: `chrono::NaiveDate` (`YYYY-MM-DD` on the wire).
+    Date,
+    /// `format: uuid`: `uuid::Uuid`.
+    Uuid,
+    /// `format: byte`: base64 on the wire, bytes in Rust (`runtime::Base64`).
+    Base64,
+}
+
+impl TypeRef {
+    /// Whether this type, or a type inside it, is `t`.
+    pub fn contains(&self, t: &TypeRef) -> bool {
+        self == t
+            || match self {
+                TypeRef::Vec(inner) | TypeRef::Map(inner) | TypeRef::Boxed(inner) => inner.contains(t),
+                _ => false,
+            }
+    }
+
+    /// A scalar with one string form on the wire (`FromStr`/`Display`), usable as a parameter.
+    pub fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            TypeRef::String
+                | TypeRef::Bool
+                | TypeRef::I32
+                | TypeRef::I64
+                | TypeRef::F32
+                | TypeRef::F64
+                | TypeRef::DateTime
+                | TypeRef::Date
+                | TypeRef::Uuid
+                | TypeRef::Base64
+        )
+    }
 }
 
 /// One operation.
@@ -286,6 +346,17 @@ pub enum ParamLocation {
     Cookie,
 }
 
+/// How an object query parameter travels (OpenAPI's `style` and `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectStyle {
+    /// `style: deepObject`: `filter[kind]=cat&filter[max]=3`.
+    Deep,
+    /// `style: form`, `explode: true` (the default): each property is its own key, `kind=cat&max=3`.
+    Exploded,
+    /// `style: form`, `explode: false`: `filter=kind,cat,max,3`.
+    Joined,
+}
+
 /// A parameter.
 #[derive(Debug, Clone)]
 pub struct Param {
@@ -301,6 +372,9 @@ pub struct Param {
     pub ty: TypeRef,
     /// For arrays in the query: repeated keys (`true`, the default) or comma separated.
     pub explode: bool,
+    /// For an object in the query (`ty` is a struct of scalars, or a map of scalars): how its properties
+    /// are spelled.
+    pub object: Option<ObjectStyle>,
     /// Doc text.
     pub doc: Option<String>,
     /// Marked deprecated.

@@ -131,4 +131,47 @@ impl Client {
         let response = self.send(raw).await?;
         crate::ops::echo_shape::Response::from_raw(response)
     }
+
+    /// Object query parameters in each style OpenAPI defines for them.
+    ///
+    /// Handles `GET /events` (operation `listEvents`).
+    pub async fn list_events(
+        &self,
+        request: crate::ops::list_events::Request,
+    ) -> ::std::result::Result<
+        crate::ops::list_events::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::list_events::Response::from_raw(response)
+    }
+
+    /// Formats in every parameter location, in a response header and in the body.
+    ///
+    /// Handles `GET /events/{eventId}` (operation `getEvent`).
+    pub async fn get_event(
+        &self,
+        request: crate::ops::get_event::Request,
+    ) -> ::std::result::Result<
+        crate::ops::get_event::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::get_event::Response::from_raw(response)
+    }
+
+    /// Handles `PUT /events/{eventId}` (operation `putEvent`).
+    pub async fn put_event(
+        &self,
+        request: crate::ops::put_event::Request,
+    ) -> ::std::result::Result<
+        crate::ops::put_event::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::put_event::Response::from_raw(response)
+    }
 }

@@ -6,17 +6,23 @@
 
 /// Request headers a browser may send: `content-type`, every header parameter and the headers the security schemes use.
 ///
-/// For this spec: `authorization`, `content-type`, `x-api-key`, `x-request-id`.
+/// For this spec: `authorization`, `content-type`, `x-api-key`, `x-request-id`, `x-token`.
 pub const ALLOWED_HEADERS: &[&str] = &[
     "authorization",
     "content-type",
     "x-api-key",
     "x-request-id",
+    "x-token",
 ];
 /// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones (`cache-control`, `content-type`, ...), which they always do.
 ///
-/// For this spec: `location`, `x-rate-remaining`, `x-trace`.
-pub const EXPOSED_HEADERS: &[&str] = &["location", "x-rate-remaining", "x-trace"];
+/// For this spec: `location`, `x-modified`, `x-rate-remaining`, `x-trace`.
+pub const EXPOSED_HEADERS: &[&str] = &[
+    "location",
+    "x-modified",
+    "x-rate-remaining",
+    "x-trace",
+];
 /// The methods the spec uses.
 pub const ALLOWED_METHODS: &[&str] = &["GET", "POST", "PUT"];
 /// Run-time CORS settings: the origins (e.g. the website domain) and credentials.

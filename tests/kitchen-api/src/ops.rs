@@ -100,7 +100,7 @@ pub mod get_pet {
                     ::std::option::Option::Some(
                         crate::runtime::parse_list::<
                             ::std::string::String,
-                        >("query", "fields", values, true)?,
+                        >("query", "fields", values, true, ::std::option::Option::None)?,
                     )
                 }
             };
@@ -112,7 +112,7 @@ pub mod get_pet {
                     ::std::option::Option::Some(
                         crate::runtime::parse_list::<
                             ::std::string::String,
-                        >("query", "tags", values, false)?,
+                        >("query", "tags", values, false, ::std::option::Option::None)?,
                     )
                 }
             };
@@ -227,7 +227,7 @@ pub mod get_pet {
                 headers.push(("x-request-id".to_owned(), value.to_string()));
             }
             if let ::std::option::Option::Some(value) = self.session.as_ref() {
-                cookies.push(format!("{}={}", "session", value));
+                cookies.push(format!("{}={}", "session", value.to_string()));
             }
             if let ::std::option::Option::Some(value) = self.mode.as_ref() {
                 crate::runtime::push_query(&mut query, "mode", &value.to_string());
@@ -1166,6 +1166,644 @@ pub mod echo_shape {
     pub enum Response {
         /// `200`: The same shape.
         Ok(crate::types::Shape),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok(_) => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    ::std::result::Result::Ok(
+                        Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Object query parameters in each style OpenAPI defines for them.
+///
+/// Handles `GET /events` (operation `listEvents`).
+pub mod list_events {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/events";
+    /// The operationId.
+    pub const OPERATION_ID: &str = "listEvents";
+    /// The request of `listEvents` (`GET /events`).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Request {
+        /// The `filter` query parameter.
+        ///
+        /// Query `filter`.
+        pub filter: ::std::option::Option<crate::types::EventFilter>,
+        /// Exploded form object; its properties are plain keys.
+        ///
+        /// Query `page`.
+        pub page: ::std::option::Option<crate::types::ListEventsPage>,
+        /// The `sort` query parameter.
+        ///
+        /// Query `sort`.
+        pub sort: ::std::option::Option<crate::types::ListEventsSort>,
+        /// The `meta` query parameter.
+        ///
+        /// Query `meta`.
+        pub meta: ::std::option::Option<
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        >,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new() -> Self {
+            Self {
+                filter: ::std::option::Option::None,
+                page: ::std::option::Option::None,
+                sort: ::std::option::Option::None,
+                meta: ::std::option::Option::None,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let filter = raw
+                .query_object(
+                    "filter",
+                    crate::runtime::ObjectStyle::Deep,
+                    &["kind", "after", "max", "tag"],
+                )?
+                .map(|pairs| crate::runtime::parse_object::<
+                    crate::types::EventFilter,
+                >("filter", &pairs))
+                .transpose()?;
+            crate::runtime::validate_param(
+                "query",
+                "filter",
+                |path, errors| {
+                    crate::runtime::Validate::validate_into(&filter, path, errors);
+                },
+            )?;
+            let page = raw
+                .query_object(
+                    "page",
+                    crate::runtime::ObjectStyle::Exploded,
+                    &["offset", "limit"],
+                )?
+                .map(|pairs| crate::runtime::parse_object::<
+                    crate::types::ListEventsPage,
+                >("page", &pairs))
+                .transpose()?;
+            crate::runtime::validate_param(
+                "query",
+                "page",
+                |path, errors| {
+                    crate::runtime::Validate::validate_into(&page, path, errors);
+                },
+            )?;
+            let sort = raw
+                .query_object(
+                    "sort",
+                    crate::runtime::ObjectStyle::Joined,
+                    &["field", "desc"],
+                )?
+                .map(|pairs| crate::runtime::parse_object::<
+                    crate::types::ListEventsSort,
+                >("sort", &pairs))
+                .transpose()?;
+            crate::runtime::validate_param(
+                "query",
+                "sort",
+                |path, errors| {
+                    crate::runtime::Validate::validate_into(&sort, path, errors);
+                },
+            )?;
+            let meta = raw
+                .query_object("meta", crate::runtime::ObjectStyle::Deep, &[])?
+                .map(|pairs| crate::runtime::parse_object::<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >("meta", &pairs))
+                .transpose()?;
+            ::std::result::Result::Ok(Self { filter, page, sort, meta })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = self.filter.as_ref() {
+                crate::runtime::push_object(
+                    &mut query,
+                    "filter",
+                    crate::runtime::ObjectStyle::Deep,
+                    value,
+                )?;
+            }
+            if let ::std::option::Option::Some(value) = self.page.as_ref() {
+                crate::runtime::push_object(
+                    &mut query,
+                    "page",
+                    crate::runtime::ObjectStyle::Exploded,
+                    value,
+                )?;
+            }
+            if let ::std::option::Option::Some(value) = self.sort.as_ref() {
+                crate::runtime::push_object(
+                    &mut query,
+                    "sort",
+                    crate::runtime::ObjectStyle::Joined,
+                    value,
+                )?;
+            }
+            if let ::std::option::Option::Some(value) = self.meta.as_ref() {
+                crate::runtime::push_object(
+                    &mut query,
+                    "meta",
+                    crate::runtime::ObjectStyle::Deep,
+                    value,
+                )?;
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Every response of `listEvents`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: What arrived, one entry per parameter.
+        Ok(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok(_) => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    ::std::result::Result::Ok(
+                        Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Formats in every parameter location, in a response header and in the body.
+///
+/// Handles `GET /events/{eventId}` (operation `getEvent`).
+pub mod get_event {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/events/{eventId}";
+    /// The operationId.
+    pub const OPERATION_ID: &str = "getEvent";
+    /// The request of `getEvent` (`GET /events/{eventId}`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The `eventId` path parameter.
+        ///
+        /// Path `eventId`, required.
+        pub event_id: ::uuid::Uuid,
+        /// The `since` query parameter.
+        ///
+        /// Query `since`.
+        pub since: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+        /// The `days` query parameter.
+        ///
+        /// Query `days`.
+        pub days: ::std::option::Option<::std::vec::Vec<::chrono::NaiveDate>>,
+        /// The `X-Token` header parameter.
+        ///
+        /// Header `X-Token`.
+        pub x_token: ::std::option::Option<crate::runtime::Base64>,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(event_id: ::uuid::Uuid) -> Self {
+            Self {
+                event_id,
+                since: ::std::option::Option::None,
+                days: ::std::option::Option::None,
+                x_token: ::std::option::Option::None,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let event_id = crate::runtime::required(
+                raw
+                    .path_param("eventId")
+                    .map(str::to_owned)
+                    .map(|v| crate::runtime::parse_formatted::<
+                        ::uuid::Uuid,
+                    >(
+                        "path",
+                        "eventId",
+                        &v,
+                        ::std::option::Option::Some("a UUID (format: uuid)"),
+                    ))
+                    .transpose()?,
+                "path",
+                "eventId",
+            )?;
+            let since = raw
+                .query_value("since")
+                .map(|v| crate::runtime::parse_formatted::<
+                    ::chrono::DateTime<::chrono::Utc>,
+                >(
+                    "query",
+                    "since",
+                    &v,
+                    ::std::option::Option::Some(
+                        "an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
+                    ),
+                ))
+                .transpose()?;
+            let days = {
+                let values = raw.query_values("days");
+                if values.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(
+                        crate::runtime::parse_list::<
+                            ::chrono::NaiveDate,
+                        >(
+                            "query",
+                            "days",
+                            values,
+                            false,
+                            ::std::option::Option::Some(
+                                "a date such as `2024-02-29` (format: date)",
+                            ),
+                        )?,
+                    )
+                }
+            };
+            let x_token = raw
+                .header("X-Token")
+                .map(str::to_owned)
+                .map(|v| crate::runtime::parse_formatted::<
+                    crate::runtime::Base64,
+                >(
+                    "header",
+                    "X-Token",
+                    &v,
+                    ::std::option::Option::Some("base64 (format: byte)"),
+                ))
+                .transpose()?;
+            ::std::result::Result::Ok(Self {
+                event_id,
+                since,
+                days,
+                x_token,
+            })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.event_id,
+            ) {
+                path = path
+                    .replace(
+                        "{eventId}",
+                        &crate::runtime::percent_encode(&value.to_string()),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = self.since.as_ref() {
+                crate::runtime::push_query(
+                    &mut query,
+                    "since",
+                    &value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+                );
+            }
+            if let ::std::option::Option::Some(value) = self.days.as_ref() {
+                let joined: ::std::vec::Vec<::std::string::String> = value
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                crate::runtime::push_query(&mut query, "days", &joined.join(","));
+            }
+            if let ::std::option::Option::Some(value) = self.x_token.as_ref() {
+                headers.push(("x-token".to_owned(), value.to_string()));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// The `X-Modified` header.
+        pub x_modified: ::chrono::DateTime<::chrono::Utc>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push((
+                    "x-modified".to_owned(),
+                    headers
+                        .x_modified
+                        .to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+                ));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                x_modified: crate::runtime::required_response_header::<
+                    ::chrono::DateTime<::chrono::Utc>,
+                >(raw, "x-modified")?,
+            })
+        }
+    }
+
+    /// Every response of `getEvent`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The event.
+        Ok {
+            /// The body.
+            body: crate::types::Event,
+            /// The response headers.
+            headers: OkHeaders,
+        },
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok { .. } => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    OkHeaders::write(&headers, &mut raw);
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Handles `PUT /events/{eventId}` (operation `putEvent`).
+pub mod put_event {
+    /// The HTTP method.
+    pub const METHOD: &str = "PUT";
+    /// The path template.
+    pub const PATH: &str = "/events/{eventId}";
+    /// The operationId.
+    pub const OPERATION_ID: &str = "putEvent";
+    /// The request of `putEvent` (`PUT /events/{eventId}`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The `eventId` path parameter.
+        ///
+        /// Path `eventId`, required.
+        pub event_id: ::uuid::Uuid,
+        /// The request body (`application/json`).
+        pub body: crate::types::Event,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(event_id: ::uuid::Uuid, body: crate::types::Event) -> Self {
+            Self { event_id, body }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let event_id = crate::runtime::required(
+                raw
+                    .path_param("eventId")
+                    .map(str::to_owned)
+                    .map(|v| crate::runtime::parse_formatted::<
+                        ::uuid::Uuid,
+                    >(
+                        "path",
+                        "eventId",
+                        &v,
+                        ::std::option::Option::Some("a UUID (format: uuid)"),
+                    ))
+                    .transpose()?,
+                "path",
+                "eventId",
+            )?;
+            let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
+            ::std::result::Result::Ok(Self { event_id, body })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.event_id,
+            ) {
+                path = path
+                    .replace(
+                        "{eventId}",
+                        &crate::runtime::percent_encode(&value.to_string()),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.body,
+            ) {
+                body = crate::runtime::encode_json(value)
+                    .map_err(|e| crate::runtime::ClientError::InvalidRequest(
+                        e.message,
+                    ))?;
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Every response of `putEvent`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The event as stored.
+        Ok(crate::types::Event),
     }
 
     impl Response {

@@ -27,6 +27,108 @@ impl crate::runtime::Validate for Circle {
 
 /// An email address.
 pub type Email = ::std::string::String;
+/// Typed string formats.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Event {
+    /// `id`.
+    pub id: ::uuid::Uuid,
+    /// `at`.
+    pub at: ::chrono::DateTime<::chrono::Utc>,
+    /// `day`.
+    pub day: ::chrono::NaiveDate,
+    /// Base64 on the wire.
+    pub payload: crate::runtime::Base64,
+    /// `link`.
+    pub link: ::std::string::String,
+    /// A binary string in JSON stays a `String`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub note: ::std::option::Option<::std::string::String>,
+    /// `history`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub history: ::std::option::Option<
+        ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
+    >,
+    /// `previous`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::double_option"
+    )]
+    pub previous: ::std::option::Option<
+        ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+    >,
+    /// `related`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub related: ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, ::uuid::Uuid>,
+    >,
+}
+
+impl crate::runtime::Validate for Event {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "link");
+            {
+                let value = &self.link;
+                crate::runtime::check_uri(&path, value, errors);
+            }
+        }
+    }
+}
+
+/// `EventFilter` (defined at `/components/schemas/EventFilter`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventFilter {
+    /// `kind`.
+    pub kind: crate::types::Kind,
+    /// `after`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub after: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+    /// `max`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub max: ::std::option::Option<i32>,
+    /// `tag`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub tag: ::std::option::Option<::std::string::String>,
+}
+
+impl crate::runtime::Validate for EventFilter {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "max");
+            if let ::std::option::Option::Some(value) = &self.max {
+                crate::runtime::check_range(
+                    &path,
+                    f64::from(*value),
+                    ::std::option::Option::Some((1f64, false)),
+                    ::std::option::Option::Some((50f64, false)),
+                    errors,
+                );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "tag");
+            if let ::std::option::Option::Some(value) = &self.tag {
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(8usize),
+                    errors,
+                );
+            }
+        }
+    }
+}
+
 /// `Kind` (defined at `/components/schemas/Kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -104,6 +206,48 @@ impl<'de> ::serde::Deserialize<'de> for Kind {
 }
 
 impl crate::runtime::Validate for Kind {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// `ListEventsPage` (defined at `/paths/~1events/get/parameters/1/schema`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListEventsPage {
+    /// Default: `0`.
+    #[serde(default = "default_list_events_page_offset")]
+    pub offset: i32,
+    /// `limit`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub limit: ::std::option::Option<i32>,
+}
+
+/// The default of `ListEventsPage.offset`.
+fn default_list_events_page_offset() -> i32 {
+    0i32
+}
+
+impl crate::runtime::Validate for ListEventsPage {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// `ListEventsSort` (defined at `/paths/~1events/get/parameters/2/schema`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListEventsSort {
+    /// `field`.
+    pub field: ::std::string::String,
+    /// `desc`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub desc: ::std::option::Option<bool>,
+}
+
+impl crate::runtime::Validate for ListEventsSort {
     fn validate_into(
         &self,
         _path: &str,

@@ -59,6 +59,40 @@ impl RawRequest {
         self.query_values(name).into_iter().next()
     }
 
+    /// The properties of an object query parameter as decoded `(property, value)` pairs, or `None` when the
+    /// query holds none of them. `keys` are the object's property names: the query keys themselves for
+    /// [`ObjectStyle::Exploded`]; for the other styles every property present is returned (a map's keys are
+    /// not known in advance).
+    pub fn query_object(
+        &self,
+        name: &str,
+        style: ObjectStyle,
+        keys: &[&str],
+    ) -> Result<Option<Vec<(String, String)>>, RequestError> {
+        let all = serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query).unwrap_or_default();
+        let pairs: Vec<(String, String)> = match style {
+            ObjectStyle::Deep => all
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    let property = k.strip_prefix(name)?.strip_prefix('[')?.strip_suffix(']')?;
+                    Some((property.to_owned(), v))
+                })
+                .collect(),
+            ObjectStyle::Exploded => all.into_iter().filter(|(k, _)| keys.contains(&k.as_str())).collect(),
+            ObjectStyle::Joined => {
+                let Some((_, joined)) = all.into_iter().find(|(k, _)| k == name) else { return Ok(None) };
+                let parts: Vec<&str> = joined.split(',').collect();
+                if parts.len() % 2 != 0 {
+                    return Err(RequestError::bad_request(format!(
+                        "invalid query parameter `{name}`: expected comma-separated property,value pairs"
+                    )));
+                }
+                parts.chunks(2).map(|kv| (kv[0].to_owned(), kv[1].to_owned())).collect()
+            }
+        };
+        Ok(if pairs.is_empty() { None } else { Some(pairs) })
+    }
+
     /// A cookie from the `cookie` header(s).
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
@@ -198,18 +232,36 @@ where
     T: FromStr,
     T::Err: fmt::Display,
 {
-    value.parse::<T>().map_err(|e| RequestError::bad_request(format!("invalid {location} parameter `{name}`: {e}")))
+    parse_formatted(location, name, value, None)
 }
 
-/// Parses a comma-separated or repeated list parameter.
-pub fn parse_list<T>(location: &str, name: &str, values: Vec<String>, explode: bool) -> Result<Vec<T>, RequestError>
+/// Parses a parameter value of a string `format` (`date-time`, `uuid`, ...); the 400 says what was expected.
+pub fn parse_formatted<T>(location: &str, name: &str, value: &str, expected: Option<&str>) -> Result<T, RequestError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    value.parse::<T>().map_err(|e| {
+        let expected = expected.map(|x| format!(" expected {x};")).unwrap_or_default();
+        RequestError::bad_request(format!("invalid {location} parameter `{name}`:{expected} {e}"))
+    })
+}
+
+/// Parses a comma-separated or repeated list parameter; `expected` as for [`parse_formatted`].
+pub fn parse_list<T>(
+    location: &str,
+    name: &str,
+    values: Vec<String>,
+    explode: bool,
+    expected: Option<&str>,
+) -> Result<Vec<T>, RequestError>
 where
     T: FromStr,
     T::Err: fmt::Display,
 {
     let items: Vec<String> =
         if explode { values } else { values.iter().flat_map(|v| v.split(',')).map(str::to_owned).collect() };
-    items.iter().map(|v| parse_param(location, name, v)).collect()
+    items.iter().map(|v| parse_formatted(location, name, v, expected)).collect()
 }
 
 fn is_json(media: &str) -> bool {
@@ -260,6 +312,59 @@ pub fn parse_json_body_with<T: DeserializeOwned>(
 /// Parses an optional JSON body: `None` when the body is empty.
 pub fn parse_optional_json_body<T: DeserializeOwned>(req: &RawRequest) -> Result<Option<T>, RequestError> {
     if req.body.iter().all(u8::is_ascii_whitespace) { Ok(None) } else { parse_json_body(req).map(Some) }
+}
+
+/// How an object query parameter is spelled (OpenAPI's `style` and `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectStyle {
+    /// `style: deepObject`: `filter[kind]=cat&filter[max]=3`.
+    Deep,
+    /// `style: form`, exploded (the default): `kind=cat&max=3`.
+    Exploded,
+    /// `style: form`, `explode: false`: `filter=kind,cat,max,3`.
+    Joined,
+}
+
+/// Builds an object query parameter from its `(property, value)` pairs (see [`RawRequest::query_object`]):
+/// 400 naming the parameter and the property at fault.
+pub fn parse_object<T: DeserializeOwned>(name: &str, pairs: &[(String, String)]) -> Result<T, RequestError> {
+    let encoded = serde_urlencoded::to_string(pairs).map_err(|e| RequestError::internal(e.to_string()))?;
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let detail = e.into_inner().to_string();
+        if path == "." || path.is_empty() {
+            RequestError::bad_request(format!("invalid query parameter `{name}`: {detail}"))
+        } else {
+            RequestError::bad_request(format!("invalid query parameter `{name}`: at `{path}`: {detail}"))
+        }
+    })
+}
+
+/// Appends an object query parameter in `style` (client side).
+pub fn push_object<T: Serialize>(
+    query: &mut String,
+    name: &str,
+    style: ObjectStyle,
+    value: &T,
+) -> Result<(), ClientError> {
+    let encoded = serde_urlencoded::to_string(value)
+        .map_err(|e| ClientError::InvalidRequest(format!("query parameter `{name}`: {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&encoded).unwrap_or_default();
+    match style {
+        ObjectStyle::Deep => pairs.iter().for_each(|(k, v)| push_query(query, &format!("{name}[{k}]"), v)),
+        ObjectStyle::Exploded => pairs.iter().for_each(|(k, v)| push_query(query, k, v)),
+        ObjectStyle::Joined => {
+            if let Some((k, v)) = pairs.iter().find(|(k, v)| k.contains(',') || v.contains(',')) {
+                return Err(ClientError::InvalidRequest(format!(
+                    "query parameter `{name}`: `{k}={v}` holds a comma, which this style cannot carry"
+                )));
+            }
+            let joined: Vec<String> = pairs.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect();
+            push_query(query, name, &joined.join(","));
+        }
+    }
+    Ok(())
 }
 
 /// Parses an `application/x-www-form-urlencoded` body.
@@ -493,6 +598,21 @@ pub fn check_email(path: &str, value: &str, errors: &mut Vec<String>) {
         errors.push(format!("`{}`: must be an email address (format: email)", shown(path)));
     }
 }
+
+/// `format: uri`: an absolute URI (RFC 3986): a scheme (a letter, then letters, digits, `+`, `-` or `.`), a
+/// `:`, and only URI characters after it (ASCII, no spaces, well-formed `%XX` escapes).
+pub fn check_uri(path: &str, value: &str, errors: &mut Vec<String>) {
+    let valid = value.split_once(':').is_some_and(|(scheme, rest)| {
+        scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && rest.bytes().all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b))
+            && rest.split('%').skip(1).all(|esc| esc.len() >= 2 && esc.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit))
+    });
+    if !valid {
+        errors.push(format!("`{}`: must be an absolute URI (format: uri)", shown(path)));
+    }
+}
+
 
 /// An error parsing a string enum.
 #[derive(Debug, Clone, PartialEq, Eq)]

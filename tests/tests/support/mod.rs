@@ -202,4 +202,38 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
     async fn echo_shape(&self, r: kops::echo_shape::Request) -> kops::echo_shape::Response {
         kops::echo_shape::Response::Ok(r.body)
     }
+
+    /// Reports each object parameter as it arrived (its `Debug` form).
+    async fn list_events(&self, r: kops::list_events::Request) -> kops::list_events::Response {
+        let mut seen = std::collections::BTreeMap::new();
+        seen.insert("filter".to_owned(), format!("{:?}", r.filter));
+        seen.insert("page".to_owned(), format!("{:?}", r.page));
+        seen.insert("sort".to_owned(), format!("{:?}", r.sort));
+        seen.insert("meta".to_owned(), format!("{:?}", r.meta));
+        kops::list_events::Response::Ok(seen)
+    }
+
+    /// Echoes the typed parameters: `since` as `at` and the `X-Modified` header, `days` as `history`'s
+    /// dates and the first as `day`, the token's bytes as `payload`.
+    async fn get_event(&self, r: kops::get_event::Request) -> kops::get_event::Response {
+        let epoch = chrono::DateTime::<chrono::Utc>::default();
+        let at = r.since.unwrap_or(epoch);
+        let days = r.days.unwrap_or_default();
+        let event = kt::Event {
+            id: r.event_id,
+            at,
+            day: days.first().copied().unwrap_or_default(),
+            payload: r.x_token.unwrap_or_default(),
+            link: "urn:kitchen:event".into(),
+            note: None,
+            history: Some(days.iter().map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()).collect()),
+            previous: Some(None),
+            related: None,
+        };
+        kops::get_event::Response::Ok { body: event, headers: kops::get_event::OkHeaders { x_modified: at } }
+    }
+
+    async fn put_event(&self, r: kops::put_event::Request) -> kops::put_event::Response {
+        kops::put_event::Response::Ok(r.body)
+    }
 }

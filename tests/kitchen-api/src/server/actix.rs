@@ -168,6 +168,63 @@ pub fn configure_with<T: KitchenSinkApi>(
                     }),
             );
         }
+        {
+            let api = api.clone();
+            cfg.route(
+                "/events",
+                ::actix_web::web::method(::actix_web::http::Method::GET)
+                    .to(move |
+                        request: ::actix_web::HttpRequest,
+                        payload: ::actix_web::web::Payload|
+                    {
+                        handle(
+                            api.clone(),
+                            super::Operation::ListEvents,
+                            request,
+                            payload,
+                            limit,
+                        )
+                    }),
+            );
+        }
+        {
+            let api = api.clone();
+            cfg.route(
+                "/events/{eventId}",
+                ::actix_web::web::method(::actix_web::http::Method::GET)
+                    .to(move |
+                        request: ::actix_web::HttpRequest,
+                        payload: ::actix_web::web::Payload|
+                    {
+                        handle(
+                            api.clone(),
+                            super::Operation::GetEvent,
+                            request,
+                            payload,
+                            limit,
+                        )
+                    }),
+            );
+        }
+        {
+            let api = api.clone();
+            cfg.route(
+                "/events/{eventId}",
+                ::actix_web::web::method(::actix_web::http::Method::PUT)
+                    .to(move |
+                        request: ::actix_web::HttpRequest,
+                        payload: ::actix_web::web::Payload|
+                    {
+                        handle(
+                            api.clone(),
+                            super::Operation::PutEvent,
+                            request,
+                            payload,
+                            limit,
+                        )
+                    }),
+            );
+        }
     }
 }
 

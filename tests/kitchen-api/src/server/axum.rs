@@ -140,6 +140,50 @@ pub fn router_with<T: KitchenSinkApi>(
                     },
                 ),
         )
+        .route(
+            "/events",
+            ::axum::routing::MethodRouter::new()
+                .on(
+                    ::axum::routing::MethodFilter::GET,
+                    {
+                        let api = api.clone();
+                        move |request: ::axum::extract::Request| handle(
+                            api,
+                            super::Operation::ListEvents,
+                            request,
+                            limit,
+                        )
+                    },
+                ),
+        )
+        .route(
+            "/events/{eventId}",
+            ::axum::routing::MethodRouter::new()
+                .on(
+                    ::axum::routing::MethodFilter::GET,
+                    {
+                        let api = api.clone();
+                        move |request: ::axum::extract::Request| handle(
+                            api,
+                            super::Operation::GetEvent,
+                            request,
+                            limit,
+                        )
+                    },
+                )
+                .on(
+                    ::axum::routing::MethodFilter::PUT,
+                    {
+                        let api = api.clone();
+                        move |request: ::axum::extract::Request| handle(
+                            api,
+                            super::Operation::PutEvent,
+                            request,
+                            limit,
+                        )
+                    },
+                ),
+        )
 }
 
 async fn handle<T: KitchenSinkApi>(

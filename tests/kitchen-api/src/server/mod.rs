@@ -59,6 +59,25 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::echo_shape::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::echo_shape::Response> + Send;
+    /// Object query parameters in each style OpenAPI defines for them.
+    ///
+    /// Handles `GET /events` (operation `listEvents`).
+    fn list_events(
+        &self,
+        request: crate::ops::list_events::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::list_events::Response> + Send;
+    /// Formats in every parameter location, in a response header and in the body.
+    ///
+    /// Handles `GET /events/{eventId}` (operation `getEvent`).
+    fn get_event(
+        &self,
+        request: crate::ops::get_event::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::get_event::Response> + Send;
+    /// Handles `PUT /events/{eventId}` (operation `putEvent`).
+    fn put_event(
+        &self,
+        request: crate::ops::put_event::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::put_event::Response> + Send;
 }
 
 /// Every operation of the API.
@@ -78,6 +97,12 @@ pub enum Operation {
     Login,
     /// `POST /shapes` (`echoShape`).
     EchoShape,
+    /// `GET /events` (`listEvents`).
+    ListEvents,
+    /// `GET /events/{eventId}` (`getEvent`).
+    GetEvent,
+    /// `PUT /events/{eventId}` (`putEvent`).
+    PutEvent,
 }
 
 impl Operation {
@@ -90,6 +115,9 @@ impl Operation {
         Operation::Attach,
         Operation::Login,
         Operation::EchoShape,
+        Operation::ListEvents,
+        Operation::GetEvent,
+        Operation::PutEvent,
     ];
     /// The HTTP method.
     pub fn method(self) -> &'static str {
@@ -101,6 +129,9 @@ impl Operation {
             Operation::Attach => crate::ops::attach::METHOD,
             Operation::Login => crate::ops::login::METHOD,
             Operation::EchoShape => crate::ops::echo_shape::METHOD,
+            Operation::ListEvents => crate::ops::list_events::METHOD,
+            Operation::GetEvent => crate::ops::get_event::METHOD,
+            Operation::PutEvent => crate::ops::put_event::METHOD,
         }
     }
 
@@ -114,6 +145,9 @@ impl Operation {
             Operation::Attach => crate::ops::attach::PATH,
             Operation::Login => crate::ops::login::PATH,
             Operation::EchoShape => crate::ops::echo_shape::PATH,
+            Operation::ListEvents => crate::ops::list_events::PATH,
+            Operation::GetEvent => crate::ops::get_event::PATH,
+            Operation::PutEvent => crate::ops::put_event::PATH,
         }
     }
 
@@ -127,6 +161,9 @@ impl Operation {
             Operation::Attach => crate::ops::attach::OPERATION_ID,
             Operation::Login => crate::ops::login::OPERATION_ID,
             Operation::EchoShape => crate::ops::echo_shape::OPERATION_ID,
+            Operation::ListEvents => crate::ops::list_events::OPERATION_ID,
+            Operation::GetEvent => crate::ops::get_event::OPERATION_ID,
+            Operation::PutEvent => crate::ops::put_event::OPERATION_ID,
         }
     }
 }
@@ -191,6 +228,30 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             match crate::ops::echo_shape::Request::from_raw(&raw) {
                 ::std::result::Result::Ok(request) => {
                     api.echo_shape(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::ListEvents => {
+            match crate::ops::list_events::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.list_events(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::GetEvent => {
+            match crate::ops::get_event::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.get_event(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::PutEvent => {
+            match crate::ops::put_event::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.put_event(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }
