@@ -433,3 +433,31 @@ fn config_paths_are_relative_to_the_file_and_mistakes_exit_2_with_a_location() {
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.starts_with("error: missing.toml: cannot read the config file"), "{run:?}");
 }
+
+#[test]
+fn string_formats_are_typed_by_default_and_the_flag_is_recorded_for_check() {
+    let sandbox = Sandbox::new();
+    let spec = "openapi: 3.0.3\ninfo: {title: Stamps, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Stamp:\n      \
+                type: object\n      properties:\n        at: {type: string, format: date-time}\n        id: {type: string, \
+                format: uuid}\n";
+    sandbox.write("spec/stamps.yaml", spec);
+    let run = sandbox.run(&["generate", "--spec", "spec/stamps.yaml", "--out", "typed"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let types = sandbox.read("typed/src/types.rs");
+    assert!(types.contains("::chrono::DateTime<::chrono::Utc>") && types.contains("::uuid::Uuid"), "{types}");
+    let manifest = sandbox.read("typed/Cargo.toml");
+    assert!(manifest.contains("\nchrono = ") && manifest.contains("\nuuid = "), "{manifest}");
+    assert!(!manifest.contains("\nbase64 = "), "only the formats the spec uses bring a dependency: {manifest}");
+
+    let run = sandbox.run(&["generate", "--spec", "spec/stamps.yaml", "--out", "plain", "--string-formats"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let types = sandbox.read("plain/src/types.rs");
+    assert!(!types.contains("chrono") && !types.contains("uuid::"), "{types}");
+    assert!(!sandbox.read("plain/Cargo.toml").contains("chrono"));
+    assert!(sandbox.read("plain/src/lib.rs").lines().next().unwrap_or_default().contains(" --string-formats"));
+    // `check` regenerates the way the output was generated: with the recorded flag, nothing is stale.
+    let run = sandbox.run(&["check", "--spec", "spec/stamps.yaml", "--out", "plain"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let run = sandbox.run(&["check", "--spec", "spec/stamps.yaml", "--out", "typed"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+}
