@@ -2044,7 +2044,8 @@ pub mod refresh_session {
             }
             if let ::std::option::Option::Some(value) = self.s_id_refresh_token.as_ref()
             {
-                cookies.push(format!("{}={}", "sIdRefreshToken", value.to_string()));
+                let text: ::std::string::String = value.to_string();
+                cookies.push(format!("{}={text}", "sIdRefreshToken"));
             }
             if let ::std::option::Option::Some(value) = &self.refresh_token_bearer {
                 headers.push(("authorization".to_owned(), format!("Bearer {value}")));

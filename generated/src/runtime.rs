@@ -82,7 +82,7 @@ impl RawRequest {
             ObjectStyle::Joined => {
                 let Some((_, joined)) = all.into_iter().find(|(k, _)| k == name) else { return Ok(None) };
                 let parts: Vec<&str> = joined.split(',').collect();
-                if parts.len() % 2 != 0 {
+                if !parts.len().is_multiple_of(2) {
                     return Err(RequestError::bad_request(format!(
                         "invalid query parameter `{name}`: expected comma-separated property,value pairs"
                     )));

@@ -240,7 +240,10 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 let lower = wire.to_ascii_lowercase();
                 quote! { headers.push((#lower.to_owned(), #text)); }
             }
-            (_, ParamLocation::Cookie) => quote! { cookies.push(format!("{}={}", #wire, #text)); },
+            (_, ParamLocation::Cookie) => quote! {
+                let text: ::std::string::String = #text;
+                cookies.push(format!("{}={text}", #wire));
+            },
         };
         build.push(quote! { if let ::std::option::Option::Some(value) = #access { #push } });
     }

@@ -227,7 +227,8 @@ pub mod get_pet {
                 headers.push(("x-request-id".to_owned(), value.to_string()));
             }
             if let ::std::option::Option::Some(value) = self.session.as_ref() {
-                cookies.push(format!("{}={}", "session", value.to_string()));
+                let text: ::std::string::String = value.to_string();
+                cookies.push(format!("{}={text}", "session"));
             }
             if let ::std::option::Option::Some(value) = self.mode.as_ref() {
                 crate::runtime::push_query(&mut query, "mode", &value.to_string());
