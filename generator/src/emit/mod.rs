@@ -317,5 +317,6 @@ pub(crate) fn type_tokens(t: &TypeRef) -> TokenStream {
             quote!(::std::boxed::Box<#inner>)
         }
         TypeRef::Bytes => quote!(::bytes::Bytes),
+        TypeRef::File => quote!(crate::runtime::FilePart),
     }
 }
