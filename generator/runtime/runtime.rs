@@ -424,7 +424,8 @@ pub fn header_param(header: &str, name: &str) -> Option<String> {
     let mut rest = header.split_once(';')?.1;
     loop {
         let (key, after) = rest.split_once('=')?;
-        let key = key.trim().trim_start_matches(';').trim();
+        // A parameter without a value (`form-data; flag; name=x`) is skipped.
+        let key = key.rsplit(';').next().unwrap_or(key).trim();
         let after = after.trim_start();
         let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
             let mut value = String::new();

@@ -325,8 +325,9 @@ async fn hand_written_multipart_requests_parse() {
         assert_eq!(got.file, FilePart::new("cat.png", "image/png", &b"\x89PNG\r\n\x1a\n"[..]));
         assert_eq!(got.meta, Some(AttachBodyMeta { tag: "x".into(), size: None }));
 
-        // A quoted boundary, a preamble, a part without headers' case sensitivity and transport padding.
-        let quoted = b"preamble\r\n--a'b \"c\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nT\r\n\
+        // A quoted boundary, a preamble, a parameter without a value, an escaped quote in a file name, a file
+        // part without a media type and transport padding after a delimiter.
+        let quoted = b"preamble\r\n--a'b \"c\r\nContent-Disposition: form-data; flag; name=\"title\"\r\n\r\nT\r\n\
 --a'b \"c  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\\\"y\"\r\n\r\n--a'b \"cd\r\n--a'b \"c--";
         let resp =
             client.send(raw_attach(Some(r#"multipart/form-data; boundary="a'b \"c""#), quoted)).await.expect(name);
