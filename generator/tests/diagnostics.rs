@@ -41,7 +41,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("unbalanced_braces.yaml", &["E0302", "E0302"]),
     ("discriminator_mapping_not_in_one_of.yaml", &["E0104"]),
     ("discriminated_one_of_inline_member.yaml", &["E0103"]),
-    ("multipart_form_data.yaml", &["W0302"]),
+    ("multipart_without_properties.yaml", &["W0302"]),
     ("object_query_parameter.yaml", &["W0203"]),
     ("unknown_security_scheme.yaml", &["E0207"]),
     ("no_responses.yaml", &["E0405"]),

@@ -5,8 +5,6 @@ fn main() {
         .framework(authgen::Framework::Axum)
         .client(true)
         .module_root("crate::api")
-        // The kitchen spec's multipart body is passed as raw bytes on purpose.
-        .allow_warning("W0302")
         .generate()
         .unwrap_or_else(|e| panic!("{e}"));
 }

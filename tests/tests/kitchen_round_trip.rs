@@ -1,12 +1,14 @@
 //! Round trip through the crate generated from tests/specs/kitchen.yaml: every parameter location, array
 //! styles, enums, security schemes, JSON/form/text/binary bodies, 2xx/3xx/4xx, range and default responses,
-//! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields, recursion and
-//! typed string formats (date-time, date, uuid, byte, uri).
+//! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields, recursion,
+//! typed `multipart/form-data` bodies, typed string formats (date-time, date, uuid, byte, uri) and object
+//! query parameters.
 
 use kitchen_api::client::Client;
 use kitchen_api::ops::{
     attach, echo_shape, get_event, get_pet, list_events, login, post_pets, put_event, put_pet, upload,
 };
+use kitchen_api::runtime::FilePart;
 use kitchen_api::types::*;
 
 mod support;
@@ -108,17 +110,6 @@ async fn every_response_kind_round_trips() {
         let invalid =
             kitchen_api::runtime::RawRequest { body: bytes::Bytes::from_static(b"name=tom&kind=dog"), ..form };
         assert_eq!(client.send(invalid).await.expect(name).status, 400, "{name}: a form body is validated too");
-
-        // A multipart body keeps the boundary it was sent with; without one the client sends the spec's type.
-        let mut parts = attach::Request::new(bytes::Bytes::from_static(b"--XyZ\r\n\r\nhi\r\n--XyZ--\r\n"));
-        parts.body_content_type = Some("multipart/form-data; boundary=XyZ".into());
-        assert_eq!(
-            client.attach(parts).await.expect(name),
-            attach::Response::Ok("multipart/form-data; boundary=XyZ 22".into()),
-            "{name}: multipart content type"
-        );
-        let bare = attach::Request::new(bytes::Bytes::from_static(b"x"));
-        assert_eq!(client.attach(bare).await.expect(name), attach::Response::Ok("multipart/form-data 1".into()));
 
         let form = LoginBody { user: "ann & bob".into(), remember: None };
         let resp = client.login(login::Request::new(form)).await.expect(name);
@@ -238,6 +229,217 @@ async fn client_level_credentials_fill_requests_without_their_own() {
     req.api_key = Some("from-request".into());
     let get_pet::Response::Ok { body, .. } = client.get_pet(req).await.unwrap() else { panic!("not OK") };
     assert_eq!(body.labels.unwrap()["api_key"], "from-request");
+}
+
+/// The body the kitchen server received, from its JSON echo.
+fn received(resp: attach::Response) -> AttachBody {
+    let attach::Response::Ok(text) = resp;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn attach_body() -> AttachBody {
+    AttachBody {
+        title: "Zoë's «photo»".into(),
+        count: Some(-3),
+        taken: Some(utc("2024-02-29T23:59:58.5+02:00")),
+        mode: Mode::Brief,
+        file: FilePart::new("a \"quoted\" name.png", "image/png", &b"\r\n--\r\n--boundary\r\n\r\n\x00\xff"[..]),
+        extras: Some(vec![
+            FilePart::new("one.txt", "text/plain", &b"first\r\n"[..]),
+            FilePart { file_name: None, content_type: None, data: bytes::Bytes::from_static(b"--") },
+        ]),
+        meta: Some(AttachBodyMeta { tag: "t\r\n".into(), size: Some(2) }),
+    }
+}
+
+#[tokio::test]
+async fn multipart_bodies_arrive_part_by_part() {
+    for (name, client) in both().await {
+        let sent = attach_body();
+        let got = received(client.attach(attach::Request::new(sent.clone())).await.expect(name));
+        let mut expected = sent.clone();
+        // A file sent without a media type goes as `application/octet-stream` (the spec lists several types).
+        expected.extras.as_mut().expect("extras")[1].content_type = Some("application/octet-stream".into());
+        assert_eq!(got, expected, "{name}: every part, byte for byte");
+
+        // Only the required parts; the absent ones read as absent, `mode` as its default.
+        let minimal = AttachBody {
+            title: String::new(),
+            count: None,
+            taken: None,
+            mode: Mode::Full,
+            file: FilePart::new("", "application/pdf", &b""[..]),
+            extras: None,
+            meta: None,
+        };
+        let got = received(client.attach(attach::Request::new(minimal.clone())).await.expect(name));
+        assert_eq!(got, minimal, "{name}: empty file and empty text");
+    }
+    // The boundary changes per body and never occurs in the content.
+    let a = attach::Request::new(attach_body()).to_raw().expect("builds");
+    let b = attach::Request::new(attach_body()).to_raw().expect("builds");
+    let ct = |r: &kitchen_api::runtime::RawRequest| r.header("content-type").expect("a content type").to_owned();
+    assert_ne!(ct(&a), ct(&b));
+    let boundary = ct(&a).split_once("boundary=").expect("a boundary").1.to_owned();
+    assert_eq!(a.body.windows(boundary.len()).filter(|w| *w == boundary.as_bytes()).count(), 9, "8 parts + end");
+    let taken = b"name=\"taken\"\r\n\r\n2024-02-29T21:59:58.500Z\r\n";
+    assert!(a.body.windows(taken.len()).any(|w| w == taken), "a date-time text part is RFC 3339, not `Display`");
+}
+
+/// A request to `/attachments` with `content_type` and `body`, sent as is.
+fn raw_attach(content_type: Option<&str>, body: &[u8]) -> kitchen_api::runtime::RawRequest {
+    kitchen_api::runtime::RawRequest {
+        method: "POST".into(),
+        path: "/attachments".into(),
+        headers: content_type.map(|ct| ("content-type".to_owned(), ct.to_owned())).into_iter().collect(),
+        body: bytes::Bytes::copy_from_slice(body),
+        ..Default::default()
+    }
+}
+
+/// What curl sends for `curl -F title=Hi -F count=7 -F 'file=@cat.png;type=image/png' -F 'meta={"tag":"x"};type=application/json'`:
+/// a preamble-free body with an unquoted boundary, LF-only lines nowhere, and an epilogue after the end.
+const CURL: &[u8] = b"--------------------------d74496d66958873e\r\n\
+Content-Disposition: form-data; name=\"title\"\r\n\
+\r\n\
+Hi\r\n\
+--------------------------d74496d66958873e\r\n\
+Content-Disposition: form-data; name=\"count\"\r\n\
+\r\n\
+7\r\n\
+--------------------------d74496d66958873e\r\n\
+content-disposition: form-data; name=file; filename=\"cat.png\"\r\n\
+Content-Type: image/png\r\n\
+\r\n\
+\x89PNG\r\n\x1a\n\r\n\
+--------------------------d74496d66958873e\r\n\
+Content-Disposition: form-data; name=\"meta\"\r\n\
+Content-Type: application/json\r\n\
+\r\n\
+{\"tag\":\"x\"}\r\n\
+--------------------------d74496d66958873e--\r\n\
+epilogue";
+
+#[tokio::test]
+async fn hand_written_multipart_requests_parse() {
+    let curl_type = "multipart/form-data; boundary=------------------------d74496d66958873e";
+    for (name, client) in both().await {
+        let resp = client.send(raw_attach(Some(curl_type), CURL)).await.expect(name);
+        assert_eq!(resp.status, 200, "{name}: {}", resp.text());
+        let got: AttachBody = serde_json::from_str(&resp.text()).expect("the echo");
+        assert_eq!(got.title, "Hi");
+        assert_eq!(got.count, Some(7));
+        assert_eq!(got.file, FilePart::new("cat.png", "image/png", &b"\x89PNG\r\n\x1a\n"[..]));
+        assert_eq!(got.meta, Some(AttachBodyMeta { tag: "x".into(), size: None }));
+
+        // A quoted boundary, a preamble, a parameter without a value, an escaped quote in a file name, a file
+        // part without a media type and transport padding after a delimiter.
+        let quoted = b"preamble\r\n--a'b \"c\r\nContent-Disposition: form-data; flag; name=\"title\"\r\n\r\nT\r\n\
+--a'b \"c  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\\\"y\"\r\n\r\n--a'b \"cd\r\n--a'b \"c--";
+        let resp =
+            client.send(raw_attach(Some(r#"multipart/form-data; boundary="a'b \"c""#), quoted)).await.expect(name);
+        assert_eq!(resp.status, 200, "{name}: {}", resp.text());
+        let got: AttachBody = serde_json::from_str(&resp.text()).expect("the echo");
+        assert_eq!((got.title.as_str(), got.file.file_name.as_deref()), ("T", Some("x\"y")), "{name}");
+        assert_eq!((got.file.content_type, &got.file.data[..]), (None, &b"--a'b \"cd"[..]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_multipart_requests_are_400_and_other_media_types_415() {
+    let ct = "multipart/form-data; boundary=B";
+    let part =
+        |name: &str, value: &str| format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+    let file = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nF\r\n";
+    let cases: Vec<(Option<&str>, String, u16, String)> = vec![
+        (
+            Some("multipart/form-data"),
+            format!("{}{file}--B--", part("title", "t")),
+            400,
+            "malformed multipart body: the `Content-Type` has no `boundary` parameter".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{file}", part("title", "t")),
+            400,
+            "malformed multipart body: the body ends without the closing boundary".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}--B\r\nContent-Disposition: form-data; name=\"file\"", part("title", "t")),
+            400,
+            "malformed multipart body: the headers of a part are not terminated by an empty line".into(),
+        ),
+        (
+            Some(ct),
+            "no delimiter at all".into(),
+            400,
+            "malformed multipart body: the opening boundary is missing".into(),
+        ),
+        (
+            Some(ct),
+            format!("--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n{file}--B--"),
+            400,
+            "malformed multipart body: a part has no `name`".into(),
+        ),
+        (Some(ct), format!("{file}--B--"), 400, "invalid request body: missing required part `title`".into()),
+        (
+            Some(ct),
+            format!("{}--B--", part("title", "t")),
+            400,
+            "invalid request body: missing required part `file`".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{file}--B--", part("title", &"x".repeat(21))),
+            400,
+            "invalid request body: `title`: length must be at most 20 (maxLength), got 21".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{}{file}--B--", part("title", "t"), part("count", "seven")),
+            400,
+            "invalid request body: part `count`: invalid digit found in string".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{}{file}--B--", part("title", "t"), part("mode", "loud")),
+            400,
+            r#"invalid request body: part `mode`: unknown value `loud`, expected one of ["full", "brief"]"#.into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{}{file}--B--", part("title", "t"), part("meta", "{}")),
+            400,
+            "invalid request body: part `meta`: missing field `tag`".into(),
+        ),
+        (
+            Some(ct),
+            format!("{}{}{file}--B--", part("title", "t"), part("title", "u")),
+            400,
+            "invalid request body: part `title`: sent more than once".into(),
+        ),
+        (
+            Some("application/json"),
+            "{}".into(),
+            415,
+            "unsupported content type `application/json`; this operation expects `multipart/form-data`".into(),
+        ),
+        (
+            None,
+            String::new(),
+            415,
+            "unsupported content type `none`; this operation expects `multipart/form-data`".into(),
+        ),
+    ];
+    for (name, client) in both().await {
+        for (content_type, body, status, message) in &cases {
+            let resp = client.send(raw_attach(*content_type, body.as_bytes())).await.expect(name);
+            assert_eq!(resp.status, *status, "{name}: {body:?}: {}", resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("a JSON error");
+            assert_eq!(json, serde_json::json!({ "message": message }), "{name}: {body:?}");
+        }
+    }
 }
 
 fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {

@@ -323,6 +323,7 @@ pub(crate) fn type_tokens(t: &TypeRef) -> TokenStream {
         TypeRef::Date => quote!(::chrono::NaiveDate),
         TypeRef::Uuid => quote!(::uuid::Uuid),
         TypeRef::Base64 => quote!(crate::runtime::Base64),
+        TypeRef::File => quote!(crate::runtime::FilePart),
     }
 }
 

@@ -8,8 +8,8 @@ use quote::{format_ident, quote};
 use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens, wire_text};
 use crate::ir::{
-    BodyKind, ObjectStyle, Operation, Param, ParamLocation, Response, ResponseStatus, SecurityKind, SecurityScheme,
-    TypeDef, TypeKind, TypeRef,
+    BodyKind, DefaultValue, ObjectStyle, Operation, Param, ParamLocation, Part, PartKind, RequestBody, Response,
+    ResponseStatus, SecurityKind, SecurityScheme, TypeDef, TypeKind, TypeRef,
 };
 
 /// Emits the `ops` module.
@@ -292,6 +292,7 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
         build.push(quote! { if let ::std::option::Option::Some(value) = &self.#name { #push } });
     }
 
+    let mut multipart = quote!();
     if let Some(body) = &op.body {
         let base = type_tokens(&body.ty);
         let ct = &body.content_type;
@@ -340,6 +341,17 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                     ::std::option::Option::Some(crate::runtime::parse_text_body(raw)?)
                 }),
             ),
+            (BodyKind::Multipart, true) => {
+                (base.clone(), quote!(body_from_multipart(&crate::runtime::parse_multipart(raw)?)?))
+            }
+            (BodyKind::Multipart, false) => (
+                quote!(::std::option::Option<#base>),
+                quote!(if raw.body.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(body_from_multipart(&crate::runtime::parse_multipart(raw)?)?)
+                }),
+            ),
             (BodyKind::Bytes, true) => (base.clone(), quote!(raw.body.clone())),
             (BodyKind::Bytes, false) => (
                 quote!(::std::option::Option<#base>),
@@ -350,7 +362,8 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 }),
             ),
         };
-        fields.push(quote! { #doc pub body: #ty, });
+        let parts_doc = if body.kind == BodyKind::Multipart { doc_attrs(&parts_doc(&body.parts)) } else { quote!() };
+        fields.push(quote! { #doc #parts_doc pub body: #ty, });
         names.push(format_ident!("body"));
         if body.required {
             ctor_args.push(quote!(body: #base));
@@ -359,7 +372,7 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             ctor_fields.push(quote!(body: ::std::option::Option::None));
         }
         parse.push(quote!(let body = #parse_expr;));
-        if matches!(body.kind, BodyKind::Json | BodyKind::Form) && checks.nests(&body.ty) {
+        if matches!(body.kind, BodyKind::Json | BodyKind::Form | BodyKind::Multipart) && checks.nests(&body.ty) {
             parse.push(quote!(crate::runtime::validate_body(&body)?;));
         }
         let encode = match body.kind {
@@ -372,6 +385,7 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                     .map_err(|e| crate::runtime::ClientError::InvalidRequest(e.message))?
             ),
             BodyKind::Text => quote!(::bytes::Bytes::from(value.clone())),
+            BodyKind::Multipart => quote!(body_to_multipart(value)?),
             BodyKind::Bytes => quote!(value.clone()),
         };
         let access =
@@ -395,12 +409,23 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
         } else {
             quote!(#ct)
         };
-        build.push(quote! {
-            if let ::std::option::Option::Some(value) = #access {
-                body = #encode;
-                headers.push(("content-type".to_owned(), #content_type.to_owned()));
-            }
-        });
+        if body.kind == BodyKind::Multipart {
+            build.push(quote! {
+                if let ::std::option::Option::Some(value) = #access {
+                    let (content_type, bytes) = #encode.finish();
+                    body = bytes;
+                    headers.push(("content-type".to_owned(), content_type));
+                }
+            });
+            multipart = emit_multipart(ctx, body);
+        } else {
+            build.push(quote! {
+                if let ::std::option::Option::Some(value) = #access {
+                    body = #encode;
+                    headers.push(("content-type".to_owned(), #content_type.to_owned()));
+                }
+            });
+        }
     }
 
     let too_many = if ctor_args.len() > 7 {
@@ -457,6 +482,174 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                     body,
                 })
             }
+        }
+
+        #multipart
+    }
+}
+
+/// The body docs' list of parts.
+fn parts_doc(parts: &[Part]) -> String {
+    let mut out = String::from("\nSent as `multipart/form-data`, one part per field:");
+    for p in parts {
+        let what = match p.kind {
+            PartKind::File => "a file",
+            PartKind::Files => "files, one part each",
+            PartKind::Text => "text",
+            PartKind::Texts => "text, one part per item",
+            PartKind::Json => "JSON",
+        };
+        let ct = p.content_type.as_ref().map(|c| format!(", `{c}`")).unwrap_or_default();
+        out.push_str(&format!("\n- `{}`: {what}{ct}", p.api_name));
+    }
+    out
+}
+
+/// The media type a file or JSON part is sent with: the spec's `encoding.contentType` when it names one
+/// type, else the default.
+fn part_content_type(part: &Part, default: &str) -> String {
+    match &part.content_type {
+        Some(ct) if !ct.contains('*') && !ct.contains(',') => ct.trim().to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+/// The type a named newtype (a `type` alias in the output) stands for; other types as they are.
+fn newtype_target<'t>(ctx: EmitCtx<'t>, ty: &'t TypeRef) -> &'t TypeRef {
+    let mut ty = ty;
+    for _ in 0..16 {
+        match ty {
+            TypeRef::Named(n) => match ctx.api.types.get(n).map(|d| &d.kind) {
+                Some(TypeKind::Newtype(inner)) => ty = inner,
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    ty
+}
+
+/// `body_from_multipart` (server side) and `body_to_multipart` (client side) for a multipart body struct.
+fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
+    let ty = type_tokens(&body.ty);
+    let TypeRef::Named(name) = &body.ty else { return quote!() };
+    let Some(TypeDef { kind: TypeKind::Struct { fields, deny_unknown, additional }, .. }) = ctx.api.types.get(name)
+    else {
+        return quote!();
+    };
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    let mut names = Vec::new();
+    let wires: Vec<&str> = body.parts.iter().map(|p| p.api_name.as_str()).collect();
+    for part in &body.parts {
+        let Some(f) = fields.iter().find(|f| f.rust_name == part.rust_name) else { continue };
+        let field = ident(&f.rust_name);
+        let wire = &f.api_name;
+        let inner = match &f.ty {
+            TypeRef::Vec(inner) => type_tokens(inner),
+            other => type_tokens(other),
+        };
+        let found = match part.kind {
+            PartKind::File => quote!(form.file(#wire)?),
+            PartKind::Files => quote!(form.files(#wire)),
+            PartKind::Text => quote!(form.text::<#inner>(#wire)?),
+            PartKind::Texts => quote!(form.texts::<#inner>(#wire)?),
+            PartKind::Json => {
+                let t = type_tokens(&f.ty);
+                quote!(form.json::<#t>(#wire)?)
+            }
+        };
+        let value = match (super::types::default_expr(f), f.required, f.nullable) {
+            // A string default allocates, so only it is lazy (clippy's `or_fun_call` and
+            // `unnecessary_lazy_evaluations` each want one of the two).
+            (Some(default), _, _) if matches!(f.default, Some(DefaultValue::String(_))) => {
+                quote!(#found.unwrap_or_else(|| #default))
+            }
+            (Some(default), _, _) => quote!(#found.unwrap_or(#default)),
+            (None, true, false) => quote!(crate::runtime::required_part(#found, #wire)?),
+            (None, true, true) => quote!(::std::option::Option::Some(crate::runtime::required_part(#found, #wire)?)),
+            (None, false, false) => found,
+            (None, false, true) => quote!(#found.map(::std::option::Option::Some)),
+        };
+        reads.push(quote!(let #field = #value;));
+        names.push(field.clone());
+        let write = match part.kind {
+            PartKind::File => {
+                let ct = part_content_type(part, "application/octet-stream");
+                quote!(form.file(#wire, v, #ct);)
+            }
+            PartKind::Files => {
+                let ct = part_content_type(part, "application/octet-stream");
+                quote!(for file in v { form.file(#wire, file, #ct); })
+            }
+            PartKind::Text => {
+                let text = wire_text(newtype_target(ctx, &f.ty), quote!(v));
+                quote!(form.text(#wire, &#text);)
+            }
+            PartKind::Texts => {
+                let item_ty = match &f.ty {
+                    TypeRef::Vec(inner) => newtype_target(ctx, inner),
+                    other => other,
+                };
+                let text = wire_text(item_ty, quote!(item));
+                quote!(for item in v { form.text(#wire, &#text); })
+            }
+            PartKind::Json => {
+                let ct = part_content_type(part, "application/json");
+                quote!(form.json(#wire, v, #ct)?;)
+            }
+        };
+        let present = (f.required || f.default.is_some()) && !f.nullable;
+        writes.push(match (present, f.nullable && !f.required) {
+            (true, _) => quote! {{ let v = &value.#field; #write }},
+            (false, false) => quote! { if let ::std::option::Option::Some(v) = &value.#field { #write } },
+            (false, true) => quote! {
+                if let ::std::option::Option::Some(::std::option::Option::Some(v)) = &value.#field { #write }
+            },
+        });
+    }
+    let deny = if *deny_unknown { quote!(form.deny_unknown(&[#(#wires),*])?;) } else { quote!() };
+    let (extra_read, extra_write) = match additional {
+        Some(extra) => {
+            let t = type_tokens(extra);
+            names.push(format_ident!("additional_properties"));
+            (
+                quote! {
+                    let mut additional_properties = ::std::collections::BTreeMap::new();
+                    for name in form.other_names(&[#(#wires),*]) {
+                        if let ::std::option::Option::Some(v) = form.text::<#t>(&name)? {
+                            additional_properties.insert(name, v);
+                        }
+                    }
+                },
+                quote! {
+                    for (name, v) in &value.additional_properties {
+                        form.text(name, v);
+                    }
+                },
+            )
+        }
+        None => (quote!(), quote!()),
+    };
+    quote! {
+        /// Reads the body's fields from the parts of a `multipart/form-data` body (server side).
+        fn body_from_multipart(
+            form: &crate::runtime::Multipart,
+        ) -> ::std::result::Result<#ty, crate::runtime::RequestError> {
+            #deny
+            #(#reads)*
+            #extra_read
+            ::std::result::Result::Ok(#ty { #(#names),* })
+        }
+
+        /// Writes the body's fields as the parts of a `multipart/form-data` body (client side).
+        fn body_to_multipart(
+            value: &#ty,
+        ) -> ::std::result::Result<crate::runtime::MultipartWriter, crate::runtime::ClientError> {
+            let mut form = crate::runtime::MultipartWriter::new();
+            #(#writes)*
+            #extra_write
+            ::std::result::Result::Ok(form)
         }
     }
 }
@@ -593,12 +786,13 @@ fn emit_response(op: &Operation) -> TokenStream {
                         }
                     },
                     BodyKind::Text => quote! { raw.body = ::bytes::Bytes::from(body); },
-                    BodyKind::Bytes => quote! { raw.body = body; },
+                    // Lowering keeps multipart responses as raw bytes.
+                    BodyKind::Bytes | BodyKind::Multipart => quote! { raw.body = body; },
                 };
                 let dec = match b.kind {
                     BodyKind::Json | BodyKind::Form => quote!(crate::runtime::decode_json(&raw)?),
                     BodyKind::Text => quote!(crate::runtime::decode_text(&raw)?),
-                    BodyKind::Bytes => quote!(raw.body.clone()),
+                    BodyKind::Bytes | BodyKind::Multipart => quote!(raw.body.clone()),
                 };
                 (quote! { raw.headers.push(("content-type".to_owned(), #ct.to_owned())); #enc }, dec)
             }

@@ -376,8 +376,21 @@ fn default_fn_name(type_name: &str, f: &Field) -> proc_macro2::Ident {
 
 /// The function serde calls for an absent field with a `default`.
 fn emit_default_fn(type_name: &str, f: &Field) -> Option<TokenStream> {
-    let value = f.default.as_ref().filter(|_| !f.nullable)?;
+    let expr = default_expr(f)?;
     let name = default_fn_name(type_name, f);
+    let ty = type_tokens(&f.ty);
+    let doc = doc_attrs(&format!("The default of `{}.{}`.", type_name, f.api_name));
+    Some(quote! {
+        #doc
+        fn #name() -> #ty {
+            #expr
+        }
+    })
+}
+
+/// The value of an absent field with a `default` (not for nullable fields, which default to `None`).
+pub(crate) fn default_expr(f: &Field) -> Option<TokenStream> {
+    let value = f.default.as_ref().filter(|_| !f.nullable)?;
     let ty = type_tokens(&f.ty);
     let expr = match value {
         DefaultValue::String(s) => quote!(::std::string::String::from(#s)),
@@ -401,13 +414,7 @@ fn emit_default_fn(type_name: &str, f: &Field) -> Option<TokenStream> {
             quote!(#ty::#v)
         }
     };
-    let doc = doc_attrs(&format!("The default of `{}.{}`.", type_name, f.api_name));
-    Some(quote! {
-        #doc
-        fn #name() -> #ty {
-            #expr
-        }
-    })
+    Some(expr)
 }
 
 fn emit_field(type_name: &str, f: &Field) -> TokenStream {

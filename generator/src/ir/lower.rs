@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, variant};
 use super::{
     Api, BodyKind, Constraints, CorsPolicy, DefaultValue, EnumVariant, Field, HeaderDef, ObjectStyle, Operation, Param,
-    ParamLocation, RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme, TaggedVariant,
-    TypeDef, TypeKind, TypeRef, UntaggedVariant,
+    ParamLocation, Part, PartKind, RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme,
+    TaggedVariant, TypeDef, TypeKind, TypeRef, UntaggedVariant,
 };
 use crate::settings::Settings;
 use crate::spec::diag::{Diagnostics, Severity, escape_segment};
@@ -45,6 +45,20 @@ struct Lowerer<'a> {
     open_enums: bool,
     /// `date-time`, `date`, `uuid` and `byte` stay `String`.
     string_formats: bool,
+}
+
+/// A media type without its parameters, lower case.
+fn media_essence(ct: &str) -> String {
+    ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase()
+}
+
+/// `type: string, format: binary`: a file part in a multipart body (3.1's `contentEncoding: binary` and
+/// `contentMediaType` are rewritten to this when the document is read).
+fn is_binary(schema: &Schema) -> bool {
+    matches!(
+        &schema.schema_kind,
+        SchemaKind::Type(Type::String(s)) if s.format == VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary)
+    )
 }
 
 fn ptr_join(base: &str, seg: &str) -> String {
@@ -1047,9 +1061,10 @@ impl<'a> Lowerer<'a> {
         ptr: &str,
     ) -> Option<(BodyKind, &'m String, &'m openapiv3::MediaType)> {
         // Every media type has a representation: JSON and forms are typed, `text/*` is a `String`, anything
-        // else (images, PDFs, multipart, `*/*`) travels as raw bytes with its media type. When several are
+        // else (images, PDFs, multipart, `*/*`) travels as raw bytes with its media type; a request's
+        // `multipart/form-data` with an object schema is typed later, by `lower_multipart`. When several are
         // listed, the first of the typed ones wins over the first raw one.
-        let essence = |ct: &str| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase();
+        let essence = media_essence;
         let kind_of = |ct: &str| {
             let ct = essence(ct);
             if ct == "application/json" || ct.ends_with("+json") {
@@ -1080,13 +1095,125 @@ impl<'a> Lowerer<'a> {
                     .warning("W0301", ptr, format!("several media types; authgen uses `{ct}`"))
                     .help("list the preferred media type first");
             }
-            if essence(ct).starts_with("multipart/") {
-                self.diags
-                    .warning("W0302", &ptr_join(ptr, ct), format!("`{ct}` bodies are passed as raw bytes"))
-                    .help("parts are not typed; decode the body with a multipart parser");
-            }
         }
         chosen
+    }
+
+    /// W0302 for a multipart body that stays raw bytes.
+    fn warn_raw_multipart(&mut self, ct: &str, content_ptr: &str, request: bool) {
+        if !media_essence(ct).starts_with("multipart/") {
+            return;
+        }
+        let help = if request {
+            "parts are typed for `multipart/form-data` with an object schema that has `properties`; otherwise \
+             decode the body with a multipart parser"
+        } else {
+            "multipart responses are not typed; decode the body with a multipart parser"
+        };
+        self.diags
+            .warning("W0302", &ptr_join(content_ptr, ct), format!("`{ct}` bodies are passed as raw bytes"))
+            .help(help);
+    }
+
+    /// The struct and parts of a `multipart/form-data` body whose schema is an object with properties. Each
+    /// property is a part; `format: binary` properties (and arrays of them) become file parts, so the body
+    /// gets a struct of its own when it references a component with such properties.
+    fn lower_multipart(
+        &mut self,
+        schema: &ReferenceOr<Schema>,
+        media: &openapiv3::MediaType,
+        hint: &str,
+        ptr: &str,
+    ) -> Option<(TypeRef, Vec<Part>)> {
+        let resolved = self.resolve(schema)?;
+        let properties = match &resolved.schema_kind {
+            SchemaKind::Type(Type::Object(o)) => &o.properties,
+            SchemaKind::Any(a) if !unknown_type(a) => &a.properties,
+            _ => return None,
+        };
+        if properties.is_empty() {
+            return None;
+        }
+        let mut files: BTreeMap<String, bool> = BTreeMap::new();
+        for (name, prop) in properties {
+            let Some(s) = self.resolve_boxed(prop) else { continue };
+            if is_binary(s) {
+                files.insert(name.clone(), false);
+            } else if let SchemaKind::Type(Type::Array(a)) = &s.schema_kind
+                && a.items.as_ref().and_then(|i| self.resolve_boxed(i)).is_some_and(is_binary)
+            {
+                files.insert(name.clone(), true);
+            }
+        }
+        let is_struct = |lowerer: &Self, ty: &TypeRef| match ty {
+            TypeRef::Named(n) => matches!(lowerer.types.get(n).map(|d| &d.kind), Some(TypeKind::Struct { .. })),
+            _ => false,
+        };
+        let ty = match schema {
+            ReferenceOr::Reference { reference } if files.is_empty() => {
+                let ty = self.ensure_component(reference);
+                if is_struct(self, &ty) { ty } else { self.new_named(hint, resolved, ptr) }
+            }
+            _ => self.new_named(hint, resolved, ptr),
+        };
+        if !is_struct(self, &ty) {
+            return None;
+        }
+        let TypeRef::Named(rust) = &ty else { return None };
+        // Parts not in `properties` are kept only as text (`additionalProperties` of a scalar type).
+        if let Some(TypeDef { kind: TypeKind::Struct { additional: Some(extra), .. }, .. }) = self.types.get(rust)
+            && !self.is_text_part(extra)
+        {
+            return None;
+        }
+        let Some(TypeDef { kind: TypeKind::Struct { fields, .. }, .. }) = self.types.get_mut(rust) else {
+            return None;
+        };
+        for f in fields.iter_mut() {
+            if let Some(array) = files.get(&f.api_name) {
+                f.ty = if *array { TypeRef::Vec(Box::new(TypeRef::File)) } else { TypeRef::File };
+                f.default = None;
+            }
+        }
+        let fields = fields.clone();
+        let parts = fields
+            .iter()
+            .map(|f| Part {
+                rust_name: f.rust_name.clone(),
+                api_name: f.api_name.clone(),
+                kind: self.part_kind(&f.ty),
+                content_type: media.encoding.get(&f.api_name).and_then(|e| e.content_type.clone()),
+            })
+            .collect();
+        Some((ty, parts))
+    }
+
+    /// How a field of a multipart body travels.
+    fn part_kind(&self, ty: &TypeRef) -> PartKind {
+        match ty {
+            TypeRef::File => PartKind::File,
+            TypeRef::Vec(inner) if **inner == TypeRef::File => PartKind::Files,
+            TypeRef::Vec(inner) if self.is_text_part(inner) => PartKind::Texts,
+            t if self.is_text_part(t) => PartKind::Text,
+            _ => PartKind::Json,
+        }
+    }
+
+    /// Scalars and enums (through aliases), which a text part carries with `FromStr`/`Display`.
+    fn is_text_part(&self, ty: &TypeRef) -> bool {
+        let mut ty = ty;
+        for _ in 0..16 {
+            match ty {
+                t if t.is_scalar() => return true,
+                TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
+                    Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }) => return true,
+                    Some(TypeKind::Newtype(inner)) => ty = inner,
+                    _ => return false,
+                },
+                _ => return false,
+            }
+        }
+        false
     }
 
     fn lower_request_body(&mut self, op: &'a openapiv3::Operation, op_ptr: &str, op_type: &str) -> Option<RequestBody> {
@@ -1110,16 +1237,26 @@ impl<'a> Lowerer<'a> {
         let content_ptr = format!("{ptr}/content");
         let (kind, ct, media) = self.pick_content(&body.content, &content_ptr)?;
         let hint = format!("{op_type}Body");
-        let ty = match (&media.schema, kind) {
-            (Some(s), BodyKind::Json | BodyKind::Form) => {
-                self.inline_type(s, &hint, &ptr_join(&ptr_join(&content_ptr, ct), "schema"))
+        let schema_ptr = ptr_join(&ptr_join(&content_ptr, ct), "schema");
+        let multipart = match &media.schema {
+            Some(s) if media_essence(ct) == "multipart/form-data" => self.lower_multipart(s, media, &hint, &schema_ptr),
+            _ => None,
+        };
+        let (kind, parts) = match &multipart {
+            Some((_, parts)) => (BodyKind::Multipart, parts.clone()),
+            None => {
+                self.warn_raw_multipart(ct, &content_ptr, true);
+                (kind, Vec::new())
             }
+        };
+        let ty = match (&media.schema, kind) {
+            (_, BodyKind::Multipart) => multipart.map_or(TypeRef::Bytes, |(ty, _)| ty),
+            (Some(s), BodyKind::Json | BodyKind::Form) => self.inline_type(s, &hint, &schema_ptr),
             (None, BodyKind::Json) => TypeRef::Json,
             (_, BodyKind::Text) => TypeRef::String,
             (_, BodyKind::Bytes) => TypeRef::Bytes,
             (None, BodyKind::Form) => TypeRef::Map(Box::new(TypeRef::String)),
         };
-        let schema_ptr = ptr_join(&ptr_join(&content_ptr, ct), "schema");
         let missing_messages = match media.schema.as_ref().and_then(|s| self.resolve(s)) {
             Some(s) => match s.schema_data.extensions.get("x-authgen-missing-messages") {
                 Some(Value::Object(map)) => {
@@ -1145,6 +1282,7 @@ impl<'a> Lowerer<'a> {
             required: body.required,
             doc: non_empty(&body.description),
             missing_messages,
+            parts,
         })
     }
 
@@ -1190,6 +1328,7 @@ impl<'a> Lowerer<'a> {
             } else {
                 let content_ptr = ptr_join(&ptr, "content");
                 self.pick_content(&resp.content, &content_ptr).map(|(kind, ct, media)| {
+                    self.warn_raw_multipart(ct, &content_ptr, false);
                     let hint = format!("{op_type}{variant}Body");
                     let ty = match (&media.schema, kind) {
                         (Some(s), BodyKind::Json | BodyKind::Form) => {
@@ -1765,17 +1904,169 @@ components:
             image/png: {{schema: {{type: string, format: binary}}}}
 "
         ));
-        assert_eq!(warnings, ["W0302", "W0301"]);
+        assert_eq!(warnings, ["W0301"], "a multipart body with an object schema is typed, without W0302");
         let op = &api.operations[0];
         let body = op.body.as_ref().expect("a body");
         assert_eq!(
             (body.kind, body.content_type.as_str(), &body.ty),
-            (BodyKind::Bytes, "multipart/form-data", &TypeRef::Bytes)
+            (BodyKind::Multipart, "multipart/form-data", &TypeRef::Named("UploadBody".into()))
         );
         let ok = op.responses[0].body.as_ref().expect("a 200 body");
         assert_eq!((ok.kind, ok.content_type.as_str(), &ok.ty), (BodyKind::Json, "application/json", &TypeRef::I64));
         let png = op.responses[1].body.as_ref().expect("a 201 body");
         assert_eq!((png.kind, png.content_type.as_str()), (BodyKind::Bytes, "image/png"));
+    }
+
+    fn part(rust: &str, api: &str, kind: PartKind, ct: Option<&str>) -> Part {
+        Part { rust_name: rust.into(), api_name: api.into(), kind, content_type: ct.map(Into::into) }
+    }
+
+    #[test]
+    fn multipart_properties_become_file_text_and_json_parts() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /a:
+    post:
+      operationId: attach
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [note, file]
+              properties:
+                file: {{type: string, format: binary}}
+                note: {{type: string, maxLength: 5}}
+                count: {{type: integer, format: int32}}
+                mode: {{type: string, enum: [a, b]}}
+                tags: {{type: array, items: {{type: string}}}}
+                photos: {{type: array, items: {{type: string, format: binary}}}}
+                meta: {{type: object, properties: {{x: {{type: integer}}}}}}
+            encoding:
+              file: {{contentType: image/png}}
+      responses:
+        '204': {{description: ok}}
+"
+        ));
+        assert_eq!(warnings, Vec::<&str>::new());
+        let body = api.operations[0].body.as_ref().expect("a body");
+        assert_eq!(body.kind, BodyKind::Multipart);
+        assert_eq!(body.ty, TypeRef::Named("AttachBody".into()));
+        assert_eq!(
+            body.parts,
+            [
+                part("file", "file", PartKind::File, Some("image/png")),
+                part("note", "note", PartKind::Text, None),
+                part("count", "count", PartKind::Text, None),
+                part("mode", "mode", PartKind::Text, None),
+                part("tags", "tags", PartKind::Texts, None),
+                part("photos", "photos", PartKind::Files, None),
+                part("meta", "meta", PartKind::Json, None),
+            ]
+        );
+        let TypeKind::Struct { fields, .. } = &api.types["AttachBody"].kind else { panic!("a struct") };
+        let ty = |name: &str| fields.iter().find(|f| f.api_name == name).map(|f| f.ty.clone()).expect(name);
+        assert_eq!(ty("file"), TypeRef::File);
+        assert_eq!(ty("photos"), TypeRef::Vec(Box::new(TypeRef::File)));
+        assert_eq!(ty("note"), TypeRef::String);
+        assert_eq!(ty("meta"), TypeRef::Named("AttachBodyMeta".into()));
+        let note = fields.iter().find(|f| f.api_name == "note").expect("note");
+        assert_eq!(note.constraints.max_length, Some(5), "text parts keep their rules");
+    }
+
+    #[test]
+    fn multipart_of_a_component_with_files_gets_its_own_struct() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /a:
+    post:
+      operationId: withFile
+      requestBody:
+        content:
+          multipart/form-data: {{schema: {{$ref: '#/components/schemas/Upload'}}}}
+      responses: {{'204': {{description: ok}}}}
+  /b:
+    post:
+      operationId: plain
+      requestBody:
+        content:
+          multipart/form-data: {{schema: {{$ref: '#/components/schemas/Note'}}}}
+      responses: {{'204': {{description: ok}}}}
+components:
+  schemas:
+    Upload: {{type: object, properties: {{data: {{type: string, format: binary}}}}}}
+    Note: {{type: object, properties: {{text: {{type: string}}}}}}
+"
+        ));
+        assert_eq!(warnings, Vec::<&str>::new());
+        let with_file = api.operations[0].body.as_ref().expect("a body");
+        assert_eq!(with_file.ty, TypeRef::Named("WithFileBody".into()));
+        let TypeKind::Struct { fields, .. } = &api.types["Upload"].kind else { panic!("a struct") };
+        assert_eq!(fields[0].ty, TypeRef::String, "the component itself is unchanged");
+        let plain = api.operations[1].body.as_ref().expect("a body");
+        assert_eq!((plain.kind, &plain.ty), (BodyKind::Multipart, &TypeRef::Named("Note".into())));
+    }
+
+    #[test]
+    fn multipart_without_object_properties_stays_raw_with_w0302() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths:
+  /a:
+    post:
+      operationId: noSchema
+      requestBody:
+        content:
+          multipart/form-data: {{}}
+      responses: {{'204': {{description: ok}}}}
+  /b:
+    post:
+      operationId: openMap
+      requestBody:
+        content:
+          multipart/form-data: {{schema: {{type: object, additionalProperties: {{type: string}}}}}}
+      responses: {{'204': {{description: ok}}}}
+  /c:
+    post:
+      operationId: mixed
+      requestBody:
+        content:
+          multipart/mixed: {{schema: {{type: object, properties: {{a: {{type: string}}}}}}}}
+      responses: {{'204': {{description: ok}}}}
+"
+        ));
+        assert_eq!(warnings, ["W0302", "W0302", "W0302"]);
+        for op in &api.operations {
+            let body = op.body.as_ref().expect("a body");
+            assert_eq!((body.kind, &body.ty), (BodyKind::Bytes, &TypeRef::Bytes), "{}", op.api_id);
+        }
+    }
+
+    #[test]
+    fn content_encoding_binary_of_3_1_is_a_file_part() {
+        let (api, warnings) = lower_with_warnings(
+            "openapi: 3.1.0
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: up
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                file: {type: string, contentEncoding: binary}
+                picture: {type: string, contentMediaType: image/png}
+                text: {type: string, contentMediaType: text/plain}
+      responses: {'204': {description: ok}}
+",
+        );
+        assert_eq!(warnings, Vec::<&str>::new());
+        let kinds: Vec<PartKind> =
+            api.operations[0].body.as_ref().expect("a body").parts.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [PartKind::File, PartKind::File, PartKind::Text]);
     }
 
     #[test]

@@ -270,6 +270,9 @@ pub enum TypeRef {
     Uuid,
     /// `format: byte`: base64 on the wire, bytes in Rust (`runtime::Base64`).
     Base64,
+    /// A file part of a `multipart/form-data` body (`type: string, format: binary`): the runtime's
+    /// `FilePart`, with its file name, media type and bytes.
+    File,
 }
 
 impl TypeRef {
@@ -394,8 +397,38 @@ pub enum BodyKind {
     Form,
     /// `text/*`, as a `String`.
     Text,
+    /// `multipart/form-data` with an object schema: a struct whose properties are the parts.
+    Multipart,
     /// Anything else, as raw bytes.
     Bytes,
+}
+
+/// How one property of a `multipart/form-data` body travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// One file part (`format: binary`): a `FilePart`.
+    File,
+    /// Several file parts with the same name (an array of `format: binary`).
+    Files,
+    /// One text part, parsed with `FromStr` and written with `Display` (scalars and enums).
+    Text,
+    /// Several text parts with the same name (an array of scalars).
+    Texts,
+    /// One `application/json` part (objects, arrays of objects, anything else).
+    Json,
+}
+
+/// A part of a `multipart/form-data` body: one field of the body struct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The field's Rust name.
+    pub rust_name: String,
+    /// The part's name on the wire.
+    pub api_name: String,
+    /// How it travels.
+    pub kind: PartKind,
+    /// `encoding.<name>.contentType`, when the spec gives one.
+    pub content_type: Option<String>,
 }
 
 /// A request body.
@@ -418,6 +451,8 @@ pub struct RequestBody {
     /// A JSON body that the spec also accepts as `application/x-www-form-urlencoded`, with the same schema:
     /// the server parses either, by the request's `Content-Type`; the client sends JSON.
     pub also_form: bool,
+    /// The parts of a [`BodyKind::Multipart`] body, in document order (empty for other kinds).
+    pub parts: Vec<Part>,
 }
 
 /// Which statuses a response covers.

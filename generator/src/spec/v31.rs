@@ -5,7 +5,8 @@
 //! `{type: "null"}` -> that schema, nullable (null members of larger unions are dropped and the union made
 //! nullable); `type: "null"` alone -> untyped, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` ->
 //! `example`; numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum
-//! alike); `$defs` inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`.
+//! alike); `$defs` inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`;
+//! a string with `contentEncoding: binary` or a non-text `contentMediaType` -> `format: binary`.
 //! Ignored with a warning: `webhooks`, `jsonSchemaDialect`. Kept as untyped JSON with a warning: a type array
 //! with several non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`,
 //! `unevaluatedProperties`, `$dynamicRef`.
@@ -218,6 +219,22 @@ fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
                 }
             }
             m.insert(key("nullable"), Value::Bool(true));
+        }
+    }
+    // A binary string is `format: binary` in 3.0: `contentEncoding: binary` (outside the standard, but
+    // common), or a `contentMediaType` that is not text without a `contentEncoding` such as base64.
+    if m.get("type") == Some(&key("string")) && !m.contains_key("format") {
+        let encoding = m.get("contentEncoding").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        let media = m.get("contentMediaType").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        let binary = match (encoding.as_deref(), media.as_deref()) {
+            (Some("binary"), _) => true,
+            (None, Some(media)) => {
+                !(media.starts_with("text/") || media == "application/json" || media.ends_with("+json"))
+            }
+            _ => false,
+        };
+        if binary {
+            m.insert(key("format"), key("binary"));
         }
     }
     if let Some(value) = m.shift_remove("const") {

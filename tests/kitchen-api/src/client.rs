@@ -91,7 +91,7 @@ impl Client {
         crate::ops::upload::Response::from_raw(response)
     }
 
-    /// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+    /// A multipart body arrives typed, one field per part.
     ///
     /// Handles `POST /attachments` (operation `attach`).
     pub async fn attach(

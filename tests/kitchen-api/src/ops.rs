@@ -815,7 +815,7 @@ pub mod upload {
     }
 }
 
-/// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+/// A multipart body arrives typed, one field per part.
 ///
 /// Handles `POST /attachments` (operation `attach`).
 pub mod attach {
@@ -829,29 +829,31 @@ pub mod attach {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
         /// The request body (`multipart/form-data`).
-        pub body: ::bytes::Bytes,
-        /// The `Content-Type` of the body, with its parameters (such as the multipart boundary). The client sends `multipart/form-data` when it is `None`.
-        pub body_content_type: ::std::option::Option<::std::string::String>,
+        ///
+        /// Sent as `multipart/form-data`, one part per field:
+        /// - `title`: text
+        /// - `count`: text
+        /// - `taken`: text
+        /// - `mode`: text
+        /// - `file`: a file, `image/png, image/jpeg`
+        /// - `extras`: files, one part each
+        /// - `meta`: JSON, `application/json`
+        pub body: crate::types::AttachBody,
     }
 
     impl Request {
         /// A request with the required parts; optional parameters start as `None`.
-        pub fn new(body: ::bytes::Bytes) -> Self {
-            Self {
-                body,
-                body_content_type: ::std::option::Option::None,
-            }
+        pub fn new(body: crate::types::AttachBody) -> Self {
+            Self { body }
         }
 
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
-            let body = raw.body.clone();
-            let body_content_type = raw
-                .header("content-type")
-                .map(::std::borrow::ToOwned::to_owned);
-            ::std::result::Result::Ok(Self { body, body_content_type })
+            let body = body_from_multipart(&crate::runtime::parse_multipart(raw)?)?;
+            crate::runtime::validate_body(&body)?;
+            ::std::result::Result::Ok(Self { body })
         }
 
         /// Builds the raw request (client side).
@@ -872,16 +874,9 @@ pub mod attach {
             if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
                 &self.body,
             ) {
-                body = value.clone();
-                headers
-                    .push((
-                        "content-type".to_owned(),
-                        self
-                            .body_content_type
-                            .as_deref()
-                            .unwrap_or("multipart/form-data")
-                            .to_owned(),
-                    ));
+                let (content_type, bytes) = body_to_multipart(value)?.finish();
+                body = bytes;
+                headers.push(("content-type".to_owned(), content_type));
             }
             if !cookies.is_empty() {
                 headers.push(("cookie".to_owned(), cookies.join("; ")));
@@ -897,10 +892,77 @@ pub mod attach {
         }
     }
 
+    /// Reads the body's fields from the parts of a `multipart/form-data` body (server side).
+    fn body_from_multipart(
+        form: &crate::runtime::Multipart,
+    ) -> ::std::result::Result<crate::types::AttachBody, crate::runtime::RequestError> {
+        let title = crate::runtime::required_part(
+            form.text::<::std::string::String>("title")?,
+            "title",
+        )?;
+        let count = form.text::<i32>("count")?;
+        let taken = form.text::<::chrono::DateTime<::chrono::Utc>>("taken")?;
+        let mode = form
+            .text::<crate::types::Mode>("mode")?
+            .unwrap_or(crate::types::Mode::Full);
+        let file = crate::runtime::required_part(form.file("file")?, "file")?;
+        let extras = form.files("extras");
+        let meta = form.json::<crate::types::AttachBodyMeta>("meta")?;
+        ::std::result::Result::Ok(crate::types::AttachBody {
+            title,
+            count,
+            taken,
+            mode,
+            file,
+            extras,
+            meta,
+        })
+    }
+
+    /// Writes the body's fields as the parts of a `multipart/form-data` body (client side).
+    fn body_to_multipart(
+        value: &crate::types::AttachBody,
+    ) -> ::std::result::Result<
+        crate::runtime::MultipartWriter,
+        crate::runtime::ClientError,
+    > {
+        let mut form = crate::runtime::MultipartWriter::new();
+        {
+            let v = &value.title;
+            form.text("title", &v.to_string());
+        }
+        if let ::std::option::Option::Some(v) = &value.count {
+            form.text("count", &v.to_string());
+        }
+        if let ::std::option::Option::Some(v) = &value.taken {
+            form.text(
+                "taken",
+                &v.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+            );
+        }
+        {
+            let v = &value.mode;
+            form.text("mode", &v.to_string());
+        }
+        {
+            let v = &value.file;
+            form.file("file", v, "application/octet-stream");
+        }
+        if let ::std::option::Option::Some(v) = &value.extras {
+            for file in v {
+                form.file("extras", file, "application/octet-stream");
+            }
+        }
+        if let ::std::option::Option::Some(v) = &value.meta {
+            form.json("meta", v, "application/json")?;
+        }
+        ::std::result::Result::Ok(form)
+    }
+
     /// Every response of `attach`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
-        /// `200`: The media type and size received.
+        /// `200`: What arrived, part by part.
         Ok(::std::string::String),
     }
 

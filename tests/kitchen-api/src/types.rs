@@ -10,6 +10,79 @@
 )]
 static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
+/// `AttachBody` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AttachBody {
+    /// `title`.
+    pub title: ::std::string::String,
+    /// `count`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub count: ::std::option::Option<i32>,
+    /// A date-time text part
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub taken: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+    /// Default: `"full"`.
+    #[serde(default = "default_attach_body_mode")]
+    pub mode: crate::types::Mode,
+    /// `file`.
+    pub file: crate::runtime::FilePart,
+    /// `extras`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub extras: ::std::option::Option<::std::vec::Vec<crate::runtime::FilePart>>,
+    /// `meta`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub meta: ::std::option::Option<crate::types::AttachBodyMeta>,
+}
+
+/// The default of `AttachBody.mode`.
+fn default_attach_body_mode() -> crate::types::Mode {
+    crate::types::Mode::Full
+}
+
+impl crate::runtime::Validate for AttachBody {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "title");
+            {
+                let value = &self.title;
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(20usize),
+                    errors,
+                );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "meta");
+            crate::runtime::Validate::validate_into(&self.meta, &path, errors);
+        }
+    }
+}
+
+/// `AttachBodyMeta` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema/properties/meta`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AttachBodyMeta {
+    /// `tag`.
+    pub tag: ::std::string::String,
+    /// `size`.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub size: ::std::option::Option<i64>,
+}
+
+impl crate::runtime::Validate for AttachBodyMeta {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// `Circle` (defined at `/components/schemas/Circle`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Circle {

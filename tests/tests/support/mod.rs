@@ -186,8 +186,9 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         kops::upload::Response::Ok(format!("{} bytes", r.body.map_or(0, |b| b.len())))
     }
 
+    /// Answers with the body it received, as JSON (files in base64), so a test can compare every part.
     async fn attach(&self, r: kops::attach::Request) -> kops::attach::Response {
-        kops::attach::Response::Ok(format!("{} {}", r.body_content_type.unwrap_or_default(), r.body.len()))
+        kops::attach::Response::Ok(serde_json::to_string(&r.body).expect("a body serializes"))
     }
 
     async fn login(&self, r: kops::login::Request) -> kops::login::Response {

@@ -42,7 +42,7 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::upload::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::upload::Response> + Send;
-    /// A multipart body arrives as bytes with the `Content-Type` it was sent with (the boundary).
+    /// A multipart body arrives typed, one field per part.
     ///
     /// Handles `POST /attachments` (operation `attach`).
     fn attach(
