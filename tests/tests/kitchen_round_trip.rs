@@ -78,7 +78,7 @@ async fn every_response_kind_round_trips() {
             name: "Tom".into(),
             kind: Kind::_3d,
             owner: Some(PostPetsBodyOwner { email: Some("o@example.com".into()), phones: None }),
-            priority: PostPetsBodyPriority::V3,
+            priority: PostPetsBodyPriority::Urgent,
             vaccinated: true,
             mode: Mode::Brief,
             nickname: "Tommy".into(),
@@ -177,16 +177,16 @@ async fn unions_nullability_and_names_keep_the_wire_format() {
 fn defaults_integer_enums_and_read_only_fields() {
     // Absent properties with a `default` get it; the fields are plain values, not options.
     let body: PostPetsBody = serde_json::from_str(r#"{"name":"Rex","kind":"dog"}"#).unwrap();
-    assert_eq!(body.priority, PostPetsBodyPriority::V2);
+    assert_eq!(body.priority, PostPetsBodyPriority::Normal);
     assert!(!body.vaccinated);
     assert_eq!(body.mode, Mode::Full, "the default of the referenced enum schema");
     assert_eq!(body.nickname, "Buddy");
 
     // Integer enums travel as numbers and refuse unlisted ones, naming the allowed values.
-    assert_eq!(serde_json::to_value(PostPetsBodyPriority::V3).unwrap(), serde_json::json!(3));
+    assert_eq!(serde_json::to_value(PostPetsBodyPriority::Urgent).unwrap(), serde_json::json!(3));
     let err = serde_json::from_str::<PostPetsBody>(r#"{"name":"Rex","kind":"dog","priority":7}"#).unwrap_err();
     assert!(err.to_string().contains(r#"unknown value `7`, expected one of ["1", "2", "3"]"#), "{err}");
-    assert_eq!("2".parse::<PostPetsBodyPriority>().unwrap(), PostPetsBodyPriority::V2);
+    assert_eq!("2".parse::<PostPetsBodyPriority>().unwrap(), PostPetsBodyPriority::Normal);
 
     // A required readOnly property is optional in the type (clients do not send it).
     let p: Pet = serde_json::from_str(r#"{"name":"n","id":1,"kind":"cat","nickname":null}"#).unwrap();

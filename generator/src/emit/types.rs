@@ -194,7 +194,10 @@ fn emit_enum(
 ) -> TokenStream {
     let vars = variants.iter().map(|v| {
         let vn = ident(&v.rust_name);
-        let d = doc_attrs(&format!("`{}`", v.api_name));
+        let d = match &v.doc {
+            Some(doc) => doc_attrs(&format!("`{}`: {doc}", v.api_name)),
+            None => doc_attrs(&format!("`{}`", v.api_name)),
+        };
         quote! { #d #vn, }
     });
     let all_str = variants.iter().map(|v| &v.api_name);

@@ -243,19 +243,17 @@ impl<'a> Lowerer<'a> {
                 )
             }
             SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
-                self.lower_string_enum(rust, &s.enumeration, ptr)
+                let values: Vec<String> = s.enumeration.iter().flatten().cloned().collect();
+                let variants = self.enum_variants(&values, &data.extensions, ptr, variant);
+                if variants.is_empty() {
+                    self.diags.warning("W0102", &ptr_join(ptr, "enum"), format!("enum `{rust}` has no string values"));
+                }
+                TypeKind::StringEnum { variants, open: self.open_enums }
             }
             SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => {
-                let mut scope = Scope::with_reserved(&["Other"]);
-                let variants = i
-                    .enumeration
-                    .iter()
-                    .flatten()
-                    .map(|v| EnumVariant {
-                        rust_name: scope.claim(format!("V{}", v).replace('-', "Minus")),
-                        api_name: v.to_string(),
-                    })
-                    .collect();
+                let values: Vec<String> = i.enumeration.iter().flatten().map(i64::to_string).collect();
+                let variants =
+                    self.enum_variants(&values, &data.extensions, ptr, |v| format!("V{v}").replace('-', "Minus"));
                 TypeKind::IntEnum { variants, open: self.open_enums }
             }
             SchemaKind::OneOf { one_of } => self.lower_union(rust, one_of, data.discriminator.as_ref(), ptr, "oneOf"),
@@ -366,17 +364,53 @@ impl<'a> Lowerer<'a> {
         TypeKind::Struct { fields, deny_unknown, additional }
     }
 
-    fn lower_string_enum(&mut self, rust: &str, values: &[Option<String>], ptr: &str) -> TypeKind {
+    /// The variants of an enum with wire `values`: named by `x-enum-varnames` (or NSwag's `x-enumNames`) when
+    /// it names every value, else by `fallback`; documented by `x-enum-descriptions`.
+    fn enum_variants(
+        &mut self,
+        values: &[String],
+        extensions: &indexmap::IndexMap<String, Value>,
+        ptr: &str,
+        fallback: impl Fn(&str) -> String,
+    ) -> Vec<EnumVariant> {
+        let strings = |name: &str| match extensions.get(name) {
+            Some(Value::Array(items)) => {
+                items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()
+            }
+            _ => None,
+        };
+        let names = match strings("x-enum-varnames").or_else(|| strings("x-enumNames")) {
+            Some(names) if names.len() == values.len() => Some(names),
+            Some(names) => {
+                self.diags
+                    .warning(
+                        "W0109",
+                        &ptr_join(ptr, "x-enum-varnames"),
+                        format!(
+                            "{} variant names for {} enum values; the names are not used",
+                            names.len(),
+                            values.len()
+                        ),
+                    )
+                    .help("give one name per value, in the order of `enum`");
+                None
+            }
+            None => None,
+        };
+        let docs = strings("x-enum-descriptions").filter(|d| d.len() == values.len());
         let mut scope = Scope::with_reserved(&["Other"]);
-        let variants = values
+        values
             .iter()
-            .flatten()
-            .map(|v| EnumVariant { rust_name: scope.claim(variant(v)), api_name: v.clone() })
-            .collect::<Vec<_>>();
-        if variants.is_empty() {
-            self.diags.warning("W0102", &ptr_join(ptr, "enum"), format!("enum `{rust}` has no string values"));
-        }
-        TypeKind::StringEnum { variants, open: self.open_enums }
+            .enumerate()
+            .map(|(i, v)| {
+                let name = match &names {
+                    Some(names) if !names[i].trim().is_empty() => variant(&names[i]),
+                    _ => fallback(v),
+                };
+                let doc = docs.as_ref().map(|d| d[i].trim().to_owned()).filter(|d| !d.is_empty());
+                EnumVariant { rust_name: scope.claim(name), api_name: v.clone(), doc }
+            })
+            .collect()
     }
 
     fn lower_union(
@@ -946,16 +980,30 @@ impl<'a> Lowerer<'a> {
                     .help("nested objects, arrays inside objects and exploded free-form maps have no agreed query form; send structured data in the request body");
                 return None;
             }
+            let (typed, help) = match location {
+                ParamLocation::Query => (
+                    "scalars, enums, arrays of those and objects of those",
+                    "unions and nested objects have no agreed query form; parse the string in the handler",
+                ),
+                _ => ("scalars and enums", "objects are typed in the query only; parse the string in the handler"),
+            };
+            let place = match location {
+                ParamLocation::Path => "path",
+                ParamLocation::Query => "query",
+                ParamLocation::Header => "header",
+                ParamLocation::Cookie => "cookie",
+            };
             self.diags
                 .warning(
                     "W0204",
                     &ptr_join(ptr, "schema"),
                     format!(
-                        "parameter `{}` is kept as its raw string: only scalars and enums are typed outside the query",
+                        "{place} parameter `{}` is kept as its raw string: only {typed} are typed in a {place} \
+                         parameter",
                         data.name
                     ),
                 )
-                .help("objects are typed in the query only; parse the string in the handler");
+                .help(help);
             ty = TypeRef::String;
         }
         let constraints = match self.resolve(schema) {
@@ -2112,6 +2160,50 @@ components:
             ]
         );
         assert_eq!(api.operations[0].params[0].constraints.pattern.as_deref(), Some("^[0-9]+$"));
+    }
+
+    #[test]
+    fn unions_of_consts_and_enum_name_extensions_name_the_variants() {
+        let (api, warnings) = lower_with_warnings(
+            "openapi: 3.1.0
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    ReactionTypes:
+      type: integer
+      format: int32
+      oneOf:
+        - {title: NORMAL, description: Normal reaction type, const: 0}
+        - {title: BURST, const: 1}
+    Colour:
+      oneOf: [{const: red, title: Crimson}, {const: green}]
+    Mixed:
+      oneOf: [{const: a}, {type: integer}]
+    Legacy:
+      type: string
+      enum: [a, b]
+      x-enum-varnames: [Alpha]
+",
+        );
+        assert_eq!(warnings, ["W0109"], "names that do not match the values are reported, not used");
+        let variants = |name: &str| match &api.types[name].kind {
+            TypeKind::IntEnum { variants, .. } | TypeKind::StringEnum { variants, .. } => {
+                variants.iter().map(|v| (v.rust_name.clone(), v.api_name.clone(), v.doc.clone())).collect::<Vec<_>>()
+            }
+            other => panic!("{name}: not an enum: {other:?}"),
+        };
+        let v = |r: &str, a: &str, d: Option<&str>| (r.to_owned(), a.to_owned(), d.map(str::to_owned));
+        assert_eq!(
+            variants("ReactionTypes"),
+            [v("Normal", "0", Some("Normal reaction type")), v("Burst", "1", None)],
+            "an integer enum named by the members' titles"
+        );
+        assert!(matches!(api.types["ReactionTypes"].kind, TypeKind::IntEnum { .. }));
+        // Not every member has a title: the values name the variants.
+        assert_eq!(variants("Colour"), [v("Red", "red", None), v("Green", "green", None)]);
+        assert!(matches!(api.types["Mixed"].kind, TypeKind::Untagged { .. }), "a real union stays one");
+        assert_eq!(variants("Legacy"), [v("A", "a", None), v("B", "b", None)]);
     }
 
     #[test]

@@ -213,6 +213,8 @@ pub struct EnumVariant {
     pub rust_name: String,
     /// Wire value.
     pub api_name: String,
+    /// Doc text (`x-enum-descriptions`).
+    pub doc: Option<String>,
 }
 
 /// A variant of a tagged union.

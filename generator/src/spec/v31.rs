@@ -6,7 +6,8 @@
 //! nullable); `type: "null"` alone -> untyped, nullable; `const: v` -> `enum: [v]`; schema `examples: [..]` ->
 //! `example`; numeric `exclusiveMinimum: n` -> `minimum: n` + `exclusiveMinimum: true` (and the maximum
 //! alike); `$defs` inside schemas -> `components/schemas` (references rewritten); a missing `paths` -> `{}`;
-//! a string with `contentEncoding: binary` or a non-text `contentMediaType` -> `format: binary`.
+//! a string with `contentEncoding: binary` or a non-text `contentMediaType` -> `format: binary`; a
+//! `oneOf`/`anyOf` of `{const, title, description}` members -> `enum` + `x-enum-varnames`/`x-enum-descriptions`.
 //! Ignored with a warning: `webhooks`, `jsonSchemaDialect`. Kept as untyped JSON with a warning: a type array
 //! with several non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`,
 //! `unevaluatedProperties`, `$dynamicRef`.
@@ -155,6 +156,51 @@ fn walk_in(node: &mut Value, ptr: String, diags: &mut Diagnostics, names: bool) 
     }
 }
 
+/// A member of a `oneOf` that names one value: `{const: 0, title: NORMAL, description: ...}`.
+fn is_const_member(v: &Value) -> bool {
+    let Value::Mapping(m) = v else { return false };
+    let scalar = match m.get("const") {
+        Some(Value::String(_)) => true,
+        Some(Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    };
+    scalar && m.keys().all(|k| matches!(k.as_str(), Some("const" | "title" | "description" | "type" | "deprecated")))
+}
+
+/// `oneOf`/`anyOf` whose members are each one `const` (the 3.1 way to name enum values, as Discord's spec does)
+/// -> `enum` with the titles as `x-enum-varnames` and the descriptions as `x-enum-descriptions`, the
+/// extensions openapi-generator reads too.
+fn const_union_to_enum(m: &mut Mapping) {
+    for keyword in ["oneOf", "anyOf"] {
+        let Some(Value::Sequence(members)) = m.get(keyword) else { continue };
+        if members.is_empty() || !members.iter().all(is_const_member) {
+            continue;
+        }
+        let field = |member: &Value, name: &str| member.get(name).cloned();
+        let values: Vec<Value> = members.iter().filter_map(|v| field(v, "const")).collect();
+        let strings = values.iter().all(Value::is_string);
+        if !strings && !values.iter().all(Value::is_number) {
+            continue;
+        }
+        let titles: Vec<Value> = members.iter().filter_map(|v| field(v, "title")).filter(Value::is_string).collect();
+        let docs: Vec<Value> =
+            members.iter().map(|v| field(v, "description").filter(Value::is_string).unwrap_or(key(""))).collect();
+        let members = members.len();
+        m.shift_remove(keyword);
+        m.insert(key("enum"), Value::Sequence(values));
+        if !m.contains_key("type") {
+            m.insert(key("type"), key(if strings { "string" } else { "integer" }));
+        }
+        if titles.len() == members && !m.contains_key("x-enum-varnames") {
+            m.insert(key("x-enum-varnames"), Value::Sequence(titles));
+        }
+        if docs.iter().any(|d| d != &key("")) && !m.contains_key("x-enum-descriptions") {
+            m.insert(key("x-enum-descriptions"), Value::Sequence(docs));
+        }
+        return;
+    }
+}
+
 /// Rewrites one mapping if it looks like a 3.1 schema.
 fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
     if let Some(Value::Sequence(types)) = m.get("type").cloned() {
@@ -237,6 +283,7 @@ fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
             m.insert(key("format"), key("binary"));
         }
     }
+    const_union_to_enum(m);
     if let Some(value) = m.shift_remove("const") {
         m.insert(key("enum"), Value::Sequence(vec![value]));
     }

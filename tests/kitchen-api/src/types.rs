@@ -557,7 +557,7 @@ pub struct PostPetsBody {
 
 /// The default of `PostPetsBody.priority`.
 fn default_post_pets_body_priority() -> crate::types::PostPetsBodyPriority {
-    crate::types::PostPetsBodyPriority::V2
+    crate::types::PostPetsBodyPriority::Normal
 }
 
 /// The default of `PostPetsBody.vaccinated`.
@@ -675,12 +675,12 @@ impl crate::runtime::Validate for PostPetsBodyOwner {
 /// `PostPetsBodyPriority` (defined at `/paths/~1pets/post/requestBody/content/application~1json/schema/properties/priority`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PostPetsBodyPriority {
-    /// `1`
-    V1,
+    /// `1`: Whenever
+    Low,
     /// `2`
-    V2,
-    /// `3`
-    V3,
+    Normal,
+    /// `3`: Today
+    Urgent,
 }
 
 impl PostPetsBodyPriority {
@@ -689,9 +689,9 @@ impl PostPetsBodyPriority {
     /// The wire value.
     pub fn as_i64(&self) -> i64 {
         match self {
-            Self::V1 => 1i64,
-            Self::V2 => 2i64,
-            Self::V3 => 3i64,
+            Self::Low => 1i64,
+            Self::Normal => 2i64,
+            Self::Urgent => 3i64,
         }
     }
 
@@ -700,9 +700,9 @@ impl PostPetsBodyPriority {
         n: i64,
     ) -> ::std::result::Result<Self, crate::runtime::UnknownVariant> {
         match n {
-            1i64 => ::std::result::Result::Ok(Self::V1),
-            2i64 => ::std::result::Result::Ok(Self::V2),
-            3i64 => ::std::result::Result::Ok(Self::V3),
+            1i64 => ::std::result::Result::Ok(Self::Low),
+            2i64 => ::std::result::Result::Ok(Self::Normal),
+            3i64 => ::std::result::Result::Ok(Self::Urgent),
             _ => {
                 ::std::result::Result::Err(crate::runtime::UnknownVariant {
                     value: n.to_string(),
