@@ -66,7 +66,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Read options from this TOML file (keys `spec`, `out`, `frameworks`, `crate-name`, `trait-name`,
-    /// `open-enums`; paths relative to the file). Default: `authgen.toml` in the current directory, if
+    /// `open-enums`, `string-formats`; paths relative to the file). Default: `authgen.toml` in the current directory, if
     /// present. Flags given on the command line win over the file.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,

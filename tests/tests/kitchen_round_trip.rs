@@ -242,6 +242,7 @@ fn attach_body() -> AttachBody {
         title: "Zoë's «photo»".into(),
         count: Some(-3),
         taken: Some(utc("2024-02-29T23:59:58.5+02:00")),
+        form: Some("a part called form".into()),
         mode: Mode::Brief,
         file: FilePart::new("a \"quoted\" name.png", "image/png", &b"\r\n--\r\n--boundary\r\n\r\n\x00\xff"[..]),
         extras: Some(vec![
@@ -267,6 +268,7 @@ async fn multipart_bodies_arrive_part_by_part() {
             title: String::new(),
             count: None,
             taken: None,
+            form: None,
             mode: Mode::Full,
             file: FilePart::new("", "application/pdf", &b""[..]),
             extras: None,
@@ -281,7 +283,7 @@ async fn multipart_bodies_arrive_part_by_part() {
     let ct = |r: &kitchen_api::runtime::RawRequest| r.header("content-type").expect("a content type").to_owned();
     assert_ne!(ct(&a), ct(&b));
     let boundary = ct(&a).split_once("boundary=").expect("a boundary").1.to_owned();
-    assert_eq!(a.body.windows(boundary.len()).filter(|w| *w == boundary.as_bytes()).count(), 9, "8 parts + end");
+    assert_eq!(a.body.windows(boundary.len()).filter(|w| *w == boundary.as_bytes()).count(), 10, "9 parts + end");
     let taken = b"name=\"taken\"\r\n\r\n2024-02-29T21:59:58.500Z\r\n";
     assert!(a.body.windows(taken.len()).any(|w| w == taken), "a date-time text part is RFC 3339, not `Display`");
 }
@@ -342,6 +344,14 @@ async fn hand_written_multipart_requests_parse() {
         let got: AttachBody = serde_json::from_str(&resp.text()).expect("the echo");
         assert_eq!((got.title.as_str(), got.file.file_name.as_deref()), ("T", Some("x\"y")), "{name}");
         assert_eq!((got.file.content_type, &got.file.data[..]), (None, &b"--a'b \"cd"[..]), "{name}");
+
+        // A browser does not escape backslashes in a file name: only `\"` and `\\` are escapes.
+        let windows = b"--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nT\r\n--B\r\n\
+Content-Disposition: form-data; name=\"file\"; filename=\"C:\\dir\\cat.png\"\r\n\r\nF\r\n--B--\r\n";
+        let resp = client.send(raw_attach(Some("multipart/form-data; boundary=B"), windows)).await.expect(name);
+        assert_eq!(resp.status, 200, "{name}: {}", resp.text());
+        let got: AttachBody = serde_json::from_str(&resp.text()).expect("the echo");
+        assert_eq!(got.file.file_name.as_deref(), Some("C:\\dir\\cat.png"), "{name}");
     }
 }
 
@@ -622,6 +632,7 @@ async fn malformed_object_query_parameters_are_400_naming_the_property() {
         ("filter[kind]=cat&filter[max]=51", "invalid query parameter: `filter.max`: must be at most 50 (maximum)"),
         ("filter[kind]=cat&filter[tag]=toolongtag", "`filter.tag`: length must be at most 8 (maxLength), got 10"),
         ("sort=field,at,desc", "invalid query parameter `sort`: expected comma-separated property,value pairs"),
+        ("sort=", "invalid query parameter `sort`: missing field `field`"),
         ("sort=desc,true", "invalid query parameter `sort`: missing field `field`"),
         ("offset=-", "invalid query parameter `page`: at `offset`: invalid digit"),
     ];

@@ -539,7 +539,6 @@ fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
     };
     let mut reads = Vec::new();
     let mut writes = Vec::new();
-    let mut names = Vec::new();
     let wires: Vec<&str> = body.parts.iter().map(|p| p.api_name.as_str()).collect();
     for part in &body.parts {
         let Some(f) = fields.iter().find(|f| f.rust_name == part.rust_name) else { continue };
@@ -571,8 +570,8 @@ fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
             (None, false, false) => found,
             (None, false, true) => quote!(#found.map(::std::option::Option::Some)),
         };
-        reads.push(quote!(let #field = #value;));
-        names.push(field.clone());
+        // Straight into the struct literal: a local per field could shadow `form` (a property called `form`).
+        reads.push(quote!(#field: #value,));
         let write = match part.kind {
             PartKind::File => {
                 let ct = part_content_type(part, "application/octet-stream");
@@ -609,27 +608,26 @@ fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
         });
     }
     let deny = if *deny_unknown { quote!(form.deny_unknown(&[#(#wires),*])?;) } else { quote!() };
-    let (extra_read, extra_write) = match additional {
+    let (extra_read, extra_field, extra_write) = match additional {
         Some(extra) => {
             let t = type_tokens(extra);
-            names.push(format_ident!("additional_properties"));
+            let text = wire_text(newtype_target(ctx, extra), quote!(v));
             (
                 quote! {
-                    let mut additional_properties = ::std::collections::BTreeMap::new();
-                    for name in form.other_names(&[#(#wires),*]) {
-                        if let ::std::option::Option::Some(v) = form.text::<#t>(&name)? {
-                            additional_properties.insert(name, v);
-                        }
+                    let mut additional = ::std::collections::BTreeMap::new();
+                    for (name, v) in form.others::<#t>(&[#(#wires),*])? {
+                        additional.insert(name, v);
                     }
                 },
+                quote!(additional_properties: additional,),
                 quote! {
                     for (name, v) in &value.additional_properties {
-                        form.text(name, v);
+                        form.text(name, &#text);
                     }
                 },
             )
         }
-        None => (quote!(), quote!()),
+        None => (quote!(), quote!(), quote!()),
     };
     quote! {
         /// Reads the body's fields from the parts of a `multipart/form-data` body (server side).
@@ -637,9 +635,8 @@ fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
             form: &crate::runtime::Multipart,
         ) -> ::std::result::Result<#ty, crate::runtime::RequestError> {
             #deny
-            #(#reads)*
             #extra_read
-            ::std::result::Result::Ok(#ty { #(#names),* })
+            ::std::result::Result::Ok(#ty { #(#reads)* #extra_field })
         }
 
         /// Writes the body's fields as the parts of a `multipart/form-data` body (client side).

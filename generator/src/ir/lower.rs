@@ -243,15 +243,14 @@ impl<'a> Lowerer<'a> {
                 )
             }
             SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
-                let values: Vec<String> = s.enumeration.iter().flatten().cloned().collect();
-                let variants = self.enum_variants(&values, &data.extensions, ptr, variant);
+                let variants = self.enum_variants(&s.enumeration, &data.extensions, ptr, variant);
                 if variants.is_empty() {
                     self.diags.warning("W0102", &ptr_join(ptr, "enum"), format!("enum `{rust}` has no string values"));
                 }
                 TypeKind::StringEnum { variants, open: self.open_enums }
             }
             SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => {
-                let values: Vec<String> = i.enumeration.iter().flatten().map(i64::to_string).collect();
+                let values: Vec<Option<String>> = i.enumeration.iter().map(|v| v.map(|v| v.to_string())).collect();
                 let variants =
                     self.enum_variants(&values, &data.extensions, ptr, |v| format!("V{v}").replace('-', "Minus"));
                 TypeKind::IntEnum { variants, open: self.open_enums }
@@ -364,11 +363,12 @@ impl<'a> Lowerer<'a> {
         TypeKind::Struct { fields, deny_unknown, additional }
     }
 
-    /// The variants of an enum with wire `values`: named by `x-enum-varnames` (or NSwag's `x-enumNames`) when
-    /// it names every value, else by `fallback`; documented by `x-enum-descriptions`.
+    /// The variants of an enum with wire `entries` (`None` for a `null` entry, which is not a variant):
+    /// named by `x-enum-varnames` (or NSwag's `x-enumNames`) when it names every entry (or every non-null
+    /// one), else by `fallback`; documented by `x-enum-descriptions` alike. A repeated value is one variant.
     fn enum_variants(
         &mut self,
-        values: &[String],
+        entries: &[Option<String>],
         extensions: &indexmap::IndexMap<String, Value>,
         ptr: &str,
         fallback: impl Fn(&str) -> String,
@@ -379,38 +379,51 @@ impl<'a> Lowerer<'a> {
             }
             _ => None,
         };
-        let names = match strings("x-enum-varnames").or_else(|| strings("x-enumNames")) {
-            Some(names) if names.len() == values.len() => Some(names),
-            Some(names) => {
-                self.diags
-                    .warning(
-                        "W0109",
-                        &ptr_join(ptr, "x-enum-varnames"),
-                        format!(
-                            "{} variant names for {} enum values; the names are not used",
-                            names.len(),
-                            values.len()
-                        ),
-                    )
-                    .help("give one name per value, in the order of `enum`");
+        let values: Vec<&String> = entries.iter().flatten().collect();
+        // One per entry, or one per non-null entry: either way, one per value.
+        let align = |list: Vec<String>| -> Option<Vec<String>> {
+            if list.len() == entries.len() {
+                Some(entries.iter().zip(list).filter(|(e, _)| e.is_some()).map(|(_, n)| n).collect())
+            } else if list.len() == values.len() {
+                Some(list)
+            } else {
                 None
+            }
+        };
+        let key = if extensions.contains_key("x-enum-varnames") { "x-enum-varnames" } else { "x-enumNames" };
+        let names = match strings(key) {
+            Some(names) => {
+                let count = names.len();
+                let aligned = align(names);
+                if aligned.is_none() {
+                    self.diags
+                        .warning(
+                            "W0109",
+                            &ptr_join(ptr, key),
+                            format!("{count} variant names for {} enum values; the names are not used", values.len()),
+                        )
+                        .help("give one name per value, in the order of `enum`");
+                }
+                aligned
             }
             None => None,
         };
-        let docs = strings("x-enum-descriptions").filter(|d| d.len() == values.len());
+        let docs = strings("x-enum-descriptions").and_then(align);
         let mut scope = Scope::with_reserved(&["Other"]);
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let name = match &names {
-                    Some(names) if !names[i].trim().is_empty() => variant(&names[i]),
-                    _ => fallback(v),
-                };
-                let doc = docs.as_ref().map(|d| d[i].trim().to_owned()).filter(|d| !d.is_empty());
-                EnumVariant { rust_name: scope.claim(name), api_name: v.clone(), doc }
-            })
-            .collect()
+        let mut seen = std::collections::BTreeSet::new();
+        let mut variants = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            if !seen.insert(v.as_str()) {
+                continue;
+            }
+            let name = match &names {
+                Some(names) if !names[i].trim().is_empty() => variant(&names[i]),
+                _ => fallback(v),
+            };
+            let doc = docs.as_ref().map(|d| d[i].trim().to_owned()).filter(|d| !d.is_empty());
+            variants.push(EnumVariant { rust_name: scope.claim(name), api_name: (*v).clone(), doc });
+        }
+        variants
     }
 
     fn lower_union(
@@ -697,6 +710,19 @@ impl<'a> Lowerer<'a> {
                 c.pattern = s.pattern.clone();
                 c.email = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "email");
                 c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri");
+                if self.string_type(&s.format) != TypeRef::String
+                    && (c.min_length.is_some() || c.max_length.is_some() || c.pattern.is_some())
+                {
+                    // The value is parsed (a date, a UUID, bytes): its text rules have nothing to check.
+                    self.diags
+                        .warning(
+                            "W0110",
+                            ptr,
+                            "`minLength`, `maxLength` and `pattern` are not checked on a typed format; the parse is",
+                        )
+                        .help("the value must parse as its format; use `--string-formats` to check its text instead");
+                    (c.min_length, c.max_length, c.pattern) = (None, None, None);
+                }
             }
             SchemaKind::Type(Type::Integer(i)) => {
                 c.minimum = i.minimum.map(|v| v as f64);
@@ -943,8 +969,13 @@ impl<'a> Lowerer<'a> {
             _ => false,
         };
         let deep = matches!(p, Parameter::Query { style: openapiv3::QueryStyle::DeepObject, .. });
+        // `spaceDelimited`/`pipeDelimited` objects have another separator; they stay raw (W0204) or left out.
+        let form_or_deep = matches!(
+            p,
+            Parameter::Query { style: openapiv3::QueryStyle::Form | openapiv3::QueryStyle::DeepObject, .. }
+        );
         let object = match location {
-            ParamLocation::Query => self.object_style(&ty, deep, explode, &scalar),
+            ParamLocation::Query if form_or_deep => self.object_style(&ty, deep, explode, &scalar),
             _ => None,
         };
         let ok = object.is_some()
@@ -2163,6 +2194,27 @@ components:
     }
 
     #[test]
+    fn text_rules_on_typed_formats_are_reported_not_silently_dropped() {
+        let (api, warnings) = lower_with_warnings(&format!(
+            "{HEAD}paths: {{}}
+components:
+  schemas:
+    P:
+      type: object
+      properties:
+        key: {{type: string, format: byte, maxLength: 16, pattern: '^[A-Z]+$'}}
+        id: {{type: string, format: uuid}}
+        name: {{type: string, maxLength: 3}}
+"
+        ));
+        assert_eq!(warnings, ["W0110"]);
+        let TypeKind::Struct { fields, .. } = &api.types["P"].kind else { panic!() };
+        assert!(fields[0].constraints.is_empty(), "{:?}", fields[0].constraints);
+        assert_eq!(fields[2].constraints.max_length, Some(3));
+        assert!(!api.uses_patterns(), "no regex dependency for a rule that is not checked");
+    }
+
+    #[test]
     fn unions_of_consts_and_enum_name_extensions_name_the_variants() {
         let (api, warnings) = lower_with_warnings(
             "openapi: 3.1.0
@@ -2184,6 +2236,13 @@ components:
       type: string
       enum: [a, b]
       x-enum-varnames: [Alpha]
+    Nullable:
+      type: string
+      nullable: true
+      enum: [a, b, null]
+      x-enum-varnames: [Alpha, Beta, Nothing]
+    Dup:
+      oneOf: [{const: 1, title: A}, {const: 1, title: B}]
 ",
         );
         assert_eq!(warnings, ["W0109"], "names that do not match the values are reported, not used");
@@ -2204,6 +2263,8 @@ components:
         assert_eq!(variants("Colour"), [v("Red", "red", None), v("Green", "green", None)]);
         assert!(matches!(api.types["Mixed"].kind, TypeKind::Untagged { .. }), "a real union stays one");
         assert_eq!(variants("Legacy"), [v("A", "a", None), v("B", "b", None)]);
+        assert_eq!(variants("Nullable"), [v("Alpha", "a", None), v("Beta", "b", None)], "names of null entries skip");
+        assert_eq!(variants("Dup"), [v("A", "1", None)], "a repeated value is one variant");
     }
 
     #[test]

@@ -16,8 +16,9 @@ const KEYWORDS: &[&str] = &[
 const RESERVED_TYPES: &[&str] = &["Self", "Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err"];
 
 fn clean(input: &str) -> String {
-    // Keep letters, digits and separators; everything else becomes a word break.
-    input.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+    // Keep what may continue an identifier (letters, digits, combining marks; not `½` or `²`, which are
+    // alphanumeric but not identifier characters); everything else, `_` included, becomes a word break.
+    input.chars().map(|c| if c != '_' && unicode_ident::is_xid_continue(c) { c } else { ' ' }).collect()
 }
 
 fn fix_start(mut name: String, fallback: &str) -> String {
@@ -25,7 +26,7 @@ fn fix_start(mut name: String, fallback: &str) -> String {
         return fallback.to_owned();
     }
     let first = name.chars().next().unwrap_or('_');
-    if !(first.is_alphabetic() || first == '_') || !first.is_ascii() && !first.is_alphabetic() {
+    if !(unicode_ident::is_xid_start(first) || first == '_') {
         name.insert(0, '_');
     }
     name
@@ -196,6 +197,17 @@ mod tests {
         assert_eq!(variant("Self"), "Self_");
         assert_eq!(variant("self"), "Self_");
         assert_eq!(variant("RESTART_FLOW_ERROR"), "RestartFlowError");
+    }
+
+    #[test]
+    fn characters_that_are_alphanumeric_but_not_identifiers_are_word_breaks() {
+        for input in ["A½", "x²", "½", "Ⅻ", "٣d", "\u{301}e", "a\u{200d}b", "日本語", "naïve-ß"] {
+            for name in [snake(input), pascal(input), variant(input)] {
+                assert!(syn::parse_str::<syn::Ident>(&name).is_ok(), "{input:?} -> {name:?} is not an identifier");
+            }
+        }
+        assert_eq!(pascal("A½"), "A");
+        assert_eq!(snake("½"), "field");
     }
 
     #[test]

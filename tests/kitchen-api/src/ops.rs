@@ -834,6 +834,7 @@ pub mod attach {
         /// - `title`: text
         /// - `count`: text
         /// - `taken`: text
+        /// - `form`: text
         /// - `mode`: text
         /// - `file`: a file, `image/png, image/jpeg`
         /// - `extras`: files, one part each
@@ -896,26 +897,20 @@ pub mod attach {
     fn body_from_multipart(
         form: &crate::runtime::Multipart,
     ) -> ::std::result::Result<crate::types::AttachBody, crate::runtime::RequestError> {
-        let title = crate::runtime::required_part(
-            form.text::<::std::string::String>("title")?,
-            "title",
-        )?;
-        let count = form.text::<i32>("count")?;
-        let taken = form.text::<::chrono::DateTime<::chrono::Utc>>("taken")?;
-        let mode = form
-            .text::<crate::types::Mode>("mode")?
-            .unwrap_or(crate::types::Mode::Full);
-        let file = crate::runtime::required_part(form.file("file")?, "file")?;
-        let extras = form.files("extras");
-        let meta = form.json::<crate::types::AttachBodyMeta>("meta")?;
         ::std::result::Result::Ok(crate::types::AttachBody {
-            title,
-            count,
-            taken,
-            mode,
-            file,
-            extras,
-            meta,
+            title: crate::runtime::required_part(
+                form.text::<::std::string::String>("title")?,
+                "title",
+            )?,
+            count: form.text::<i32>("count")?,
+            taken: form.text::<::chrono::DateTime<::chrono::Utc>>("taken")?,
+            form: form.text::<::std::string::String>("form")?,
+            mode: form
+                .text::<crate::types::Mode>("mode")?
+                .unwrap_or(crate::types::Mode::Full),
+            file: crate::runtime::required_part(form.file("file")?, "file")?,
+            extras: form.files("extras"),
+            meta: form.json::<crate::types::AttachBodyMeta>("meta")?,
         })
     }
 
@@ -939,6 +934,9 @@ pub mod attach {
                 "taken",
                 &v.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
             );
+        }
+        if let ::std::option::Option::Some(v) = &value.form {
+            form.text("form", &v.to_string());
         }
         {
             let v = &value.mode;

@@ -21,6 +21,9 @@ pub struct AttachBody {
     /// A date-time text part
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub taken: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
+    /// A part named like the generated parser's own argument.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub form: ::std::option::Option<::std::string::String>,
     /// Default: `"full"`.
     #[serde(default = "default_attach_body_mode")]
     pub mode: crate::types::Mode,

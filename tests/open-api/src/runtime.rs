@@ -81,6 +81,10 @@ impl RawRequest {
             ObjectStyle::Exploded => all.into_iter().filter(|(k, _)| keys.contains(&k.as_str())).collect(),
             ObjectStyle::Joined => {
                 let Some((_, joined)) = all.into_iter().find(|(k, _)| k == name) else { return Ok(None) };
+                if joined.is_empty() {
+                    // `sort=`: the object, with none of its properties.
+                    return Ok(Some(Vec::new()));
+                }
                 let parts: Vec<&str> = joined.split(',').collect();
                 if !parts.len().is_multiple_of(2) {
                     return Err(RequestError::bad_request(format!(
@@ -525,7 +529,8 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The value of a `; name=value` parameter of a header (`boundary`, `name`, `filename`); quoted strings
-/// lose their quotes and backslash escapes. `None` when absent.
+/// lose their quotes, and a backslash escapes only `"` and `\` (browsers send file names such as `C:\a.txt`
+/// without escaping). `None` when absent.
 pub fn header_param(header: &str, name: &str) -> Option<String> {
     let mut rest = header.split_once(';')?.1;
     loop {
@@ -539,7 +544,9 @@ pub fn header_param(header: &str, name: &str) -> Option<String> {
             let mut end = None;
             while let Some((i, c)) = chars.next() {
                 match c {
-                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '\\' if matches!(quoted[i + 1..].chars().next(), Some('"' | '\\')) => {
+                        value.extend(chars.next().map(|(_, c)| c));
+                    }
                     '"' => {
                         end = Some(i + 1);
                         break;
@@ -668,15 +675,22 @@ impl Multipart {
         }
     }
 
-    /// The names of the parts not in `known`, each once, in arrival order.
-    pub fn other_names(&self, known: &[&str]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for p in &self.parts {
-            if !known.contains(&p.name.as_str()) && !out.contains(&p.name) {
-                out.push(p.name.clone());
+    /// The text parts whose names are not in `known` (a schema's `additionalProperties`), parsed with `FromStr`,
+    /// in order of their first arrival; 400 for one sent twice or one that does not parse. Linear in the parts.
+    pub fn others<T>(&self, known: &[&str]) -> Result<Vec<(String, T)>, RequestError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for p in self.parts.iter().filter(|p| !known.contains(&p.name.as_str())) {
+            if !seen.insert(p.name.as_str()) {
+                return Err(part_error(&p.name, "sent more than once"));
             }
+            out.push((p.name.clone(), parse_text_part(p)?));
         }
-        out
+        Ok(out)
     }
 
     /// The file part `name`.
