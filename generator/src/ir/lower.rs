@@ -710,7 +710,14 @@ impl<'a> Lowerer<'a> {
                 c.pattern = s.pattern.clone();
                 c.email = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "email");
                 c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri");
-                if self.string_type(&s.format) != TypeRef::String
+                let format = match self.string_type(&s.format) {
+                    TypeRef::DateTime => Some("date-time"),
+                    TypeRef::Date => Some("date"),
+                    TypeRef::Uuid => Some("uuid"),
+                    TypeRef::Base64 => Some("byte"),
+                    _ => None,
+                };
+                if let Some(format) = format
                     && (c.min_length.is_some() || c.max_length.is_some() || c.pattern.is_some())
                 {
                     // The value is parsed (a date, a UUID, bytes): its text rules have nothing to check.
@@ -718,7 +725,10 @@ impl<'a> Lowerer<'a> {
                         .warning(
                             "W0110",
                             ptr,
-                            "`minLength`, `maxLength` and `pattern` are not checked on a typed format; the parse is",
+                            format!(
+                                "`minLength`, `maxLength` and `pattern` are not checked on a `format: {format}` string; \
+                                 parsing it as a {format} is the check"
+                            ),
                         )
                         .help("the value must parse as its format; use `--string-formats` to check its text instead");
                     (c.min_length, c.max_length, c.pattern) = (None, None, None);
