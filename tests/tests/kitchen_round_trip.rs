@@ -581,6 +581,7 @@ fn full_list_request() -> list_events::Request {
     req.page = Some(ListEventsPage { offset: 20, limit: Some(10) });
     req.sort = Some(ListEventsSort { field: "at".into(), desc: Some(true) });
     req.meta = Some([("x".to_owned(), "1".to_owned()), ("y z".to_owned(), "[2]".to_owned())].into());
+    req.at = Some(vec![utc("2024-02-29T23:00:00+01:00"), utc("2024-03-01T00:00:00Z")]);
     req
 }
 
@@ -591,8 +592,9 @@ async fn object_query_parameters_travel_in_their_style() {
     assert_eq!(
         raw.query,
         "filter%5Bkind%5D=self&filter%5Bafter%5D=2024-02-29T12%3A00%3A00Z&filter%5Bmax%5D=3&filter%5Btag%5D=a%20b%26c\
-         &offset=20&limit=10&sort=field%2Cat%2Cdesc%2Ctrue&meta%5Bx%5D=1&meta%5By%20z%5D=%5B2%5D",
-        "deepObject, exploded form and comma-joined form"
+         &offset=20&limit=10&sort=field%2Cat%2Cdesc%2Ctrue&meta%5Bx%5D=1&meta%5By%20z%5D=%5B2%5D\
+         &at=2024-02-29T22%3A00%3A00Z%2C2024-03-01T00%3A00%3A00Z",
+        "deepObject, exploded form, comma-joined form, and an array of a named date-time in RFC 3339"
     );
     for (name, client) in both().await {
         let list_events::Response::Ok(seen) = client.list_events(req.clone()).await.expect(name);
@@ -600,10 +602,11 @@ async fn object_query_parameters_travel_in_their_style() {
         assert_eq!(seen["page"], format!("{:?}", req.page), "{name}: exploded form struct");
         assert_eq!(seen["sort"], format!("{:?}", req.sort), "{name}: joined form struct");
         assert_eq!(seen["meta"], format!("{:?}", req.meta), "{name}: deepObject map");
+        assert_eq!(seen["at"], format!("{:?}", req.at), "{name}: array of a named date-time");
 
         // Absent objects are `None`; a default fills an absent property of a present object.
         let list_events::Response::Ok(seen) = client.list_events(list_events::Request::new()).await.expect(name);
-        assert!(["filter", "page", "sort", "meta"].iter().all(|k| seen[*k] == "None"), "{name}: {seen:?}");
+        assert!(["filter", "page", "sort", "meta", "at"].iter().all(|k| seen[*k] == "None"), "{name}: {seen:?}");
         let raw = kitchen_api::runtime::RawRequest {
             method: "GET".into(),
             path: "/events".into(),

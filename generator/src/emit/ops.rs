@@ -50,15 +50,6 @@ pub(crate) fn op_doc(op: &Operation) -> String {
     parts.join("\n\n")
 }
 
-fn location_name(l: ParamLocation) -> &'static str {
-    match l {
-        ParamLocation::Path => "path",
-        ParamLocation::Query => "query",
-        ParamLocation::Header => "header",
-        ParamLocation::Cookie => "cookie",
-    }
-}
-
 fn param_field_type(p: &Param) -> TokenStream {
     let base = type_tokens(&p.ty);
     if p.required { base } else { quote!(::std::option::Option<#base>) }
@@ -105,7 +96,7 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     for p in &op.params {
         let name = ident(&p.rust_name);
         let wire = &p.api_name;
-        let loc = location_name(p.location);
+        let loc = p.location.as_str();
         let ty = param_field_type(p);
         let doc = doc_or(p.doc.as_deref(), &format!("The `{wire}` {loc} parameter."));
         let doc_loc =
@@ -150,7 +141,8 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             }
             (TypeRef::Vec(inner), _) => {
                 let inner_ty = type_tokens(inner);
-                let expected = expected_form(inner).unwrap_or_else(|| quote!(::std::option::Option::None));
+                let expected =
+                    expected_form(newtype_target(ctx, inner)).unwrap_or_else(|| quote!(::std::option::Option::None));
                 let explode = p.explode;
                 quote! {{
                     let values = raw.query_values(#wire);
@@ -221,7 +213,7 @@ fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 quote!(crate::runtime::push_object(&mut query, #wire, #style, value)?;)
             }
             (TypeRef::Vec(inner), _) => {
-                let item = wire_text(inner, quote!(v));
+                let item = wire_text(newtype_target(ctx, inner), quote!(v));
                 if p.explode {
                     quote! { for v in value { crate::runtime::push_query(&mut query, #wire, &#item); } }
                 } else {
@@ -516,17 +508,7 @@ fn part_content_type(part: &Part, default: &str) -> String {
 
 /// The type a named newtype (a `type` alias in the output) stands for; other types as they are.
 fn newtype_target<'t>(ctx: EmitCtx<'t>, ty: &'t TypeRef) -> &'t TypeRef {
-    let mut ty = ty;
-    for _ in 0..16 {
-        match ty {
-            TypeRef::Named(n) => match ctx.api.types.get(n).map(|d| &d.kind) {
-                Some(TypeKind::Newtype(inner)) => ty = inner,
-                _ => break,
-            },
-            _ => break,
-        }
-    }
-    ty
+    crate::ir::through_newtypes(&ctx.api.types, ty)
 }
 
 /// `body_from_multipart` (server side) and `body_to_multipart` (client side) for a multipart body struct.

@@ -12,7 +12,7 @@ use super::names::{Scope, derived_operation_id, pascal, snake, status_variant, v
 use super::{
     Api, BodyKind, Constraints, CorsPolicy, DefaultValue, EnumVariant, Field, HeaderDef, ObjectStyle, Operation, Param,
     ParamLocation, Part, PartKind, RequestBody, Response, ResponseBody, ResponseStatus, SecurityKind, SecurityScheme,
-    TaggedVariant, TypeDef, TypeKind, TypeRef, UntaggedVariant,
+    TaggedVariant, TypeDef, TypeKind, TypeRef, UntaggedVariant, is_scalar_or_enum, through_newtypes,
 };
 use crate::settings::Settings;
 use crate::spec::diag::{Diagnostics, Severity, escape_segment};
@@ -710,14 +710,7 @@ impl<'a> Lowerer<'a> {
                 c.pattern = s.pattern.clone();
                 c.email = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "email");
                 c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri");
-                let format = match self.string_type(&s.format) {
-                    TypeRef::DateTime => Some("date-time"),
-                    TypeRef::Date => Some("date"),
-                    TypeRef::Uuid => Some("uuid"),
-                    TypeRef::Base64 => Some("byte"),
-                    _ => None,
-                };
-                if let Some(format) = format
+                if let Some(format) = self.string_type(&s.format).format_name()
                     && (c.min_length.is_some() || c.max_length.is_some() || c.pattern.is_some())
                 {
                     // The value is parsed (a date, a UUID, bytes): its text rules have nothing to check.
@@ -960,24 +953,10 @@ impl<'a> Lowerer<'a> {
         let hint = format!("{op_type}{}", pascal(&data.name));
         let errors = |d: &Diagnostics| d.items().iter().filter(|d| d.severity == Severity::Error).count();
         let errors_before = errors(&self.diags);
-        let mut ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
+        let ty = self.inline_type(schema, &hint, &ptr_join(ptr, "schema"));
         // A named scalar (`SnowflakeId: {type: string, pattern: ..}`) is a newtype in the models; on the wire of
         // a parameter it is the scalar itself.
-        let mut seen = 0;
-        while let TypeRef::Named(n) = &ty
-            && let Some(TypeKind::Newtype(inner)) = self.types.get(n).map(|d| &d.kind)
-            && seen < 16
-        {
-            ty = inner.clone();
-            seen += 1;
-        }
-        let scalar = |t: &TypeRef, types: &BTreeMap<String, TypeDef>| match t {
-            t if t.is_scalar() => true,
-            TypeRef::Named(n) => {
-                matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }))
-            }
-            _ => false,
-        };
+        let mut ty = through_newtypes(&self.types, &ty).clone();
         let deep = matches!(p, Parameter::Query { style: openapiv3::QueryStyle::DeepObject, .. });
         // `spaceDelimited`/`pipeDelimited` objects have another separator; they stay raw (W0204) or left out.
         let form_or_deep = matches!(
@@ -985,13 +964,13 @@ impl<'a> Lowerer<'a> {
             Parameter::Query { style: openapiv3::QueryStyle::Form | openapiv3::QueryStyle::DeepObject, .. }
         );
         let object = match location {
-            ParamLocation::Query if form_or_deep => self.object_style(&ty, deep, explode, &scalar),
+            ParamLocation::Query if form_or_deep => self.object_style(&ty, deep, explode),
             _ => None,
         };
         let ok = object.is_some()
             || match &ty {
-                TypeRef::Vec(inner) => location == ParamLocation::Query && scalar(inner, &self.types),
-                t => scalar(t, &self.types),
+                TypeRef::Vec(inner) => location == ParamLocation::Query && is_scalar_or_enum(&self.types, inner),
+                t => is_scalar_or_enum(&self.types, t),
             };
         if !ok && errors(&self.diags) > errors_before {
             // The schema itself is wrong (say, an unknown type) and was reported as such.
@@ -1028,12 +1007,7 @@ impl<'a> Lowerer<'a> {
                 ),
                 _ => ("scalars and enums", "objects are typed in the query only; parse the string in the handler"),
             };
-            let place = match location {
-                ParamLocation::Path => "path",
-                ParamLocation::Query => "query",
-                ParamLocation::Header => "header",
-                ParamLocation::Cookie => "cookie",
-            };
+            let place = location.as_str();
             self.diags
                 .warning(
                     "W0204",
@@ -1083,31 +1057,13 @@ impl<'a> Lowerer<'a> {
     /// The style of an object query parameter, when its type has a query form: a struct whose properties
     /// are scalars or enums (no free-form extra properties), or a map of those (not exploded as a form,
     /// where its keys could not be told from the other parameters).
-    fn object_style(
-        &self,
-        ty: &TypeRef,
-        deep: bool,
-        explode: bool,
-        scalar: &dyn Fn(&TypeRef, &BTreeMap<String, TypeDef>) -> bool,
-    ) -> Option<ObjectStyle> {
+    fn object_style(&self, ty: &TypeRef, deep: bool, explode: bool) -> Option<ObjectStyle> {
         let style = match (deep, explode) {
             (true, _) => ObjectStyle::Deep,
             (false, true) => ObjectStyle::Exploded,
             (false, false) => ObjectStyle::Joined,
         };
-        let flat = |t: &TypeRef| {
-            let mut t = t;
-            for _ in 0..16 {
-                match t {
-                    TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
-                        Some(TypeKind::Newtype(inner)) => t = inner,
-                        _ => break,
-                    },
-                    _ => break,
-                }
-            }
-            scalar(t, &self.types)
-        };
+        let flat = |t: &TypeRef| is_scalar_or_enum(&self.types, t);
         match ty {
             TypeRef::Map(value) if style != ObjectStyle::Exploded && flat(value) => Some(style),
             TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
@@ -1290,19 +1246,7 @@ impl<'a> Lowerer<'a> {
 
     /// Scalars and enums (through aliases), which a text part carries with `FromStr`/`Display`.
     fn is_text_part(&self, ty: &TypeRef) -> bool {
-        let mut ty = ty;
-        for _ in 0..16 {
-            match ty {
-                t if t.is_scalar() => return true,
-                TypeRef::Named(n) => match self.types.get(n).map(|d| &d.kind) {
-                    Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }) => return true,
-                    Some(TypeKind::Newtype(inner)) => ty = inner,
-                    _ => return false,
-                },
-                _ => return false,
-            }
-        }
-        false
+        is_scalar_or_enum(&self.types, ty)
     }
 
     fn lower_request_body(&mut self, op: &'a openapiv3::Operation, op_ptr: &str, op_type: &str) -> Option<RequestBody> {

@@ -277,7 +277,46 @@ pub enum TypeRef {
     File,
 }
 
+/// The type a named newtype (a `type` alias in the output) stands for, through chains of them; other types
+/// as they are.
+pub fn through_newtypes<'t>(types: &'t BTreeMap<String, TypeDef>, ty: &'t TypeRef) -> &'t TypeRef {
+    let mut ty = ty;
+    for _ in 0..16 {
+        match ty {
+            TypeRef::Named(n) => match types.get(n).map(|d| &d.kind) {
+                Some(TypeKind::Newtype(inner)) => ty = inner,
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    ty
+}
+
+/// A value with one text form (`FromStr`/`Display`): a scalar or an enum, through newtypes. What a parameter,
+/// a property of an object parameter or a multipart text part can be.
+pub fn is_scalar_or_enum(types: &BTreeMap<String, TypeDef>, ty: &TypeRef) -> bool {
+    match through_newtypes(types, ty) {
+        t if t.is_scalar() => true,
+        TypeRef::Named(n) => {
+            matches!(types.get(n).map(|d| &d.kind), Some(TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. }))
+        }
+        _ => false,
+    }
+}
+
 impl TypeRef {
+    /// The OpenAPI `format` behind a typed string (`date-time`, `date`, `uuid`, `byte`).
+    pub fn format_name(&self) -> Option<&'static str> {
+        match self {
+            TypeRef::DateTime => Some("date-time"),
+            TypeRef::Date => Some("date"),
+            TypeRef::Uuid => Some("uuid"),
+            TypeRef::Base64 => Some("byte"),
+            _ => None,
+        }
+    }
+
     /// Whether this type, or a type inside it, is `t`.
     pub fn contains(&self, t: &TypeRef) -> bool {
         self == t
@@ -360,6 +399,18 @@ pub enum ObjectStyle {
     Exploded,
     /// `style: form`, `explode: false`: `filter=kind,cat,max,3`.
     Joined,
+}
+
+impl ParamLocation {
+    /// `path`, `query`, `header` or `cookie`, as OpenAPI's `in` says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+            ParamLocation::Cookie => "cookie",
+        }
+    }
 }
 
 /// A parameter.

@@ -1307,6 +1307,10 @@ pub mod list_events {
         pub meta: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
+        /// An array of a named date-time.
+        ///
+        /// Query `at`.
+        pub at: ::std::option::Option<::std::vec::Vec<crate::types::Stamp>>,
     }
 
     impl Request {
@@ -1317,6 +1321,7 @@ pub mod list_events {
                 page: ::std::option::Option::None,
                 sort: ::std::option::Option::None,
                 meta: ::std::option::Option::None,
+                at: ::std::option::Option::None,
             }
         }
 
@@ -1384,7 +1389,33 @@ pub mod list_events {
                     >,
                 >("meta", &pairs))
                 .transpose()?;
-            ::std::result::Result::Ok(Self { filter, page, sort, meta })
+            let at = {
+                let values = raw.query_values("at");
+                if values.is_empty() {
+                    ::std::option::Option::None
+                } else {
+                    ::std::option::Option::Some(
+                        crate::runtime::parse_list::<
+                            crate::types::Stamp,
+                        >(
+                            "query",
+                            "at",
+                            values,
+                            false,
+                            ::std::option::Option::Some(
+                                "an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
+                            ),
+                        )?,
+                    )
+                }
+            };
+            ::std::result::Result::Ok(Self {
+                filter,
+                page,
+                sort,
+                meta,
+                at,
+            })
         }
 
         /// Builds the raw request (client side).
@@ -1433,6 +1464,13 @@ pub mod list_events {
                     crate::runtime::ObjectStyle::Deep,
                     value,
                 )?;
+            }
+            if let ::std::option::Option::Some(value) = self.at.as_ref() {
+                let joined: ::std::vec::Vec<::std::string::String> = value
+                    .iter()
+                    .map(|v| v.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true))
+                    .collect();
+                crate::runtime::push_query(&mut query, "at", &joined.join(","));
             }
             if !cookies.is_empty() {
                 headers.push(("cookie".to_owned(), cookies.join("; ")));

@@ -866,3 +866,6 @@ impl crate::runtime::Validate for Square {
         _errors: &mut ::std::vec::Vec<::std::string::String>,
     ) {}
 }
+
+/// A named date-time, a type alias in Rust.
+pub type Stamp = ::chrono::DateTime<::chrono::Utc>;

@@ -211,6 +211,7 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         seen.insert("page".to_owned(), format!("{:?}", r.page));
         seen.insert("sort".to_owned(), format!("{:?}", r.sort));
         seen.insert("meta".to_owned(), format!("{:?}", r.meta));
+        seen.insert("at".to_owned(), format!("{:?}", r.at));
         kops::list_events::Response::Ok(seen)
     }
 
