@@ -46,6 +46,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("unknown_security_scheme.yaml", &["E0207"]),
     ("no_responses.yaml", &["E0405"]),
     ("unknown_schema_type.yaml", &["E0101", "E0101"]),
+    ("misplaced_component_refs.yaml", &["E0208", "E0210", "E0209"]),
 ];
 
 fn corpus_dir() -> PathBuf {

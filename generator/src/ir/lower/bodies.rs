@@ -1,16 +1,23 @@
 //! Lowers request bodies to [`RequestBody`]s, and picks the media type of request and response bodies alike.
 
-use openapiv3::ReferenceOr;
 use serde_json::Value;
 
 use super::schemas::unbox;
-use super::{Lowerer, non_empty, ptr_join};
+use super::{ComponentKind, Lowerer, non_empty, ptr_join};
 use crate::ir::{BodyKind, RequestBody, TypeRef};
 
 /// A media type without its parameters, lower case.
 pub(super) fn media_essence(ct: &str) -> String {
     ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase()
 }
+
+const REQUEST_BODY: ComponentKind<openapiv3::RequestBody> = ComponentKind {
+    prefix: "#/components/requestBodies/",
+    noun: "request body",
+    plural: "request bodies",
+    code: "E0208",
+    section: |c| &c.request_bodies,
+};
 
 impl<'a> Lowerer<'a> {
     pub(super) fn pick_content<'m>(
@@ -65,21 +72,7 @@ impl<'a> Lowerer<'a> {
     ) -> Option<RequestBody> {
         let body = op.request_body.as_ref()?;
         let ptr = format!("{op_ptr}/requestBody");
-        let body = match body {
-            ReferenceOr::Item(b) => b,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/requestBodies/");
-                match name.and_then(|n| self.doc.components.as_ref()?.request_bodies.get(n)) {
-                    Some(ReferenceOr::Item(b)) => b,
-                    _ => {
-                        self.diags
-                            .error("E0208", &format!("{ptr}/$ref"), format!("`{reference}` is not a request body"))
-                            .help("request bodies must reference `#/components/requestBodies/...`");
-                        return None;
-                    }
-                }
-            }
-        };
+        let body = self.component(body, &ptr, &REQUEST_BODY)?;
         let content_ptr = format!("{ptr}/content");
         let (kind, ct, media) = self.pick_content(&body.content, &content_ptr)?;
         let hint = format!("{op_type}Body");

@@ -22,7 +22,8 @@ mod security;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use openapiv3::{OpenAPI, ReferenceOr, Schema};
+use indexmap::IndexMap;
+use openapiv3::{Components, OpenAPI, ReferenceOr, Schema};
 
 use self::cors::derive_cors;
 use super::names::{Scope, pascal};
@@ -75,7 +76,42 @@ fn join_doc(parts: &[Option<String>]) -> Option<String> {
     if parts.is_empty() { None } else { Some(parts.join("\n\n")) }
 }
 
+/// A kind of reusable component that operations reference by `$ref` (request bodies, responses, headers):
+/// where it lives under `#/components`, and the diagnostic for a reference that does not name one.
+struct ComponentKind<T: 'static> {
+    /// The `#/components/...` prefix of a valid reference.
+    prefix: &'static str,
+    /// The noun in the diagnostic (`request body`, `response`, `header`).
+    noun: &'static str,
+    /// Its plural, for the help line.
+    plural: &'static str,
+    code: &'static str,
+    section: fn(&Components) -> &IndexMap<String, ReferenceOr<T>>,
+}
+
 impl<'a> Lowerer<'a> {
+    /// The item itself, or the component a `$ref` names. A reference that does not name a component of this
+    /// kind (or names another reference) is an error at `{ptr}/$ref`, and `None`.
+    fn component<T>(&mut self, item: &'a ReferenceOr<T>, ptr: &str, kind: &ComponentKind<T>) -> Option<&'a T> {
+        let reference = match item {
+            ReferenceOr::Item(item) => return Some(item),
+            ReferenceOr::Reference { reference } => reference,
+        };
+        let found = reference
+            .strip_prefix(kind.prefix)
+            .and_then(|name| (kind.section)(self.doc.components.as_ref()?).get(name));
+        match found {
+            Some(ReferenceOr::Item(item)) => Some(item),
+            _ => {
+                let (noun, plural, prefix) = (kind.noun, kind.plural, kind.prefix);
+                self.diags
+                    .error(kind.code, &format!("{ptr}/$ref"), format!("`{reference}` is not a {noun}"))
+                    .help(format!("{plural} must reference `{prefix}...`"));
+                None
+            }
+        }
+    }
+
     fn new(spec: &'a LoadedSpec) -> Self {
         Self {
             doc: &spec.document,

@@ -4,9 +4,25 @@
 use openapiv3::{ParameterSchemaOrContent, ReferenceOr, StatusCode};
 
 use super::schemas::unbox;
-use super::{Lowerer, non_empty, ptr_join};
+use super::{ComponentKind, Lowerer, non_empty, ptr_join};
 use crate::ir::names::{Scope, pascal, snake, status_variant};
 use crate::ir::{BodyKind, HeaderDef, Response, ResponseBody, ResponseStatus, TypeRef};
+
+const RESPONSE: ComponentKind<openapiv3::Response> = ComponentKind {
+    prefix: "#/components/responses/",
+    noun: "response",
+    plural: "responses",
+    code: "E0209",
+    section: |c| &c.responses,
+};
+
+const HEADER: ComponentKind<openapiv3::Header> = ComponentKind {
+    prefix: "#/components/headers/",
+    noun: "header",
+    plural: "headers",
+    code: "E0210",
+    section: |c| &c.headers,
+};
 
 impl<'a> Lowerer<'a> {
     pub(super) fn lower_responses(
@@ -31,21 +47,7 @@ impl<'a> Lowerer<'a> {
         let mut variant_scope = Scope::with_reserved(&[]);
         for (status, key, r) in entries {
             let ptr = ptr_join(&resp_ptr, &key);
-            let resp = match r {
-                ReferenceOr::Item(r) => r,
-                ReferenceOr::Reference { reference } => {
-                    let name = reference.strip_prefix("#/components/responses/");
-                    match name.and_then(|n| self.doc.components.as_ref()?.responses.get(n)) {
-                        Some(ReferenceOr::Item(r)) => r,
-                        _ => {
-                            self.diags
-                                .error("E0209", &format!("{ptr}/$ref"), format!("`{reference}` is not a response"))
-                                .help("responses must reference `#/components/responses/...`");
-                            continue;
-                        }
-                    }
-                }
-            };
+            let Some(resp) = self.component(r, &ptr, &RESPONSE) else { continue };
             let variant = variant_scope.claim(match status {
                 ResponseStatus::Code(c) => status_variant(c),
                 ResponseStatus::Range(n) => format!("Status{n}xx"),
@@ -76,21 +78,7 @@ impl<'a> Lowerer<'a> {
                 if name.eq_ignore_ascii_case("content-type") {
                     continue;
                 }
-                let h = match h {
-                    ReferenceOr::Item(h) => h,
-                    ReferenceOr::Reference { reference } => {
-                        let n = reference.strip_prefix("#/components/headers/");
-                        match n.and_then(|n| self.doc.components.as_ref()?.headers.get(n)) {
-                            Some(ReferenceOr::Item(h)) => h,
-                            _ => {
-                                self.diags
-                                    .error("E0210", &format!("{h_ptr}/$ref"), format!("`{reference}` is not a header"))
-                                    .help("headers must reference `#/components/headers/...`");
-                                continue;
-                            }
-                        }
-                    }
-                };
+                let Some(h) = self.component(h, &h_ptr, &HEADER) else { continue };
                 let multi = name.eq_ignore_ascii_case("set-cookie");
                 let ty = match &h.format {
                     ParameterSchemaOrContent::Schema(s) => {
