@@ -1,0 +1,247 @@
+//! [`AuthRecipes`]: the implementation of the generated [`AuthApi`] trait.
+//!
+//! The trait impl below is the map of every operation: each one delegates to its recipe's module.
+//! - [`passwordless`]: createCode, resendCode, consumeCode and the email / phone number exists checks.
+//! - [`thirdparty`]: the authorisation URL, third-party sign-in/up and Apple's form-post callback.
+//! - [`session`]: starting, refreshing and revoking sessions, and the JWKS that verifies their tokens.
+//! - [`loginmethods`]: which recipes and providers are enabled.
+//!
+//! This module holds what they share: the recipes' state, the failures answered with 500 and the FDI user
+//! object.
+
+mod loginmethods;
+mod passwordless;
+mod session;
+mod thirdparty;
+
+use std::sync::Arc;
+
+use auth_api::AuthApi;
+use auth_api::ops::{
+    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
+    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
+    third_party_sign_in_up,
+};
+use auth_api::types::{ErrorMessage, LoginMethod, LoginMethodRecipeId, ThirdPartyInfo, User, WebauthnInfo};
+
+use crate::config::{Config, ConfigError};
+use crate::delivery::{Delivery, DeliveryError};
+use crate::ids::RandomError;
+use crate::session::SessionVerifier;
+use crate::session::keys::{KeyError, KeyPolicy, KeyRing, Maintenance};
+use crate::store::{Store, StoreError, UserRecord};
+use crate::thirdparty::{ThirdParty, ThirdPartyInitError};
+
+/// Passwordless and third-party sign-in/up and sessions, serving every operation of [`AuthApi`]. Without
+/// configured providers the third-party operations answer as supertokens-node does without providers.
+pub struct AuthRecipes<S: Store> {
+    config: Config,
+    third_party: ThirdParty,
+    store: Arc<S>,
+    delivery: Arc<dyn Delivery>,
+    keys: Arc<KeyRing>,
+    verifier: SessionVerifier,
+    /// Rotates, prunes and reloads the signing keys on a schedule while the recipes live.
+    _maintenance: Maintenance,
+}
+
+impl<S: Store + std::fmt::Debug> std::fmt::Debug for AuthRecipes<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRecipes")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`AuthRecipes::new`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The signing keys could not be loaded or created.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// A third-party provider is misconfigured.
+    #[error(transparent)]
+    ThirdParty(#[from] ThirdPartyInitError),
+}
+
+/// A failure inside an operation: answered with 500 and logged.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error("stored link code salt of a device is not base64")]
+    CorruptSalt,
+}
+
+impl Failure {
+    fn into_body(self, operation: &str) -> ErrorMessage {
+        tracing::error!(operation, error = %self, "request failed");
+        let message = match self {
+            Failure::Delivery(_) => "internal error: the code could not be sent",
+            _ => "internal error",
+        };
+        ErrorMessage { message: message.to_owned() }
+    }
+}
+
+fn message(text: impl Into<String>) -> ErrorMessage {
+    ErrorMessage { message: text.into() }
+}
+
+impl<S: Store> AuthRecipes<S> {
+    /// Recipes over `store`, sending codes with `delivery`. Loads the ES256 signing keys from the store,
+    /// creating one on first start (or when the newest is due for rotation), and starts the schedule that
+    /// rotates, prunes and reloads them (see [`crate::session::keys`]); call it inside a tokio runtime.
+    pub async fn new(config: Config, store: S, delivery: Arc<dyn Delivery>) -> Result<Self, InitError> {
+        config.validate()?;
+        let third_party = ThirdParty::new(&config.third_party_providers)?;
+        let store = Arc::new(store);
+        let policy = KeyPolicy {
+            rotation_interval: config.signing_key_rotation_interval,
+            access_token_lifetime: config.access_token_lifetime,
+        };
+        let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
+        let verifier = SessionVerifier::with_key_ring(keys.clone(), config.anti_csrf());
+        let maintenance = Maintenance::start(keys.clone());
+        Ok(Self { config, third_party, store, delivery, keys, verifier, _maintenance: maintenance })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The signing keys of this instance.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    /// The verifier for [`crate::VerifySession`]: add it to the router with
+    /// `.layer(axum::Extension(recipes.session_verifier()))` after merging your routes.
+    pub fn session_verifier(&self) -> SessionVerifier {
+        self.verifier.clone()
+    }
+
+    /// The generated axum router serving these recipes under `/auth`.
+    pub fn into_router(self) -> axum::Router {
+        auth_api::server::axum::router(self)
+    }
+
+    /// The generated actix-web configuration serving these recipes under `/auth`, for
+    /// `App::new().configure(..)`; add [`Self::session_verifier`] as app data for [`crate::VerifySession`].
+    #[cfg(feature = "actix-web")]
+    pub fn into_actix_config(self) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone {
+        auth_api::server::actix::configure(Arc::new(self))
+    }
+}
+
+impl<S: Store> AuthApi for AuthRecipes<S> {
+    async fn create_code(&self, request: create_code::Request) -> create_code::Response {
+        passwordless::create_code(self, request).await
+    }
+
+    async fn resend_code(&self, request: resend_code::Request) -> resend_code::Response {
+        passwordless::resend_code(self, request).await
+    }
+
+    async fn consume_code(&self, request: consume_code::Request) -> consume_code::Response {
+        passwordless::consume_code(self, request).await
+    }
+
+    async fn passwordless_email_exists(
+        &self,
+        request: passwordless_email_exists::Request,
+    ) -> passwordless_email_exists::Response {
+        passwordless::email_exists(self, request).await
+    }
+
+    async fn passwordless_phone_number_exists(
+        &self,
+        request: passwordless_phone_number_exists::Request,
+    ) -> passwordless_phone_number_exists::Response {
+        passwordless::phone_number_exists(self, request).await
+    }
+
+    async fn get_authorisation_url(&self, request: get_authorisation_url::Request) -> get_authorisation_url::Response {
+        thirdparty::authorisation_url(self, request).await
+    }
+
+    async fn third_party_sign_in_up(
+        &self,
+        request: third_party_sign_in_up::Request,
+    ) -> third_party_sign_in_up::Response {
+        thirdparty::sign_in_up(self, request).await
+    }
+
+    async fn apple_callback(&self, request: apple_callback::Request) -> apple_callback::Response {
+        thirdparty::apple_callback(request)
+    }
+
+    async fn refresh_session(&self, request: refresh_session::Request) -> refresh_session::Response {
+        session::refresh_session(self, request).await
+    }
+
+    async fn sign_out(&self, request: sign_out::Request) -> sign_out::Response {
+        session::sign_out(self, request).await
+    }
+
+    async fn get_jwks(&self, _request: get_jwks::Request) -> get_jwks::Response {
+        session::jwks(self).await
+    }
+
+    async fn get_login_methods(&self, _request: get_login_methods::Request) -> get_login_methods::Response {
+        loginmethods::login_methods(self)
+    }
+}
+
+/// The FDI user object of a user with one login method.
+fn fdi_user(user: &UserRecord) -> User {
+    let email = user.contact.email().map(str::to_owned);
+    let phone_number = user.contact.phone_number().map(str::to_owned);
+    let third_party = user.third_party.as_ref().map(|account| ThirdPartyInfo {
+        id: account.third_party_id.clone(),
+        user_id: account.third_party_user_id.clone(),
+    });
+    User {
+        id: user.user_id.clone(),
+        is_primary_user: false,
+        tenant_ids: vec![user.tenant_id.clone()],
+        emails: email.iter().cloned().collect(),
+        phone_numbers: phone_number.iter().cloned().collect(),
+        third_party: third_party.iter().cloned().collect(),
+        webauthn: Some(WebauthnInfo { credential_ids: Vec::new() }),
+        time_joined: user.time_joined_ms,
+        login_methods: vec![LoginMethod {
+            recipe_id: match third_party {
+                Some(_) => LoginMethodRecipeId::Thirdparty,
+                None => LoginMethodRecipeId::Passwordless,
+            },
+            recipe_user_id: user.user_id.clone(),
+            tenant_ids: vec![user.tenant_id.clone()],
+            email,
+            phone_number,
+            third_party,
+            webauthn: None,
+            time_joined: user.time_joined_ms,
+            // Signing in with a passwordless code proves control of the contact; providers say for themselves.
+            verified: user.email_verified,
+        }],
+    }
+}
