@@ -35,7 +35,6 @@ pub mod config;
 pub mod emit;
 pub mod ir;
 pub mod output;
-pub mod render;
 pub mod settings;
 pub mod spec;
 

@@ -6,6 +6,7 @@ pub mod cors;
 pub mod format;
 pub mod ops;
 pub mod server;
+pub mod templates;
 pub mod types;
 pub(crate) mod validate;
 
@@ -92,9 +93,9 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
     });
 
     let mut files = Vec::new();
-    files.push(crate::render::render_cargo_toml(ctx)?);
-    files.push(crate::render::render_readme(ctx)?);
-    files.push(crate::render::render_nginx(ctx)?);
+    files.push(templates::render_cargo_toml(ctx)?);
+    files.push(templates::render_readme(ctx)?);
+    files.push(templates::render_nginx(ctx)?);
     for ((path, _), body) in rust_files.iter().zip(bodies) {
         let mut body = body?;
         if *path == "src/ops.rs" {

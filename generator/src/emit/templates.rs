@@ -1,9 +1,9 @@
-//! Renders the file-shaped, non-Rust outputs (the generated crate's Cargo.toml and README, the nginx CORS
+//! Emits the file-shaped, non-Rust outputs (the generated crate's Cargo.toml and README, the nginx CORS
 //! snippet) from askama templates in `templates/`, filled from the IR.
 
 use askama::Template;
 
-use crate::emit::EmitCtx;
+use super::EmitCtx;
 use crate::ir::TypeRef;
 use crate::output::GeneratedFile;
 use crate::settings::Framework;
