@@ -110,7 +110,17 @@ fn every_file_carries_the_generated_header_with_the_command() {
             "src/server/actix.rs",
             "src/client.rs",
             "src/cors.rs",
-            "src/runtime.rs"
+            "src/runtime/mod.rs",
+            "src/runtime/request.rs",
+            "src/runtime/response.rs",
+            "src/runtime/error.rs",
+            "src/runtime/params.rs",
+            "src/runtime/body.rs",
+            "src/runtime/multipart.rs",
+            "src/runtime/validate.rs",
+            "src/runtime/axum_glue.rs",
+            "src/runtime/client_core.rs",
+            "src/runtime/actix_glue.rs"
         ]
     );
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod cors;
 pub mod format;
 pub mod ops;
+mod runtime;
 pub mod server;
 pub mod templates;
 pub mod types;
@@ -33,9 +34,6 @@ impl EmitCtx<'_> {
         if self.settings.module_root().is_some() { quote!() } else { quote!(#[cfg(feature = #feature)]) }
     }
 }
-
-/// The hand-written runtime copied into every generated crate.
-const RUNTIME: &str = include_str!("../../runtime/runtime.rs");
 
 /// Emits every file of the generated crate, in a fixed order; in the module layout, the one file.
 pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
@@ -105,46 +103,14 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
         }
         files.push(GeneratedFile::new(*path, format::finish(&body, &header)));
     }
-    files.push(GeneratedFile::new("src/runtime.rs", format!("{header}\n{}", runtime_for(ctx))));
+    files.extend(runtime::emit_runtime_files(ctx, &header)?);
     Ok(files)
-}
-
-/// The runtime with the regions that are not generated cut out. A region is the lines between
-/// `// authgen:if <name>` and its `// authgen:end` (regions nest); `<name>` is a framework, `client`, or
-/// `base64` (the `format: byte` type, kept only where the spec uses it, like its dependency). The
-/// marker lines never reach the output. For the module layout the `#[cfg(feature = ..)]` lines go too, since
-/// the including crate's features mean something else.
-fn runtime_for(ctx: EmitCtx<'_>) -> String {
-    let module = ctx.settings.module_root().is_some();
-    let wanted = |name: &str| match name {
-        "client" => !module || ctx.settings.module_client(),
-        "base64" => ctx.api.uses_type(&TypeRef::Base64),
-        other => ctx.settings.frameworks().iter().any(|f| f.name() == other),
-    };
-    let mut out = String::with_capacity(RUNTIME.len());
-    let mut keep: Vec<bool> = Vec::new();
-    for line in RUNTIME.lines() {
-        let t = line.trim();
-        if let Some(name) = t.strip_prefix("// authgen:if ") {
-            keep.push(wanted(name));
-            continue;
-        }
-        if t == "// authgen:end" {
-            keep.pop();
-            continue;
-        }
-        if keep.iter().all(|k| *k) && !(module && t.starts_with("#[cfg(feature = ")) {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 /// The module layout: `types`, `ops`, `server` (with the adapters inline), `client` (when asked for), `cors`
 /// and `runtime` as inline modules of one file, every `crate::` path re-rooted at `root`.
 fn emit_module_file(ctx: EmitCtx<'_>, root: &str) -> Result<GeneratedFile, String> {
-    let runtime: syn::File = syn::parse_str(&runtime_for(ctx)).map_err(|e| format!("runtime does not parse: {e}"))?;
+    let runtime = runtime::runtime_file(ctx)?;
     let runtime_items = &runtime.items;
     let runtime_attrs = &runtime.attrs;
     let types = types::emit_types(ctx);

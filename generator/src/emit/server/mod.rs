@@ -8,7 +8,8 @@
 //!    `FrameworkArg`;
 //! 2. write `emit/server/<framework>.rs` with one `emit_*` function: routes from `api.operations` (method and
 //!    path), each handler turning the framework's request into a `RawRequest`, calling `dispatch`, and writing the
-//!    `RawResponse` back (the conversions go in `runtime/runtime.rs` behind the feature);
+//!    `RawResponse` back (the conversions go in `runtime/<framework>_glue.rs`, declared in `runtime/mod.rs`
+//!    inside an `authgen:if <framework>` region and behind the feature, and listed in `emit/runtime.rs`);
 //! 3. list its dependencies in `templates/crate/Cargo.toml` behind the feature, and a CORS builder in
 //!    `emit/cors.rs` from `api.cors`;
 //! 4. add the framework to the parameterised round-trip and malformed-request tests in `tests/`.

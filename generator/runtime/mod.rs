@@ -1,0 +1,55 @@
+//! Framework-neutral plumbing shared by every server adapter and by the client.
+//!
+//! Adapters turn a framework request into a [`RawRequest`], the generated `ops` code parses it into a typed
+//! request, the server trait answers with a typed response, and that becomes a [`RawResponse`] the adapter
+//! writes back. The client runs the same conversions in the other direction, so both sides agree on the wire.
+//! These files are the same for every spec. Everything the generated code uses is re-exported here, one file
+//! per concern behind it.
+
+mod body;
+mod error;
+// authgen:if base64
+mod formats;
+// authgen:end
+mod multipart;
+mod params;
+mod request;
+mod response;
+mod validate;
+
+pub use body::{
+    double_option, encode_form, encode_json, nullable, parse_form_body, parse_json_body, parse_json_body_with,
+    parse_optional_json_body, parse_text_body,
+};
+pub use error::{ClientError, RequestError, UnknownVariant, error_response};
+// authgen:if base64
+pub use formats::Base64;
+// authgen:end
+pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
+pub use params::{
+    parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query, required,
+    required_with,
+};
+pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest};
+pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};
+pub use validate::{
+    Validate, check_email, check_items, check_length, check_range, check_uri, join_path, pattern_violation,
+    validate_body, validate_param,
+};
+
+// authgen:if axum
+#[cfg(feature = "axum")]
+pub(crate) mod axum_glue;
+// authgen:end
+
+// authgen:if client
+#[cfg(feature = "client")]
+mod client_core;
+#[cfg(feature = "client")]
+pub use client_core::Client;
+// authgen:end
+
+// authgen:if actix-web
+#[cfg(feature = "actix-web")]
+pub(crate) mod actix_glue;
+// authgen:end

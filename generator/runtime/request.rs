@@ -1,0 +1,135 @@
+//! The framework-neutral request: [`RawRequest`] and what the generated parsers read from it (parameters,
+//! cookies, credentials, the media type).
+
+use bytes::Bytes;
+
+use super::RequestError;
+
+/// The default limit on request bodies read by the server adapters: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// An HTTP request, independent of any web framework.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// The request path without the query, e.g. `/pets/5`.
+    pub path: String,
+    /// Path parameters matched by the router, percent-decoded.
+    pub path_params: Vec<(String, String)>,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Headers with lower-case names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RawRequest {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// A path parameter.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a query parameter, decoded, in order.
+    pub fn query_values(&self, name: &str) -> Vec<String> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query_values(name).into_iter().next()
+    }
+
+    /// The properties of an object query parameter as decoded `(property, value)` pairs, or `None` when the
+    /// query holds none of them. `keys` are the object's property names: the query keys themselves for
+    /// [`ObjectStyle::Exploded`]; for the other styles every property present is returned (a map's keys are
+    /// not known in advance).
+    pub fn query_object(
+        &self,
+        name: &str,
+        style: ObjectStyle,
+        keys: &[&str],
+    ) -> Result<Option<Vec<(String, String)>>, RequestError> {
+        let all = serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query).unwrap_or_default();
+        let pairs: Vec<(String, String)> = match style {
+            ObjectStyle::Deep => all
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    let property = k.strip_prefix(name)?.strip_prefix('[')?.strip_suffix(']')?;
+                    Some((property.to_owned(), v))
+                })
+                .collect(),
+            ObjectStyle::Exploded => all.into_iter().filter(|(k, _)| keys.contains(&k.as_str())).collect(),
+            ObjectStyle::Joined => {
+                let Some((_, joined)) = all.into_iter().find(|(k, _)| k == name) else { return Ok(None) };
+                if joined.is_empty() {
+                    // `sort=`: the object, with none of its properties.
+                    return Ok(Some(Vec::new()));
+                }
+                let parts: Vec<&str> = joined.split(',').collect();
+                if !parts.len().is_multiple_of(2) {
+                    return Err(RequestError::bad_request(format!(
+                        "invalid query parameter `{name}`: expected comma-separated property,value pairs"
+                    )));
+                }
+                parts.chunks(2).map(|kv| (kv[0].to_owned(), kv[1].to_owned())).collect()
+            }
+        };
+        Ok(if pairs.is_empty() { None } else { Some(pairs) })
+    }
+
+    /// A cookie from the `cookie` header(s).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer_token(&self) -> Option<String> {
+        self.authorization("bearer")
+    }
+
+    /// The base64 credentials of an `Authorization: Basic <credentials>` header.
+    pub fn basic_credentials(&self) -> Option<String> {
+        self.authorization("basic")
+    }
+
+    fn authorization(&self, scheme: &str) -> Option<String> {
+        let value = self.header("authorization")?.trim();
+        let (given, rest) = value.split_once(' ')?;
+        let rest = rest.trim();
+        (given.eq_ignore_ascii_case(scheme) && !rest.is_empty()).then(|| rest.to_owned())
+    }
+
+    /// The media type of the body, without parameters, lower case.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|ct| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase())
+    }
+}
+
+/// How an object query parameter is spelled (OpenAPI's `style` and `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectStyle {
+    /// `style: deepObject`: `filter[kind]=cat&filter[max]=3`.
+    Deep,
+    /// `style: form`, exploded (the default): `kind=cat&max=3`.
+    Exploded,
+    /// `style: form`, `explode: false`: `filter=kind,cat,max,3`.
+    Joined,
+}
