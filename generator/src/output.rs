@@ -41,6 +41,19 @@ pub enum WriteError {
     /// A file exists without the `@generated` marker: it was written by hand and is never overwritten.
     #[error("refusing to overwrite `{}`: it has no `@generated` header, so it was not written by authgen; move it away or delete it", .0.display())]
     NotGenerated(PathBuf),
+    /// A hand-written file would be a second file for a generated module (`src/x.rs` beside a generated
+    /// `src/x/mod.rs`, or the reverse), which rustc refuses (E0761).
+    #[error(
+        "`{}` has no `@generated` header and would be a second file for the module authgen writes as `{}` (rustc E0761); move its contents elsewhere and delete it",
+        hand_written.display(),
+        generated.display()
+    )]
+    ModuleClash {
+        /// The file without the header.
+        hand_written: PathBuf,
+        /// The generated file of the same module.
+        generated: PathBuf,
+    },
     /// An I/O error.
     #[error("cannot write `{}`: {source}", path.display())]
     Io {
@@ -55,6 +68,16 @@ fn has_marker(text: &str) -> bool {
     text.lines().next().is_some_and(|l| l.contains(GENERATED_MARKER))
 }
 
+/// The other file that could hold the same Rust module as `path`: `src/x.rs` for `src/x/mod.rs` and the
+/// reverse. `None` for files that are not Rust modules.
+fn other_module_file(path: &str) -> Option<String> {
+    if let Some(dir) = path.strip_suffix("/mod.rs") {
+        Some(format!("{dir}.rs"))
+    } else {
+        path.strip_suffix(".rs").filter(|stem| !stem.ends_with("/lib")).map(|stem| format!("{stem}/mod.rs"))
+    }
+}
+
 fn normalise(text: &str) -> String {
     text.replace("\r\n", "\n")
 }
@@ -65,6 +88,16 @@ pub fn write_files(out_dir: &Path, files: &[GeneratedFile]) -> Result<Vec<WriteO
     let mut plan = Vec::new();
     for f in files {
         let path = out_dir.join(&f.path);
+        // A file authgen wrote earlier is removed below as obsolete; one written by hand would stay and break
+        // the build, so refuse before writing anything.
+        if let Some(other) = other_module_file(&f.path).filter(|o| !files.iter().any(|g| &g.path == o)) {
+            let other = out_dir.join(other);
+            if let Ok(text) = std::fs::read_to_string(&other)
+                && !has_marker(&text)
+            {
+                return Err(WriteError::ModuleClash { hand_written: other, generated: path });
+            }
+        }
         match std::fs::read_to_string(&path) {
             Ok(existing) => {
                 if normalise(&existing) == f.contents {

@@ -326,6 +326,27 @@ fn generate_replaces_the_single_file_runtime_of_an_earlier_version() {
     assert_eq!(fresh.code, Some(0), "{fresh:?}");
 }
 
+#[test]
+fn generate_refuses_a_hand_written_file_for_a_generated_module() {
+    // A hand-written `src/runtime.rs` would be a second file for the generated `src/runtime/` module.
+    let sandbox = Sandbox::new();
+    sandbox.generate();
+    sandbox.write("out/src/runtime.rs", "//! my own runtime\n");
+    sandbox.edit_description();
+    sandbox.age("out");
+    let before = sandbox.snapshot("out");
+    let run = sandbox.generate_expecting(2);
+    assert!(
+        run.stderr.contains(
+            "`out/src/runtime.rs` has no `@generated` header and would be a second file for the module authgen writes as `out/src/runtime/mod.rs` (rustc E0761)"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(sandbox.snapshot("out"), before, "something was written although generation was refused");
+    std::fs::remove_file(sandbox.path("out/src/runtime.rs")).expect("delete the hand-written runtime");
+    sandbox.generate_expecting(0);
+}
+
 impl Sandbox {
     fn generate_expecting(&self, code: i32) -> Run {
         let run = self.run(&["generate", "--spec", "spec/auth.yaml", "--out", "out"]);
