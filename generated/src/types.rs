@@ -12,15 +12,27 @@
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AppleCallbackForm {
     /// The authorisation code issued by Apple; absent when the user cancelled (then error is set).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub code: ::std::option::Option<::std::string::String>,
     /// Base64 of a JSON object whose frontendRedirectURI is the redirect target.
     pub state: ::std::string::String,
     /// The identity token issued by Apple, if the id_token response type was requested.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub id_token: ::std::option::Option<::std::string::String>,
     /// JSON text with the user's name and email, sent by Apple only on the first sign-in.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub user: ::std::option::Option<::std::string::String>,
     /// Properties not listed in the schema (`additionalProperties`).
     #[serde(flatten)]
@@ -46,7 +58,11 @@ pub struct AuthorisationUrlOk {
     pub url_with_query_params: ::std::string::String,
     /// The PKCE code verifier, present only when the provider uses PKCE; the frontend sends it back in redirectURIInfo.
     #[serde(rename = "pkceCodeVerifier")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub pkce_code_verifier: ::std::option::Option<::std::string::String>,
 }
 
@@ -93,7 +109,11 @@ pub struct ClaimValidationError {
     /// The claim id, such as st-ev for email verification or st-mfa for multi-factor authentication.
     pub id: ::std::string::String,
     /// Arbitrary JSON describing why the claim failed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub reason: ::std::option::Option<::serde_json::Value>,
 }
 
@@ -136,19 +156,35 @@ pub struct ConsumeCodeRequest {
     pub pre_auth_session_id: ::std::string::String,
     /// The magic link code from the link's URL fragment, base64url without padding.
     #[serde(rename = "linkCode")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub link_code: ::std::option::Option<::std::string::String>,
     /// The device id returned by createCode; required together with userInputCode.
     #[serde(rename = "deviceId")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub device_id: ::std::option::Option<::std::string::String>,
     /// The one-time code the user typed; required together with deviceId.
     #[serde(rename = "userInputCode")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub user_input_code: ::std::option::Option<::std::string::String>,
     /// Whether to link the new login method to the user of the current session (FDI 3.1 and later).
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
 }
 
@@ -239,15 +275,27 @@ impl crate::runtime::Validate for CreateCodeOk {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateCodeRequest {
     /// The email to send the code or magic link to.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub email: ::std::option::Option<::std::string::String>,
     /// The phone number to send the code or magic link to, with a leading plus sign.
     #[serde(rename = "phoneNumber")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub phone_number: ::std::option::Option<::std::string::String>,
     /// Whether to link the new login method to the user of the current session (FDI 3.1 and later).
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
 }
 
@@ -592,18 +640,34 @@ pub struct LoginMethod {
     #[serde(rename = "tenantIds")]
     pub tenant_ids: ::std::vec::Vec<::std::string::String>,
     /// The email of this login method, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub email: ::std::option::Option<::std::string::String>,
     /// The phone number of this login method in E.164 format, if any.
     #[serde(rename = "phoneNumber")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub phone_number: ::std::option::Option<::std::string::String>,
     /// A third-party identity.
     #[serde(rename = "thirdParty")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub third_party: ::std::option::Option<crate::types::ThirdPartyInfo>,
     /// The WebAuthn credentials of a user or login method.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub webauthn: ::std::option::Option<crate::types::WebauthnInfo>,
     /// When this login method was created, in milliseconds since the Unix epoch.
     #[serde(rename = "timeJoined")]
@@ -892,7 +956,11 @@ pub struct RedirectUriInfo {
     >,
     /// The PKCE code verifier returned by getAuthorisationUrl, if any.
     #[serde(rename = "pkceCodeVerifier")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub pkce_code_verifier: ::std::option::Option<::std::string::String>,
 }
 
@@ -915,7 +983,11 @@ pub struct ResendCodeRequest {
     pub pre_auth_session_id: ::std::string::String,
     /// Whether to link the new login method to the user of the current session (FDI 3.1 and later).
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
 }
 
@@ -1099,21 +1171,37 @@ pub struct ThirdPartySignInUpRequest {
     pub third_party_id: ::std::string::String,
     /// The client type, such as web, android or ios, used to pick the provider client configuration.
     #[serde(rename = "clientType")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub client_type: ::std::option::Option<::std::string::String>,
     /// What the provider sent back to the frontend redirect URI.
     #[serde(rename = "redirectURIInfo")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub redirect_uri_info: ::std::option::Option<crate::types::RedirectUriInfo>,
     /// Tokens already obtained from the provider, such as access_token and id_token; any keys are allowed.
     #[serde(rename = "oAuthTokens")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub o_auth_tokens: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>,
     >,
     /// Whether to link the new login method to the user of the current session (FDI 3.1 and later).
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub should_try_linking_with_session_user: ::std::option::Option<bool>,
 }
 
@@ -1195,7 +1283,11 @@ pub struct User {
     #[serde(rename = "thirdParty")]
     pub third_party: ::std::vec::Vec<crate::types::ThirdPartyInfo>,
     /// The WebAuthn credentials of a user or login method.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub webauthn: ::std::option::Option<crate::types::WebauthnInfo>,
     /// The earliest timeJoined of the login methods, in milliseconds since the Unix epoch.
     #[serde(rename = "timeJoined")]

@@ -50,6 +50,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     open_enums: bool,
     string_formats: bool,
+    lenient_null: bool,
     allowed: Vec<String>,
 }
 
@@ -66,6 +67,7 @@ impl Builder {
             out_dir: None,
             open_enums: false,
             string_formats: false,
+            lenient_null: false,
             allowed: Vec::new(),
         }
     }
@@ -113,6 +115,13 @@ impl Builder {
         self
     }
 
+    /// Lets optional properties that are not nullable accept an explicit `null` as if absent (by default such
+    /// a `null` is refused, as the schema says).
+    pub fn lenient_null(mut self, lenient: bool) -> Self {
+        self.lenient_null = lenient;
+        self
+    }
+
     /// Silences a warning code (such as `W0302`) that this spec is known to trigger, as `#[allow]` does for a
     /// lint; other warnings still reach cargo as `cargo:warning` lines.
     pub fn allow_warning(mut self, code: impl Into<String>) -> Self {
@@ -143,6 +152,7 @@ impl Builder {
             .with_crate_name(crate_name)
             .with_open_enums(self.open_enums)
             .with_string_formats(self.string_formats)
+            .with_lenient_null(self.lenient_null)
             .with_module_layout(self.module_root.clone(), self.client)
             .with_provenance(
                 self.spec.to_string_lossy().replace('\\', "/"),

@@ -18,8 +18,8 @@ Examples:
   authgen check
       Exit 1 and name every stale or missing file when generated/ is out of date (for CI).
   authgen --config api/authgen.toml
-      Take the options from a file (spec, out, frameworks, crate-name, trait-name, open-enums); an
-      authgen.toml in the current directory is read without being named.
+      Take the options from a file (the keys are listed under --config); an authgen.toml in the
+      current directory is read without being named.
 
 Exit codes: 0 ok, 1 spec errors or stale output, 2 I/O or usage errors.";
 
@@ -66,7 +66,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Read options from this TOML file (keys `spec`, `out`, `frameworks`, `crate-name`, `trait-name`,
-    /// `open-enums`, `string-formats`; paths relative to the file). Default: `authgen.toml` in the current directory, if
+    /// `open-enums`, `string-formats`, `lenient-null`; paths relative to the file). Default: `authgen.toml` in the current directory, if
     /// present. Flags given on the command line win over the file.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
@@ -85,6 +85,10 @@ pub(crate) struct GenerateArgs {
     /// dependency in the generated crate).
     #[arg(long)]
     pub(crate) string_formats: bool,
+    /// Let optional properties that are not nullable accept an explicit `null` as if absent (by default such
+    /// a `null` is a 400 naming the property, as the schema says).
+    #[arg(long)]
+    pub(crate) lenient_null: bool,
 }
 
 /// A framework on the command line.
@@ -165,6 +169,8 @@ impl TryFrom<Args> for Plan {
             g.open_enums || config.open_enums.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.open_enums));
         let string_formats = g.string_formats
             || config.string_formats.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.string_formats));
+        let lenient_null =
+            g.lenient_null || config.lenient_null.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.lenient_null));
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
@@ -172,6 +178,7 @@ impl TryFrom<Args> for Plan {
             .with_trait_name(trait_name)
             .with_open_enums(open_enums)
             .with_string_formats(string_formats)
+            .with_lenient_null(lenient_null)
             .with_invocation(&spec.to_string_lossy(), &out.to_string_lossy());
         Ok(Plan { settings, spec, out, check })
     }

@@ -38,6 +38,8 @@ pub struct Config {
     pub open_enums: Option<bool>,
     /// Formatted strings stay `String` (`--string-formats`).
     pub string_formats: Option<bool>,
+    /// Optional, non-nullable properties accept `null` (`--lenient-null`).
+    pub lenient_null: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +52,7 @@ struct RawConfig {
     trait_name: Option<String>,
     open_enums: Option<bool>,
     string_formats: Option<bool>,
+    lenient_null: Option<bool>,
 }
 
 /// An `authgen.toml` that cannot be used; its `Display` is `file:line:col: message` when the place is known.
@@ -124,6 +127,7 @@ pub fn parse_config(file: &str, text: &str, base: &Path) -> Result<Config, Confi
         trait_name: raw.trait_name,
         open_enums: raw.open_enums,
         string_formats: raw.string_formats,
+        lenient_null: raw.lenient_null,
     })
 }
 
@@ -160,7 +164,8 @@ mod tests {
     #[test]
     fn every_option_is_read_and_paths_are_relative_to_the_file() {
         let text = "spec = \"api.yaml\"\nout = \"crates/api\"\nframeworks = [\"actix-web\", \"axum\", \"axum\"]\n\
-                    crate-name = \"pets-api\"\ntrait-name = \"Pets\"\nopen-enums = true\nstring-formats = true\n";
+                    crate-name = \"pets-api\"\ntrait-name = \"Pets\"\nopen-enums = true\nstring-formats = true\n\
+                    lenient-null = true\n";
         let config = parse_config("conf/authgen.toml", text, Path::new("conf")).expect("parses");
         assert_eq!(
             config,
@@ -172,6 +177,7 @@ mod tests {
                 trait_name: Some("Pets".into()),
                 open_enums: Some(true),
                 string_formats: Some(true),
+                lenient_null: Some(true),
             }
         );
         assert_eq!(parse_config("authgen.toml", "", Path::new("")).expect("empty is fine"), Config::default());

@@ -47,6 +47,7 @@ pub struct Settings {
     command: String,
     open_enums: bool,
     string_formats: bool,
+    lenient_null: bool,
     module: Option<ModuleLayout>,
 }
 
@@ -67,6 +68,7 @@ impl Default for Settings {
             command: "authgen generate --framework axum --spec spec/auth.yaml --out generated".to_owned(),
             open_enums: false,
             string_formats: false,
+            lenient_null: false,
             module: None,
         }
     }
@@ -114,6 +116,14 @@ impl Settings {
         self
     }
 
+    /// Lets optional properties that are not nullable accept an explicit `null` as if absent, for clients
+    /// that send `null` for "not set". By default such a `null` is a 400 naming the property, as the schema
+    /// says.
+    pub fn with_lenient_null(&mut self, lenient: bool) -> &mut Self {
+        self.lenient_null = lenient;
+        self
+    }
+
     /// Generates one Rust file of nested modules to be included at `root` (for example `crate::api`, for
     /// `mod api { include!(concat!(env!("OUT_DIR"), "/auth_api.rs")); }`), instead of a crate. The client is
     /// included when `client` is true. Used by [`crate::build::Builder`].
@@ -142,6 +152,11 @@ impl Settings {
         self.string_formats
     }
 
+    /// Whether optional, non-nullable properties accept `null`.
+    pub fn lenient_null(&self) -> bool {
+        self.lenient_null
+    }
+
     /// Records how the output is produced: `spec` and `out` as the user wrote them (paths are normalised:
     /// no leading `./`, no trailing `/`). The canonical regenerate command is derived from them and from the
     /// other settings, so set frameworks, crate and trait names first.
@@ -164,6 +179,9 @@ impl Settings {
         }
         if self.string_formats {
             command.push_str(" --string-formats");
+        }
+        if self.lenient_null {
+            command.push_str(" --lenient-null");
         }
         self.spec_display = spec;
         self.command = command;

@@ -528,3 +528,29 @@ fn string_formats_are_typed_by_default_and_the_flag_is_recorded_for_check() {
     let run = sandbox.run(&["check", "--spec", "spec/stamps.yaml", "--out", "typed"]);
     assert_eq!(run.code, Some(0), "{run:?}");
 }
+
+#[test]
+fn lenient_null_is_opt_in_and_recorded_for_check() {
+    let sandbox = Sandbox::new();
+    let spec = "openapi: 3.0.3\ninfo: {title: Notes, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Note:\n      \
+                type: object\n      properties:\n        text: {type: string}\n        tag: {type: string, nullable: true}\n";
+    sandbox.write("spec/notes.yaml", spec);
+    let run = sandbox.run(&["generate", "--spec", "spec/notes.yaml", "--out", "strict"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let types = sandbox.read("strict/src/types.rs");
+    assert_eq!(types.matches("deserialize_with = \"crate::runtime::not_null\"").count(), 1, "only `text`: {types}");
+
+    sandbox.write("authgen.toml", "lenient-null = true\n");
+    let run = sandbox.run(&["generate", "--spec", "spec/notes.yaml", "--out", "lenient"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    std::fs::remove_file(sandbox.path("authgen.toml")).expect("delete the config file");
+    assert!(!sandbox.read("lenient/src/types.rs").contains("not_null"));
+    assert!(sandbox.read("lenient/src/lib.rs").lines().next().unwrap_or_default().contains(" --lenient-null"));
+    // `check` honours what each output recorded.
+    for out in ["strict", "lenient"] {
+        let run = sandbox.run(&["check", "--spec", "spec/notes.yaml", "--out", out]);
+        assert_eq!(run.code, Some(0), "{out}: {run:?}");
+    }
+    let run = sandbox.run(&["check", "--spec", "spec/notes.yaml", "--out", "strict", "--lenient-null"]);
+    assert_eq!(run.code, Some(1), "the flag changes the output: {run:?}");
+}

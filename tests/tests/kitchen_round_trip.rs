@@ -570,6 +570,46 @@ async fn malformed_format_values_are_400_naming_the_value() {
     }
 }
 
+/// An optional property that is not nullable refuses an explicit `null` (400 naming it) on every adapter; an
+/// optional nullable one takes it, and absent is fine for both.
+#[tokio::test]
+async fn null_is_refused_where_the_schema_does_not_allow_it() {
+    let put = |body: serde_json::Value| kitchen_api::runtime::RawRequest {
+        method: "PUT".into(),
+        path: format!("/events/{EVENT_ID}"),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into(),
+        ..Default::default()
+    };
+    let good = serde_json::json!({"id": EVENT_ID, "at": "2024-01-01T00:00:00Z", "day": "2024-01-01",
+                                  "payload": "", "link": "mailto:a@example.com"});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut v = good.clone();
+        v[key] = value;
+        v
+    };
+    for (name, client) in both().await {
+        for key in ["note", "history", "related"] {
+            let resp = client.send(put(with(key, serde_json::Value::Null))).await.unwrap();
+            assert_eq!(resp.status, 400, "{name}: `{key}: null`: {}", resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error");
+            let message = json["message"].as_str().expect("message");
+            assert!(
+                message.starts_with(&format!("invalid request body: at `{key}`: invalid type: null, expected ")),
+                "{name}: {message:?}"
+            );
+        }
+        let ok = client.send(put(with("previous", serde_json::Value::Null))).await.unwrap();
+        assert_eq!(ok.status, 200, "{name}: nullable `previous` takes null: {}", ok.text());
+        let ok = client.send(put(good.clone())).await.unwrap();
+        assert_eq!(ok.status, 200, "{name}: absent is fine: {}", ok.text());
+    }
+    // The same rule holds where the types are used directly.
+    let err =
+        serde_json::from_str::<Pet>(r#"{"name":"n","id":1,"kind":"cat","nickname":null,"type":null}"#).unwrap_err();
+    assert!(err.to_string().starts_with("invalid type: null, expected a string"), "{err}");
+}
+
 fn full_list_request() -> list_events::Request {
     let mut req = list_events::Request::new();
     req.filter = Some(EventFilter {

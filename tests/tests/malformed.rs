@@ -68,6 +68,20 @@ async fn missing_required_field_is_400_naming_it() {
 }
 
 #[tokio::test]
+async fn null_for_an_optional_property_that_is_not_nullable_is_400_naming_it() {
+    for (name, client) in clients().await {
+        let body = r#"{"email":"a@example.com","shouldTryLinkingWithSessionUser":null}"#;
+        let resp = client.send(post("/auth/signinup/code", Some("application/json"), body)).await.unwrap();
+        assert_eq!(resp.status, 400, "{name}");
+        assert_eq!(
+            message(&resp),
+            "invalid request body: at `shouldTryLinkingWithSessionUser`: invalid type: null, expected a boolean",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn wrong_type_is_400_naming_the_path() {
     for (name, client) in clients().await {
         let resp = client.send(post("/auth/signinup/code", Some("application/json"), r#"{"email": 5}"#)).await.unwrap();

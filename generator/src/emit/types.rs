@@ -13,7 +13,7 @@ pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
     let mut checks = Checks::new(&ctx.api.types);
     let mut items = Vec::new();
     for def in ctx.api.types.values() {
-        items.push(emit_type(def));
+        items.push(emit_type(def, ctx.settings.lenient_null()));
         if let Some(v) = emit_validate(def, &mut checks) {
             items.push(v);
         }
@@ -103,14 +103,15 @@ fn deprecated(flag: bool) -> TokenStream {
     if flag { quote!(#[deprecated]) } else { quote!() }
 }
 
-fn emit_type(def: &TypeDef) -> TokenStream {
+fn emit_type(def: &TypeDef, lenient_null: bool) -> TokenStream {
     let name = ident(&def.rust_name);
     let doc = doc_or(def.doc.as_deref(), &format!("`{}` (defined at `{}`).", def.rust_name, def.source));
     let dep = deprecated(def.deprecated);
     match &def.kind {
         TypeKind::Struct { fields, deny_unknown, additional } => {
             let deny = if *deny_unknown { quote!(#[serde(deny_unknown_fields)]) } else { quote!() };
-            let fields_ts: Vec<TokenStream> = fields.iter().map(|f| emit_field(&def.rust_name, f)).collect();
+            let fields_ts: Vec<TokenStream> =
+                fields.iter().map(|f| emit_field(&def.rust_name, f, lenient_null)).collect();
             let default_fns = fields.iter().filter_map(|f| emit_default_fn(&def.rust_name, f));
             let extra = additional.as_ref().map(|ty| {
                 let ty = type_tokens(ty);
@@ -420,7 +421,8 @@ pub(crate) fn default_expr(f: &Field) -> Option<TokenStream> {
     Some(expr)
 }
 
-fn emit_field(type_name: &str, f: &Field) -> TokenStream {
+/// One struct field. An optional field that is not nullable refuses an explicit `null` unless `lenient_null`.
+fn emit_field(type_name: &str, f: &Field, lenient_null: bool) -> TokenStream {
     let name = ident(&f.rust_name);
     let wire = &f.api_name;
     let base = type_tokens(&f.ty);
@@ -442,9 +444,17 @@ fn emit_field(type_name: &str, f: &Field) -> TokenStream {
         (true, true) => {
             (quote!(::std::option::Option<#base>), quote!(#[serde(deserialize_with = "crate::runtime::nullable")]))
         }
-        (false, false) => (
+        (false, false) if lenient_null => (
             quote!(::std::option::Option<#base>),
             quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]),
+        ),
+        (false, false) => (
+            quote!(::std::option::Option<#base>),
+            quote!(#[serde(
+                default,
+                skip_serializing_if = "::std::option::Option::is_none",
+                deserialize_with = "crate::runtime::not_null"
+            )]),
         ),
         (false, true) => (
             quote!(::std::option::Option<::std::option::Option<#base>>),

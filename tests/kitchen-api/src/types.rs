@@ -16,13 +16,25 @@ pub struct AttachBody {
     /// `title`.
     pub title: ::std::string::String,
     /// `count`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub count: ::std::option::Option<i32>,
     /// A date-time text part
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub taken: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     /// A part named like the generated parser's own argument.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub form: ::std::option::Option<::std::string::String>,
     /// Default: `"full"`.
     #[serde(default = "default_attach_body_mode")]
@@ -30,10 +42,18 @@ pub struct AttachBody {
     /// `file`.
     pub file: crate::runtime::FilePart,
     /// `extras`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub extras: ::std::option::Option<::std::vec::Vec<crate::runtime::FilePart>>,
     /// `meta`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub meta: ::std::option::Option<crate::types::AttachBodyMeta>,
 }
 
@@ -74,7 +94,11 @@ pub struct AttachBodyMeta {
     /// `tag`.
     pub tag: ::std::string::String,
     /// `size`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub size: ::std::option::Option<i64>,
 }
 
@@ -117,10 +141,18 @@ pub struct Event {
     /// `link`.
     pub link: ::std::string::String,
     /// A binary string in JSON stays a `String`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub note: ::std::option::Option<::std::string::String>,
     /// `history`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub history: ::std::option::Option<
         ::std::vec::Vec<::chrono::DateTime<::chrono::Utc>>,
     >,
@@ -134,7 +166,11 @@ pub struct Event {
         ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     >,
     /// `related`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub related: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::uuid::Uuid>,
     >,
@@ -162,13 +198,25 @@ pub struct EventFilter {
     /// `kind`.
     pub kind: crate::types::Kind,
     /// `after`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub after: ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     /// `max`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub max: ::std::option::Option<i32>,
     /// `tag`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub tag: ::std::option::Option<::std::string::String>,
 }
 
@@ -296,7 +344,11 @@ pub struct ListEventsPage {
     #[serde(default = "default_list_events_page_offset")]
     pub offset: i32,
     /// `limit`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub limit: ::std::option::Option<i32>,
 }
 
@@ -319,7 +371,11 @@ pub struct ListEventsSort {
     /// `field`.
     pub field: ::std::string::String,
     /// `desc`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub desc: ::std::option::Option<bool>,
 }
 
@@ -337,7 +393,11 @@ pub struct LoginBody {
     /// `user`.
     pub user: ::std::string::String,
     /// `remember`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub remember: ::std::option::Option<::std::string::String>,
 }
 
@@ -461,37 +521,69 @@ pub struct Pet {
     pub age: ::std::option::Option<::std::option::Option<i32>>,
     /// A property named like a keyword.
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub type_: ::std::option::Option<::std::string::String>,
     /// `self`.
     #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub self_: ::std::option::Option<::std::string::String>,
     /// `weight`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub weight: ::std::option::Option<f32>,
     /// `labels`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub labels: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
     /// `extra`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub extra: ::std::option::Option<
         ::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>,
     >,
     /// A pet. Text with */ and "# and `code` and <b>bold</b>.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub parent: ::std::option::Option<::std::boxed::Box<crate::types::Pet>>,
     /// `legacy`.
     #[deprecated]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub legacy: ::std::option::Option<::std::string::String>,
     /// Set by the server.
     ///
     /// Read-only: sent by the server, ignored in requests.
     #[serde(rename = "createdAt")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub created_at: ::std::option::Option<::std::string::String>,
 }
 
@@ -542,7 +634,11 @@ pub struct PostPetsBody {
     /// `kind`.
     pub kind: crate::types::Kind,
     /// `owner`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub owner: ::std::option::Option<crate::types::PostPetsBodyOwner>,
     /// Default: `2`.
     #[serde(default = "default_post_pets_body_priority")]
@@ -630,10 +726,18 @@ impl crate::runtime::Validate for PostPetsBody {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostPetsBodyOwner {
     /// An email address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub email: ::std::option::Option<crate::types::Email>,
     /// `phones`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub phones: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 
@@ -804,7 +908,11 @@ impl crate::runtime::Validate for ResultValue {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Result_ {
     /// `value`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
     pub value: ::std::option::Option<crate::types::ResultValue>,
 }
 

@@ -105,6 +105,16 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer)
 }
 
+/// Deserializes an optional field that is not nullable: absent is `None` (`#[serde(default)]`), a value is
+/// `Some`, and an explicit `null` is refused like any other value of the wrong type, naming the field.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Deserializes an optional, nullable field: absent is `None`, `null` is `Some(None)`.
 pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where

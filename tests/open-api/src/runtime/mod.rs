@@ -16,7 +16,7 @@ mod response;
 mod validate;
 
 pub use body::{
-    double_option, encode_form, encode_json, nullable, parse_form_body, parse_json_body, parse_json_body_with,
+    double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
 pub use error::{ClientError, RequestError, UnknownVariant, error_response};
