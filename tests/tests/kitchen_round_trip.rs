@@ -482,6 +482,11 @@ async fn formats_are_typed_in_parameters_headers_and_bodies() {
         assert_eq!(body.id, id, "{name}: uuid path parameter");
         assert_eq!(body.at, utc("2024-02-29T21:59:58.500Z"), "{name}: date-time query parameter");
         assert_eq!(headers.x_modified, body.at, "{name}: date-time response header");
+        assert_eq!(headers.x_stamp, Some(body.at), "{name}: named date-time response header");
+        assert_eq!(headers.x_kind, Some(Kind::_3d), "{name}: named enum response header");
+        let wire = client.send(raw.clone()).await.expect(name);
+        assert_eq!(wire.header("x-stamp"), Some("2024-02-29T21:59:58.500Z"), "{name}: RFC 3339 on the wire");
+        assert_eq!(wire.header("x-kind"), Some("3d"), "{name}: the enum's wire value");
         assert_eq!(body.day, date("2024-02-29"), "{name}: comma-separated dates");
         assert_eq!(body.history.as_deref(), Some(&[utc("2024-02-29T00:00:00Z"), utc("2024-03-01T00:00:00Z")][..]));
         assert_eq!(body.payload.0, [0, 0xff, b'a', b'?'], "{name}: base64 header decoded to bytes");

@@ -16,11 +16,13 @@ pub const ALLOWED_HEADERS: &[&str] = &[
 ];
 /// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones (`cache-control`, `content-type`, ...), which they always do.
 ///
-/// For this spec: `location`, `x-modified`, `x-rate-remaining`, `x-trace`.
+/// For this spec: `location`, `x-kind`, `x-modified`, `x-rate-remaining`, `x-stamp`, `x-trace`.
 pub const EXPOSED_HEADERS: &[&str] = &[
     "location",
+    "x-kind",
     "x-modified",
     "x-rate-remaining",
+    "x-stamp",
     "x-trace",
 ];
 /// The methods the spec uses.

@@ -1715,6 +1715,10 @@ pub mod get_event {
     pub struct OkHeaders {
         /// The `X-Modified` header.
         pub x_modified: ::chrono::DateTime<::chrono::Utc>,
+        /// A header whose schema is a named date-time (an alias), written in its wire form.
+        pub x_stamp: ::std::option::Option<crate::types::Stamp>,
+        /// A header whose schema is a named enum.
+        pub x_kind: ::std::option::Option<crate::types::Kind>,
     }
 
     impl OkHeaders {
@@ -1726,6 +1730,16 @@ pub mod get_event {
                         .x_modified
                         .to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
                 ));
+            if let ::std::option::Option::Some(v) = &headers.x_stamp {
+                raw.headers
+                    .push((
+                        "x-stamp".to_owned(),
+                        v.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+                    ));
+            }
+            if let ::std::option::Option::Some(v) = &headers.x_kind {
+                raw.headers.push(("x-kind".to_owned(), v.to_string()));
+            }
         }
 
         fn read(
@@ -1735,6 +1749,12 @@ pub mod get_event {
                 x_modified: crate::runtime::required_response_header::<
                     ::chrono::DateTime<::chrono::Utc>,
                 >(raw, "x-modified")?,
+                x_stamp: crate::runtime::response_header::<
+                    crate::types::Stamp,
+                >(raw, "x-stamp")?,
+                x_kind: crate::runtime::response_header::<
+                    crate::types::Kind,
+                >(raw, "x-kind")?,
             })
         }
     }

@@ -232,7 +232,10 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
             previous: Some(None),
             related: None,
         };
-        kops::get_event::Response::Ok { body: event, headers: kops::get_event::OkHeaders { x_modified: at } }
+        kops::get_event::Response::Ok {
+            body: event,
+            headers: kops::get_event::OkHeaders { x_modified: at, x_stamp: Some(at), x_kind: Some(kt::Kind::_3d) },
+        }
     }
 
     async fn put_event(&self, r: kops::put_event::Request) -> kops::put_event::Response {

@@ -62,7 +62,7 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let path = &op.path;
     let op_id = &op.api_id;
     let request = emit_request(ctx, op);
-    let response = emit_response(op);
+    let response = emit_response(ctx, op);
     quote! {
         #module_doc
         pub mod #module {

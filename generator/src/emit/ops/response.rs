@@ -4,7 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::super::{doc_attrs, doc_or, ident, type_tokens, wire_text};
+use super::super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens, wire_text};
+use super::newtype_target;
 use crate::ir::{BodyKind, Operation, Response, ResponseStatus};
 
 fn lit(n: u16) -> TokenStream {
@@ -32,7 +33,7 @@ fn headers_ident(r: &Response) -> proc_macro2::Ident {
     format_ident!("{}Headers", r.variant)
 }
 
-pub(super) fn emit_response(op: &Operation) -> TokenStream {
+pub(super) fn emit_response(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let mut header_structs = Vec::new();
     let mut variants = Vec::new();
     let mut status_arms = Vec::new();
@@ -68,12 +69,12 @@ pub(super) fn emit_response(op: &Operation) -> TokenStream {
                     h_read.push(quote! { #name: raw.header_values(#wire), });
                 } else if h.required {
                     h_fields.push(quote! { #doc pub #name: #base, });
-                    let text = wire_text(&h.ty, quote!(headers.#name));
+                    let text = wire_text(newtype_target(ctx, &h.ty), quote!(headers.#name));
                     h_push.push(quote! { raw.headers.push((#wire.to_owned(), #text)); });
                     h_read.push(quote! { #name: crate::runtime::required_response_header::<#base>(raw, #wire)?, });
                 } else {
                     h_fields.push(quote! { #doc pub #name: ::std::option::Option<#base>, });
-                    let text = wire_text(&h.ty, quote!(v));
+                    let text = wire_text(newtype_target(ctx, &h.ty), quote!(v));
                     h_push.push(quote! {
                         if let ::std::option::Option::Some(v) = &headers.#name { raw.headers.push((#wire.to_owned(), #text)); }
                     });

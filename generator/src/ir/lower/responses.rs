@@ -6,7 +6,7 @@ use openapiv3::{ParameterSchemaOrContent, ReferenceOr, StatusCode};
 use super::schemas::unbox;
 use super::{ComponentKind, Lowerer, non_empty, ptr_join};
 use crate::ir::names::{Scope, pascal, snake, status_variant};
-use crate::ir::{BodyKind, HeaderDef, Response, ResponseBody, ResponseStatus, TypeRef};
+use crate::ir::{BodyKind, HeaderDef, Response, ResponseBody, ResponseStatus, TypeRef, is_scalar_or_enum};
 
 const RESPONSE: ComponentKind<openapiv3::Response> = ComponentKind {
     prefix: "#/components/responses/",
@@ -88,7 +88,7 @@ impl<'a> Lowerer<'a> {
                     ParameterSchemaOrContent::Content(_) => TypeRef::String,
                 };
                 let ty = if multi { TypeRef::String } else { ty };
-                if !ty.is_scalar() {
+                if !is_scalar_or_enum(&self.types, &ty) {
                     self.diags
                         .error(
                             "E0404",
