@@ -1,15 +1,19 @@
 //! Persistence behind a backend-neutral trait. Each method is one atomic unit of work, so the recipe logic
 //! stays correct under concurrent requests whatever the backend: a store only has to honour the contract
-//! written on each method. SQLite lives in [`sqlite`] (one machine, the embedded default); PostgreSQL lives in
-//! [`postgres`] (shared by several auth-server instances, so every contract also holds across processes).
+//! written on each method. [`SqlStore`] implements it once, for SQLite ([`sqlite`]: one machine, the embedded
+//! default) and PostgreSQL ([`postgres`]: shared by several auth-server instances, so every contract also
+//! holds across processes); the few differences between the two are in one place, `dialect.rs`.
 //! [`AnyStore`] picks one of them from a database URL.
 
 mod any;
+mod dialect;
 pub mod postgres;
 mod rows;
+mod sql;
 pub mod sqlite;
 
 pub use any::{AnyStore, AnyStoreError, Backend, UnsupportedDatabase};
+pub use sql::SqlStore;
 
 use std::future::Future;
 
@@ -29,6 +33,18 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(Box::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(Box::new(error))
+    }
 }
 
 /// A passwordless device to create: one sign-in attempt for a contact.

@@ -1,9 +1,9 @@
 //! Reading records from rows, shared by the SQLite and PostgreSQL stores: both keep the same columns, and
-//! only the row type differs.
+//! only the row type differs ([`RecordRow`] is implemented for each).
 
 use sqlx::Row as _;
 
-use super::{SessionRecord, SigningKeyRecord, StoreError, ThirdPartyAccount, UserRecord};
+use super::{CodeRecord, DeviceRecord, SessionRecord, SigningKeyRecord, StoreError, ThirdPartyAccount, UserRecord};
 use crate::contact::Contact;
 
 /// The typed column reads the record builders need, implemented for each database's row.
@@ -12,8 +12,12 @@ pub(super) trait RecordRow {
     fn text(&self, column: &'static str) -> Result<String, sqlx::Error>;
     /// A nullable `TEXT` column.
     fn optional_text(&self, column: &'static str) -> Result<Option<String>, sqlx::Error>;
-    /// An integer column (`BIGINT` / `INTEGER`).
+    /// A 64-bit integer column (`BIGINT` on PostgreSQL, `INTEGER` on SQLite).
     fn integer(&self, column: &'static str) -> Result<i64, sqlx::Error>;
+    /// A nullable 64-bit integer column.
+    fn optional_integer(&self, column: &'static str) -> Result<Option<i64>, sqlx::Error>;
+    /// A 32-bit integer column (`INTEGER` on PostgreSQL; SQLite's integers read as well).
+    fn small_integer(&self, column: &'static str) -> Result<i32, sqlx::Error>;
     /// A binary column (`BYTEA` / `BLOB`).
     fn bytes(&self, column: &'static str) -> Result<Vec<u8>, sqlx::Error>;
     /// A `BOOLEAN` column.
@@ -30,6 +34,12 @@ macro_rules! record_row {
                 self.try_get(column)
             }
             fn integer(&self, column: &'static str) -> Result<i64, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn optional_integer(&self, column: &'static str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn small_integer(&self, column: &'static str) -> Result<i32, sqlx::Error> {
                 self.try_get(column)
             }
             fn bytes(&self, column: &'static str) -> Result<Vec<u8>, sqlx::Error> {
@@ -59,33 +69,41 @@ pub(super) fn contact_from_row(row: &impl RecordRow, table: &'static str) -> Res
     }
 }
 
-/// The columns [`user_from_row`] reads.
-pub(super) const USER_COLUMNS: &str = "user_id, tenant_id, email, phone_number, time_joined, recipe_id, third_party_id, third_party_user_id, email_verified";
-
-/// Third-party sign-up: inserts the account's user unless it exists (`$1` user id, `$2` tenant, `$3` email,
-/// `$4` time joined, `$5` third-party id, `$6` third-party user id, `$7` verified). Written with PostgreSQL's
-/// `$N` parameters; SQLite reads them as `?N` ([`sqlite_parameters`]).
-pub(super) const THIRD_PARTY_INSERT: &str = "INSERT INTO users \
-     (user_id, tenant_id, email, time_joined, recipe_id, third_party_id, third_party_user_id, email_verified) \
-     VALUES ($1, $2, $3, $4, 'thirdparty', $5, $6, $7) ON CONFLICT DO NOTHING";
-
-/// Third-party sign-in: takes the provider's current email (`$1`) and verified flag (`$2`) and returns the
-/// user (`$3` tenant, `$4` third-party id, `$5` third-party user id). A verified email stays verified while it
-/// does not change.
-pub(super) fn third_party_update() -> String {
-    format!(
-        "UPDATE users SET email_verified = CASE WHEN email = $1 THEN (email_verified OR $2) ELSE $2 END, email = $1 \
-         WHERE tenant_id = $3 AND recipe_id = 'thirdparty' AND third_party_id = $4 AND third_party_user_id = $5 \
-         RETURNING {USER_COLUMNS}"
-    )
+/// The wrong attempts of a device, from its `failed_attempts` column.
+pub(super) fn failed_attempts(count: i32) -> Result<u32, StoreError> {
+    u32::try_from(count).map_err(|_| StoreError::Corrupt {
+        table: "passwordless_devices",
+        detail: format!("failed_attempts is {count}"),
+    })
 }
 
-/// PostgreSQL's `$N` parameters as SQLite's `?N`.
-pub(super) fn sqlite_parameters(sql: &str) -> String {
-    sql.replace('$', "?")
+/// A device from the rows of the device joined with its codes (`LEFT JOIN`, so a device without codes is one
+/// row with null code columns): the device columns, and `code_id`, `link_code_hash` and `code_created_at`.
+/// `None` when there are no rows.
+pub(super) fn device_from_rows(rows: &[impl RecordRow]) -> Result<Option<DeviceRecord>, StoreError> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut codes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let code = (
+            row.optional_text("code_id")?,
+            row.optional_text("link_code_hash")?,
+            row.optional_integer("code_created_at")?,
+        );
+        if let (Some(code_id), Some(link_code_hash), Some(created_at_ms)) = code {
+            codes.push(CodeRecord { code_id, link_code_hash, created_at_ms });
+        }
+    }
+    Ok(Some(DeviceRecord {
+        tenant_id: first.text("tenant_id")?,
+        device_id_hash: first.text("device_id_hash")?,
+        contact: contact_from_row(first, "passwordless_devices")?,
+        link_code_salt: first.text("link_code_salt")?,
+        failed_attempts: failed_attempts(first.small_integer("failed_attempts")?)?,
+        codes,
+    }))
 }
 
-/// A user from the [`USER_COLUMNS`].
+/// A user from the `users` columns (see `user_columns!` in `sql.rs`).
 pub(super) fn user_from_row(row: &impl RecordRow) -> Result<UserRecord, StoreError> {
     let third_party = match (
         row.text("recipe_id")?.as_str(),

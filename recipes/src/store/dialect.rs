@@ -1,0 +1,112 @@
+//! Everything in which SQLite and PostgreSQL differ for the one store implementation ([`super::sql`]): how a
+//! transaction that reads before it writes starts, and the two explicit locks that PostgreSQL needs where
+//! SQLite's database-wide write lock already serialises.
+//!
+//! The rest is common and needs no dialect: the SQL text (written with `$N` parameters, which sqlx's SQLite
+//! driver binds by number like PostgreSQL does), `RETURNING` and `ON CONFLICT` (SQLite 3.35 and later), the
+//! column types (`BIGINT`/`INTEGER` read as `i64` on both, `failed_attempts` as `i32`, `BOOLEAN` as `bool`,
+//! `BYTEA`/`BLOB` as bytes), unique and foreign key violations (sqlx reports them alike for both), and waiting
+//! for locks (SQLite's busy timeout, set when the pool is opened in [`super::sqlite`]; PostgreSQL's row and
+//! advisory locks wait by themselves, and read committed never fails with serialization errors).
+
+use std::future::Future;
+
+use sqlx::postgres::PgQueryResult;
+use sqlx::sqlite::SqliteQueryResult;
+use sqlx::{Database, Pool, Postgres, Sqlite, Transaction};
+
+use super::rows::RecordRow;
+use crate::contact::Contact;
+
+/// A database the store runs on: sqlx's [`Database`] whose rows and query results the store can read, and
+/// the statements that differ.
+pub(super) trait Dialect: Database<Row: RecordRow, QueryResult: RowsAffected> {
+    /// Starts a transaction that reads and then writes, such that concurrent calls of one store method do not
+    /// interleave where the method says so.
+    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
+
+    /// Within a [`Dialect::begin_write`] transaction, before any device row is touched: waits until no other
+    /// transaction consumes a device of the contact, so two consumes of different devices of one contact queue
+    /// instead of deadlocking on each other's rows.
+    fn lock_contact<'c>(
+        connection: &'c mut Self::Connection,
+        tenant_id: &'c str,
+        contact: &'c Contact,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+
+    /// Within a [`Dialect::begin_write`] transaction: waits until no other transaction adds a signing key, so
+    /// that a check for a fresh key and the insert that follows see the same keys. Readers do not wait.
+    fn lock_signing_keys(
+        connection: &mut Self::Connection,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + '_;
+}
+
+/// How many rows a statement changed, which sqlx offers per database but not through [`Database`].
+pub(super) trait RowsAffected {
+    /// The number of rows inserted, updated or deleted.
+    fn rows_affected(&self) -> u64;
+}
+
+/// SQLite: `BEGIN IMMEDIATE` takes the database's write lock up front, so transactions that read before they
+/// write serialise (waiting up to the busy timeout) instead of failing with `SQLITE_BUSY` when they upgrade.
+/// With every writer queued behind that lock, the explicit locks have nothing left to do.
+impl Dialect for Sqlite {
+    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin_with("BEGIN IMMEDIATE")
+    }
+
+    async fn lock_contact(_: &mut Self::Connection, _: &str, _: &Contact) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn lock_signing_keys(_: &mut Self::Connection) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+impl RowsAffected for SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        SqliteQueryResult::rows_affected(self)
+    }
+}
+
+/// The first key of the two-key advisory locks the PostgreSQL store takes (`'agn1'`), so that they cannot
+/// collide with the single-key lock of sqlx's migrator or with an application's own locks.
+const ADVISORY_LOCK_CLASS: i32 = 0x6167_6e31;
+
+/// PostgreSQL (read committed): a plain `BEGIN`; the store's statements decide races by row locks, which a
+/// concurrent writer of the same row waits for before it re-checks its `WHERE` on the committed row. Where a
+/// transaction touches several rows that another may touch in another order, an explicit lock queues them.
+impl Dialect for Postgres {
+    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
+        pool.begin()
+    }
+
+    /// A transaction-scoped advisory lock on the tenant and contact (the same key as earlier versions took, so
+    /// instances of both can share a database during an upgrade).
+    async fn lock_contact(
+        connection: &mut Self::Connection,
+        tenant_id: &str,
+        contact: &Contact,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(10) || $3))")
+            .bind(ADVISORY_LOCK_CLASS)
+            .bind(tenant_id)
+            .bind(contact.as_str())
+            .execute(connection)
+            .await?;
+        Ok(())
+    }
+
+    /// `SHARE ROW EXCLUSIVE` conflicts with itself but not with plain reads.
+    async fn lock_signing_keys(connection: &mut Self::Connection) -> Result<(), sqlx::Error> {
+        sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE").execute(connection).await?;
+        Ok(())
+    }
+}
+
+impl RowsAffected for PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        PgQueryResult::rows_affected(self)
+    }
+}

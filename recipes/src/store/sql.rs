@@ -1,0 +1,547 @@
+//! [`SqlStore`]: the one implementation of [`Store`], for SQLite and PostgreSQL alike. Each method's SQL and
+//! transaction shape is written once, with `$N` parameters both drivers bind; what differs between the two
+//! databases is behind [`Dialect`] (how a read-then-write transaction starts, and two explicit locks).
+
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
+
+use super::dialect::{Dialect, RowsAffected as _};
+use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
+use super::rows::{contact_columns, contact_from_row, device_from_rows, failed_attempts, session_from_row};
+use super::{
+    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
+    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
+};
+use crate::contact::Contact;
+
+/// The `users` columns [`user_from_row`] reads, as a literal for `concat!`.
+macro_rules! user_columns {
+    () => {
+        "user_id, tenant_id, email, phone_number, time_joined, recipe_id, third_party_id, third_party_user_id, \
+         email_verified"
+    };
+}
+
+/// The `sessions` columns [`session_from_row`] reads.
+macro_rules! session_columns {
+    () => {
+        "session_handle, user_id, tenant_id, created_at, expires_at"
+    };
+}
+
+/// The `signing_keys` columns [`signing_key_from_row`] reads.
+macro_rules! signing_key_columns {
+    () => {
+        "key_id, algorithm, private_key, created_at"
+    };
+}
+
+/// A [`Store`] on an SQL database: [`SqliteStore`](super::sqlite::SqliteStore) or
+/// [`PostgresStore`](super::postgres::PostgresStore), which open one. Both run the same statements.
+///
+/// Every contract of [`Store`] holds across processes sharing a PostgreSQL database as well as across the
+/// tasks of one process, because each method is a single statement or a single transaction whose outcome the
+/// database's locks decide. On SQLite, every transaction that reads before it writes takes the write lock up
+/// front (`BEGIN IMMEDIATE`), so such transactions run one at a time. On PostgreSQL (read committed), a writer
+/// of a row that another transaction has changed waits for its commit and then re-checks its `WHERE` on the
+/// committed row:
+///
+/// - **Consuming a device** deletes it, and of concurrent deletes of one row exactly one affects it. The same
+///   statement deletes the contact's other devices, after a transaction-scoped advisory lock on the contact,
+///   so that two consumes of different devices of one contact queue instead of deadlocking on each other's
+///   rows.
+/// - **Counting a wrong code** is one `UPDATE ... SET failed_attempts = failed_attempts + 1` (concurrent
+///   increments never get lost) that only applies below the last allowed attempt; the last attempt is one
+///   `DELETE` instead, which one of concurrent last attempts performs.
+/// - **Sign-up** is `INSERT ... ON CONFLICT DO NOTHING` against the unique indexes on the contact or the
+///   provider account: a concurrent inserter waits for the first one's commit, so exactly one row is created,
+///   and every caller then reads that row with a new statement.
+/// - **Refresh rotation** updates the session whose current token is the old one and records the old token as
+///   rotated in one transaction. A concurrent rotation of the same token waits for the row, finds the token
+///   changed, and falls through to theft detection, which then sees the recorded token.
+/// - **Key rotation** checks for a fresh key and inserts one in a transaction that first locks
+///   `signing_keys` against other rotations (not against readers), so that instances that rotate at the same
+///   moment add one key.
+#[derive(Debug)]
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        Self { pool: self.pool.clone() }
+    }
+}
+
+impl<DB: Database> SqlStore<DB> {
+    /// A store on a migrated database.
+    pub(super) fn from_pool(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    /// The connection pool, for maintenance and tests.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// Closes every connection (on SQLite, this checkpoints the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
+}
+
+// The bounds are sqlx's for running a query on a connection (or the pool) and binding the store's column
+// types. Both databases meet them; Rust does not carry such bounds along with a trait, so they stand here, on
+// the one generic impl, and `Dialect` adds the rest.
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+{
+    async fn create_device(&self, device: &NewDevice, code: &CodeRecord) -> Result<(), StoreError> {
+        let (email, phone_number) = contact_columns(&device.contact);
+        // One transaction: the device and its first code appear together or not at all.
+        let mut tx = DB::begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO passwordless_devices \
+             (device_id_hash, tenant_id, email, phone_number, link_code_salt, failed_attempts, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(&device.device_id_hash)
+        .bind(&device.tenant_id)
+        .bind(email)
+        .bind(phone_number)
+        .bind(&device.link_code_salt)
+        .bind(device.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO passwordless_codes (code_id, device_id_hash, link_code_hash, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&code.code_id)
+        .bind(&device.device_id_hash)
+        .bind(&code.link_code_hash)
+        .bind(code.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_code(&self, tenant_id: &str, device_id_hash: &str, code: &CodeRecord) -> Result<AddCode, StoreError> {
+        // One statement: the code goes in only while the device exists. A consume that deletes the device
+        // concurrently either goes first (no row to select, or on PostgreSQL a foreign key violation when it
+        // commits between the select and the insert's check) or waits for the insert and deletes the code too.
+        let inserted = sqlx::query(
+            "INSERT INTO passwordless_codes (code_id, device_id_hash, link_code_hash, created_at) \
+             SELECT $3, device_id_hash, $4, $5 FROM passwordless_devices \
+             WHERE tenant_id = $1 AND device_id_hash = $2 \
+             ON CONFLICT (link_code_hash) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(device_id_hash)
+        .bind(&code.code_id)
+        .bind(&code.link_code_hash)
+        .bind(code.created_at_ms)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(result) if result.rows_affected() == 1 => Ok(AddCode::Added),
+            // Nothing inserted: the device is gone, or a code with this hash exists. A device never comes back,
+            // so one that exists now existed then.
+            Ok(_) => {
+                let exists =
+                    sqlx::query("SELECT 1 FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2")
+                        .bind(tenant_id)
+                        .bind(device_id_hash)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .is_some();
+                Ok(if exists { AddCode::Duplicate } else { AddCode::DeviceGone })
+            }
+            Err(e) if is_foreign_key_violation(&e) => Ok(AddCode::DeviceGone),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn device(&self, tenant_id: &str, device_id_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        // One statement, so the device and its codes come from one snapshot.
+        let rows = sqlx::query(
+            "SELECT d.tenant_id, d.device_id_hash, d.email, d.phone_number, d.link_code_salt, d.failed_attempts, \
+                    c.code_id, c.link_code_hash, c.created_at AS code_created_at \
+             FROM passwordless_devices d \
+             LEFT JOIN passwordless_codes c ON c.device_id_hash = d.device_id_hash \
+             WHERE d.tenant_id = $1 AND d.device_id_hash = $2 \
+             ORDER BY c.created_at, c.code_id",
+        )
+        .bind(tenant_id)
+        .bind(device_id_hash)
+        .fetch_all(&self.pool)
+        .await?;
+        device_from_rows(&rows)
+    }
+
+    async fn record_failed_attempt(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+        max_attempts: u32,
+    ) -> Result<FailedAttempt, StoreError> {
+        // Below the last allowed attempt: count it. Concurrent increments queue on the row, and each sees the
+        // count the previous one left.
+        let counted = sqlx::query(
+            "UPDATE passwordless_devices SET failed_attempts = failed_attempts + 1 \
+             WHERE tenant_id = $1 AND device_id_hash = $2 AND failed_attempts + 1 < $3 RETURNING failed_attempts",
+        )
+        .bind(tenant_id)
+        .bind(device_id_hash)
+        .bind(i64::from(max_attempts))
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = counted {
+            return Ok(FailedAttempt::Counted(failed_attempts(row.small_integer("failed_attempts")?)?));
+        }
+        // The device is gone or this is its last allowed attempt (a count that can no longer change, since the
+        // UPDATE above never applies to it): delete it. Of concurrent last attempts one deletes, the others
+        // find it gone; both mean the flow restarts.
+        let exhausted = sqlx::query("DELETE FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2")
+            .bind(tenant_id)
+            .bind(device_id_hash)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+        Ok(if exhausted { FailedAttempt::Exhausted } else { FailedAttempt::DeviceGone })
+    }
+
+    async fn consume_device(&self, tenant_id: &str, device_id_hash: &str) -> Result<Option<Contact>, StoreError> {
+        let mut tx = DB::begin_write(&self.pool).await?;
+        let Some(row) = sqlx::query(
+            "SELECT email, phone_number FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2",
+        )
+        .bind(tenant_id)
+        .bind(device_id_hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let contact = contact_from_row(&row, "passwordless_devices")?;
+        DB::lock_contact(&mut tx, tenant_id, &contact).await?;
+        // Exactly once: of concurrent deletes of one row, one affects it. The contact's other devices go in
+        // the same statement; when the device itself was already gone, the transaction rolls back (on drop),
+        // leaving them alone.
+        let (email, phone_number) = contact_columns(&contact);
+        let deleted = sqlx::query(
+            "DELETE FROM passwordless_devices \
+             WHERE tenant_id = $1 AND (device_id_hash = $2 OR email = $3 OR phone_number = $4) \
+             RETURNING device_id_hash",
+        )
+        .bind(tenant_id)
+        .bind(device_id_hash)
+        .bind(email)
+        .bind(phone_number)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut consumed = false;
+        for row in &deleted {
+            consumed |= row.text("device_id_hash")? == device_id_hash;
+        }
+        if !consumed {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(contact))
+    }
+
+    async fn sign_in_up(
+        &self,
+        tenant_id: &str,
+        contact: &Contact,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> Result<(UserRecord, bool), StoreError> {
+        let (email, phone_number) = contact_columns(contact);
+        // A concurrent insert of the same contact makes this one wait for its commit and then do nothing, so
+        // the read below (a new statement, with a new snapshot) always finds the committed row.
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO users (user_id, tenant_id, email, phone_number, time_joined) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING RETURNING ",
+            user_columns!()
+        ))
+        .bind(new_user_id)
+        .bind(tenant_id)
+        .bind(email)
+        .bind(phone_number)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = inserted {
+            return Ok((user_from_row(&row)?, true));
+        }
+        let user = self.user_by_contact(tenant_id, contact).await?.ok_or_else(|| StoreError::Corrupt {
+            table: "users",
+            detail: "a user whose insert conflicted cannot be read back".into(),
+        })?;
+        Ok((user, false))
+    }
+
+    async fn third_party_sign_in_up(
+        &self,
+        tenant_id: &str,
+        account: &ThirdPartyAccount,
+        email: &str,
+        email_verified: bool,
+        new_user_id: &str,
+        now_ms: i64,
+    ) -> Result<(UserRecord, bool), StoreError> {
+        // The partial unique index on (tenant_id, third_party_id, third_party_user_id) makes concurrent
+        // sign-ups of one account insert one row; every caller then updates and reads that row.
+        let created = sqlx::query(
+            "INSERT INTO users \
+             (user_id, tenant_id, email, time_joined, recipe_id, third_party_id, third_party_user_id, email_verified) \
+             VALUES ($1, $2, $3, $4, 'thirdparty', $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(new_user_id)
+        .bind(tenant_id)
+        .bind(email)
+        .bind(now_ms)
+        .bind(&account.third_party_id)
+        .bind(&account.third_party_user_id)
+        .bind(email_verified)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        // Sign-in: the provider's current email and verified flag; a verified email stays verified while it
+        // does not change.
+        let row = sqlx::query(concat!(
+            "UPDATE users SET email_verified = CASE WHEN email = $1 THEN (email_verified OR $2) ELSE $2 END, \
+             email = $1 \
+             WHERE tenant_id = $3 AND recipe_id = 'thirdparty' AND third_party_id = $4 AND third_party_user_id = $5 \
+             RETURNING ",
+            user_columns!()
+        ))
+        .bind(email)
+        .bind(email_verified)
+        .bind(tenant_id)
+        .bind(&account.third_party_id)
+        .bind(&account.third_party_user_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            table: "users",
+            detail: "a third-party user inserted or found cannot be read back".into(),
+        })?;
+        Ok((user_from_row(&row)?, created))
+    }
+
+    async fn user_by_contact(&self, tenant_id: &str, contact: &Contact) -> Result<Option<UserRecord>, StoreError> {
+        let sql = match contact {
+            Contact::Email(_) => concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_id = $1 AND email = $2 AND recipe_id = 'passwordless'"
+            ),
+            Contact::Phone(_) => concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE tenant_id = $1 AND phone_number = $2 AND recipe_id = 'passwordless'"
+            ),
+        };
+        sqlx::query(sql)
+            .bind(tenant_id)
+            .bind(contact.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (session_handle, user_id, tenant_id, refresh_token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&session.session_handle)
+        .bind(&session.user_id)
+        .bind(&session.tenant_id)
+        .bind(&session.refresh_token_hash)
+        .bind(session.created_at_ms)
+        .bind(session.expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now_ms: i64,
+        new_expires_at_ms: i64,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let mut tx = DB::begin_write(&self.pool).await?;
+        // A concurrent rotation of the same token waits for the session row, then finds that its
+        // `refresh_token_hash` no longer matches: it rotates nothing and goes on to theft detection.
+        let rotated = sqlx::query(concat!(
+            "UPDATE sessions SET refresh_token_hash = $2, expires_at = $4 \
+             WHERE refresh_token_hash = $1 AND expires_at > $3 RETURNING ",
+            session_columns!()
+        ))
+        .bind(old_hash)
+        .bind(new_hash)
+        .bind(now_ms)
+        .bind(new_expires_at_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = rotated {
+            let session = session_from_row(&row)?;
+            sqlx::query("INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_handle) VALUES ($1, $2)")
+                .bind(old_hash)
+                .bind(&session.session_handle)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(RefreshOutcome::Rotated(session));
+        }
+        // A token rotated away before: theft. Revoke its session (once: a concurrent detector finds it gone).
+        let stolen = sqlx::query(concat!(
+            "DELETE FROM sessions WHERE session_handle = \
+             (SELECT session_handle FROM rotated_refresh_tokens WHERE refresh_token_hash = $1) RETURNING ",
+            session_columns!()
+        ))
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match stolen {
+            Some(row) => RefreshOutcome::TheftDetected(session_from_row(&row)?),
+            None => {
+                // An expired session is dropped the first time its refresh token is presented.
+                sqlx::query("DELETE FROM sessions WHERE refresh_token_hash = $1 AND expires_at <= $2")
+                    .bind(old_hash)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                RefreshOutcome::Unknown
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn session(&self, session_handle: &str, now_ms: i64) -> Result<Option<SessionRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE session_handle = $1 AND expires_at > $2"
+        ))
+        .bind(session_handle)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(session_from_row)
+        .transpose()
+    }
+
+    async fn revoke_session(&self, session_handle: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE session_handle = $1")
+            .bind(session_handle)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn latest_signing_key(&self, algorithm: &str) -> Result<Option<SigningKeyRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            signing_key_columns!(),
+            " FROM signing_keys WHERE algorithm = $1 ORDER BY created_at DESC, key_id LIMIT 1"
+        ))
+        .bind(algorithm)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(signing_key_from_row)
+        .transpose()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO signing_keys (key_id, algorithm, private_key, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&key.key_id)
+            .bind(&key.algorithm)
+            .bind(&key.private_key)
+            .bind(key.created_at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self, algorithm: &str) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            signing_key_columns!(),
+            " FROM signing_keys WHERE algorithm = $1 ORDER BY created_at DESC, key_id"
+        ))
+        .bind(algorithm)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(signing_key_from_row)
+        .collect()
+    }
+
+    async fn insert_signing_key_unless_fresh(
+        &self,
+        key: &SigningKeyRecord,
+        fresh_since_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = DB::begin_write(&self.pool).await?;
+        DB::lock_signing_keys(&mut tx).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO signing_keys (key_id, algorithm, private_key, created_at) \
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS \
+             (SELECT 1 FROM signing_keys WHERE algorithm = $2 AND created_at >= $5)",
+        )
+        .bind(&key.key_id)
+        .bind(&key.algorithm)
+        .bind(&key.private_key)
+        .bind(key.created_at_ms)
+        .bind(fresh_since_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn delete_superseded_signing_keys(
+        &self,
+        algorithm: &str,
+        superseded_before_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM signing_keys AS old WHERE old.algorithm = $1 AND EXISTS (SELECT 1 FROM signing_keys AS new \
+             WHERE new.algorithm = old.algorithm AND new.created_at > old.created_at AND new.created_at < $2)",
+        )
+        .bind(algorithm)
+        .bind(superseded_before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
