@@ -503,14 +503,21 @@ async fn format_values_keep_their_wire_form_in_json() {
         "payload": "aGk",
         "link": "https://example.com/a?b=%20",
         "related": {"self": EVENT_ID},
+        "expires": "2024-03-01T00:00:00+01:00",
     }))
     .expect("parses");
+    assert_eq!(event.expires, Some(EventExpires::DateTime(utc("2024-02-29T23:00:00Z"))), "a union's date-time member");
     assert_eq!(event.payload.0, b"hi", "unpadded base64 is accepted");
     let back = serde_json::to_value(&event).unwrap();
     assert_eq!(back["at"], "2024-02-29T21:59:58Z", "date-times are written as RFC 3339 in UTC");
     assert_eq!(back["day"], "2024-02-29");
     assert_eq!(back["payload"], "aGk=", "base64 is written padded");
     assert_eq!(back["related"]["self"], EVENT_ID);
+    assert_eq!(back["expires"], "2024-02-29T23:00:00Z");
+    let seconds: Event = serde_json::from_value(serde_json::json!({"id": EVENT_ID, "at": "2024-02-29T23:59:58Z",
+        "day": "2024-02-29", "payload": "", "link": "urn:x", "expires": 3600}))
+    .expect("parses");
+    assert_eq!(seconds.expires, Some(EventExpires::Integer(3600)), "a union's integer member");
     for (name, client) in both().await {
         let put_event::Response::Ok(echoed) =
             client.put_event(put_event::Request::new(event.id, event.clone())).await.expect(name);

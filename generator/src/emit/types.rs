@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
-use crate::ir::{DefaultValue, EnumVariant, Field, TypeDef, TypeKind};
+use crate::ir::{DefaultValue, EnumVariant, Field, TypeDef, TypeKind, TypeRef};
 
 /// Emits every named type, sorted by Rust name.
 pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
@@ -74,18 +74,10 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
             quote!(#(#parts)*)
         }
         TypeKind::Tagged { variants, .. } => {
-            let arms = variants.iter().map(|v| {
-                let vn = ident(&v.rust_name);
-                quote!(Self::#vn(v) => crate::runtime::Validate::validate_into(v, path, errors),)
-            });
-            quote!(match self { #(#arms)* })
+            union_validation(checks, variants.iter().map(|v| (v.rust_name.as_str(), &v.ty)))
         }
         TypeKind::Untagged { variants } => {
-            let arms = variants.iter().map(|v| {
-                let vn = ident(&v.rust_name);
-                quote!(Self::#vn(v) => crate::runtime::Validate::validate_into(v, path, errors),)
-            });
-            quote!(match self { #(#arms)* })
+            union_validation(checks, variants.iter().map(|v| (v.rust_name.as_str(), &v.ty)))
         }
     };
     let (path, errors) =
@@ -97,6 +89,25 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
             }
         }
     })
+}
+
+/// The body of a union's `validate_into`: members with rules of their own validate, the others (strings,
+/// numbers, typed formats such as `DateTime`, which have no `Validate` impl) have nothing to check. Empty when
+/// no member has rules.
+fn union_validation<'t>(checks: &Checks<'_>, variants: impl Iterator<Item = (&'t str, &'t TypeRef)>) -> TokenStream {
+    let mut any = false;
+    let arms: Vec<TokenStream> = variants
+        .map(|(rust_name, ty)| {
+            let vn = ident(rust_name);
+            if checks.nests(ty) {
+                any = true;
+                quote!(Self::#vn(v) => crate::runtime::Validate::validate_into(v, path, errors),)
+            } else {
+                quote!(Self::#vn(_) => {})
+            }
+        })
+        .collect();
+    if any { quote!(match self { #(#arms)* }) } else { quote!() }
 }
 
 fn deprecated(flag: bool) -> TokenStream {

@@ -231,6 +231,7 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
             history: Some(days.iter().map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()).collect()),
             previous: Some(None),
             related: None,
+            expires: None,
         };
         kops::get_event::Response::Ok {
             body: event,

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::schemas::unbox;
 use super::{Lowerer, SCHEMA_PREFIX, ptr_join};
-use crate::ir::names::{Scope, variant};
+use crate::ir::names::{Scope, pascal, variant};
 use crate::ir::{TaggedVariant, TypeKind, UntaggedVariant};
 
 impl<'a> Lowerer<'a> {
@@ -99,7 +99,11 @@ impl<'a> Lowerer<'a> {
             let name = match m {
                 ReferenceOr::Reference { reference } => variant(reference.rsplit('/').next().unwrap_or("Variant")),
                 ReferenceOr::Item(s) => match &s.schema_kind {
-                    SchemaKind::Type(Type::String(_)) => "String".to_owned(),
+                    // A typed format names its member: `DateTime(DateTime<Utc>)`, not `String(DateTime<Utc>)`.
+                    SchemaKind::Type(Type::String(st)) => match self.string_type(&st.format).format_name() {
+                        Some(format) => pascal(format),
+                        None => "String".to_owned(),
+                    },
                     SchemaKind::Type(Type::Integer(_)) => "Integer".to_owned(),
                     SchemaKind::Type(Type::Number(_)) => "Number".to_owned(),
                     SchemaKind::Type(Type::Boolean(_)) => "Boolean".to_owned(),
