@@ -163,7 +163,7 @@ impl Client {
 
     /// Receive Apple's form_post redirect and forward it to the frontend.
     ///
-    /// Apple posts the authorisation result as a form, so this endpoint redirects with 303 to the frontendRedirectURI decoded from the base64 JSON state, appending every form field as a query parameter. It takes no rid header and has no tenant segment.
+    /// Apple posts the authorisation result as a form, so this endpoint redirects with 303 to the frontendRedirectURI decoded from the base64 JSON state, appending every form field as a query parameter. It takes no rid header and has no tenant segment. A state that is missing, is not base64 JSON with a frontendRedirectURI, or names a URI outside the website's origin is a 400, so the endpoint cannot be used as an open redirect (supertokens-node redirects to any URI).
     ///
     /// Handles `POST /auth/callback/apple` (operation `appleCallback`).
     pub async fn apple_callback(

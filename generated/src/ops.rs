@@ -1760,7 +1760,7 @@ pub mod third_party_sign_in_up {
 
 /// Receive Apple's form_post redirect and forward it to the frontend.
 ///
-/// Apple posts the authorisation result as a form, so this endpoint redirects with 303 to the frontendRedirectURI decoded from the base64 JSON state, appending every form field as a query parameter. It takes no rid header and has no tenant segment.
+/// Apple posts the authorisation result as a form, so this endpoint redirects with 303 to the frontendRedirectURI decoded from the base64 JSON state, appending every form field as a query parameter. It takes no rid header and has no tenant segment. A state that is missing, is not base64 JSON with a frontendRedirectURI, or names a URI outside the website's origin is a 400, so the endpoint cannot be used as an open redirect (supertokens-node redirects to any URI).
 ///
 /// Handles `POST /auth/callback/apple` (operation `appleCallback`).
 pub mod apple_callback {
@@ -1867,6 +1867,8 @@ pub mod apple_callback {
             /// The response headers.
             headers: SeeOtherHeaders,
         },
+        /// `400`: The request was malformed, for example a required field or query parameter is missing.
+        BadRequest(crate::types::ErrorMessage),
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -1876,6 +1878,7 @@ pub mod apple_callback {
         pub fn status(&self) -> u16 {
             match self {
                 Self::SeeOther { .. } => 303,
+                Self::BadRequest(_) => 400,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -1889,6 +1892,19 @@ pub mod apple_callback {
                         .push(("content-type".to_owned(), "text/html".to_owned()));
                     raw.body = ::bytes::Bytes::from(body);
                     SeeOtherHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
                     raw
                 }
                 Self::InternalServerError(body) => {
@@ -1918,6 +1934,11 @@ pub mod apple_callback {
                         body: crate::runtime::decode_text(&raw)?,
                         headers,
                     })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
                 }
                 500 => {
                     ::std::result::Result::Ok(

@@ -418,6 +418,37 @@ async fn third_party_login_methods_and_apple_callback() {
             ("user".to_owned(), "{\"a\":1}".to_owned())
         ]
     );
+
+    // Bad input is a 400 with the FDI's JSON body, never a 500, and the callback is no open redirect.
+    let foreign = |uri: &str| {
+        let json = serde_json::json!({ "frontendRedirectURI": uri }).to_string();
+        let state = base64::engine::general_purpose::STANDARD.encode(json);
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("state", &state).finish()
+    };
+    let not_a_state = "the state is not base64 JSON with a frontendRedirectURI";
+    let elsewhere = "the frontendRedirectURI of the state is not on the website domain";
+    let cases = [
+        ("state=".to_owned(), not_a_state),
+        ("state=%25%25%25&code=x".to_owned(), not_a_state),
+        ("code=x".to_owned(), "missing field `state`"),
+        (foreign("https://evil.example/auth/callback/apple"), elsewhere),
+        (foreign("javascript:alert(document.cookie)"), elsewhere),
+        (foreign("//evil.example/auth/callback/apple"), not_a_state),
+    ];
+    for (body, expected) in cases {
+        let raw = auth_api::runtime::RawRequest {
+            method: "POST".into(),
+            path: "/auth/callback/apple".into(),
+            headers: vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+            body: body.clone().into(),
+            ..Default::default()
+        };
+        let response = client.send(raw).await.expect("call");
+        assert_eq!(response.status, 400, "{body}: {}", response.text());
+        assert!(response.header("location").is_none(), "{body}: no redirect");
+        let json: serde_json::Value = serde_json::from_slice(&response.body).expect("a JSON body");
+        assert!(json["message"].as_str().is_some_and(|m| m.contains(expected)), "{body}: {json}");
+    }
     server.stop().await;
 }
 }

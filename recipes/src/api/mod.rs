@@ -191,7 +191,7 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
     }
 
     async fn apple_callback(&self, request: apple_callback::Request) -> apple_callback::Response {
-        thirdparty::apple_callback(request)
+        thirdparty::apple_callback(self, request)
     }
 
     async fn refresh_session(&self, request: refresh_session::Request) -> refresh_session::Response {

@@ -53,15 +53,18 @@ pub(super) async fn sign_in_up<S: Store>(
     }
 }
 
-pub(super) fn apple_callback(request: apple_callback::Request) -> apple_callback::Response {
+pub(super) fn apple_callback<S: Store>(
+    recipes: &AuthRecipes<S>,
+    request: apple_callback::Request,
+) -> apple_callback::Response {
     use apple_callback::Response;
-    match apple_redirect(&request.body) {
-        Some(location) => {
+    match apple_redirect(&request.body, &recipes.config().website_domain) {
+        Ok(location) => {
             Response::SeeOther { body: String::new(), headers: apple_callback::SeeOtherHeaders { location } }
         }
-        None => {
-            tracing::warn!("apple callback with a state that is not base64 JSON with a frontendRedirectURI");
-            Response::InternalServerError(message("the state is not base64 JSON with a frontendRedirectURI"))
+        Err(refusal) => {
+            tracing::warn!("apple callback refused: {}", refusal.escape_debug());
+            Response::BadRequest(message(refusal))
         }
     }
 }
@@ -146,12 +149,24 @@ impl<S: Store> AuthRecipes<S> {
 }
 
 /// The 303 target of Apple's form post: the `frontendRedirectURI` of the base64 JSON `state`, with every
-/// form field set as a query parameter (replacing one of the same name), as supertokens-node does.
-fn apple_redirect(form: &auth_api::types::AppleCallbackForm) -> Option<String> {
+/// form field set as a query parameter (replacing one of the same name), as supertokens-node does. Unlike
+/// node, only a URI on the website's origin (`website`, as `scheme://host[:port]`) is followed: anything else
+/// (another site, `javascript:`, a scheme-relative `//host`) is the 400 message, so the callback is no open
+/// redirect.
+fn apple_redirect(form: &auth_api::types::AppleCallbackForm, website: &str) -> Result<String, &'static str> {
+    const NOT_A_STATE: &str = "the state is not base64 JSON with a frontendRedirectURI";
+    let url = frontend_redirect(&form.state).ok_or(NOT_A_STATE)?;
+    if url.origin().ascii_serialization() != website {
+        return Err("the frontendRedirectURI of the state is not on the website domain");
+    }
+    Ok(append_form_fields(form, url))
+}
+
+/// The `frontendRedirectURI` of a base64 JSON `state`, as an absolute URL.
+fn frontend_redirect(state: &str) -> Option<url::Url> {
     use base64::Engine as _;
     // Node's base64 decoder takes both alphabets, with or without padding.
-    let normalised: String = form
-        .state
+    let normalised: String = state
         .trim_end_matches('=')
         .chars()
         .map(|c| match c {
@@ -162,7 +177,11 @@ fn apple_redirect(form: &auth_api::types::AppleCallbackForm) -> Option<String> {
         .collect();
     let state = base64::engine::general_purpose::STANDARD_NO_PAD.decode(normalised).ok()?;
     let state: serde_json::Value = serde_json::from_slice(&state).ok()?;
-    let mut url = url::Url::parse(state.get("frontendRedirectURI")?.as_str()?).ok()?;
+    url::Url::parse(state.get("frontendRedirectURI")?.as_str()?).ok()
+}
+
+/// Completes [`apple_redirect`] once the target is known to be on the website.
+fn append_form_fields(form: &auth_api::types::AppleCallbackForm, mut url: url::Url) -> String {
     let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let listed = [
         ("code", form.code.as_ref()),
@@ -187,13 +206,37 @@ fn apple_redirect(form: &auth_api::types::AppleCallbackForm) -> Option<String> {
         }
     }
     url.query_pairs_mut().clear().extend_pairs(&pairs);
-    Some(url.to_string())
+    url.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    const WEBSITE: &str = "https://app.example.com";
+
+    #[test]
+    fn apple_redirect_follows_only_the_website_origin() {
+        for target in [
+            "https://evil.example/cb",
+            "https://app.example.com.evil.example/cb",
+            "http://app.example.com/cb",
+            "https://app.example.com:8443/cb",
+            "javascript:alert(1)",
+            "//evil.example/cb",
+            "data:text/html,hi",
+        ] {
+            let form = form(&serde_json::json!({ "frontendRedirectURI": target }).to_string());
+            let refused = apple_redirect(&form, WEBSITE);
+            let expected = if target.starts_with("//") {
+                "the state is not base64 JSON with a frontendRedirectURI"
+            } else {
+                "the frontendRedirectURI of the state is not on the website domain"
+            };
+            assert_eq!(refused, Err(expected), "{target}");
+        }
+    }
 
     fn form(state_json: &str) -> auth_api::types::AppleCallbackForm {
         auth_api::types::AppleCallbackForm {
@@ -208,13 +251,20 @@ mod tests {
     #[test]
     fn apple_redirect_appends_the_form_fields() {
         let form = form(r#"{"frontendRedirectURI":"https://app.example.com/auth/callback/apple?x=1&code=old"}"#);
-        let location = apple_redirect(&form).expect("valid state");
+        let location = apple_redirect(&form, WEBSITE).expect("valid state");
         let state = url::form_urlencoded::byte_serialize(form.state.as_bytes()).collect::<String>();
         assert_eq!(
             location,
             format!("https://app.example.com/auth/callback/apple?x=1&code=c+1&state={state}&id_token=tok")
         );
-        assert_eq!(apple_redirect(&auth_api::types::AppleCallbackForm { state: "%%%".into(), ..form.clone() }), None);
+        for state in ["%%%", "", "bm90IGpzb24", "e30"] {
+            let bad = auth_api::types::AppleCallbackForm { state: state.into(), ..form.clone() };
+            assert_eq!(
+                apple_redirect(&bad, WEBSITE),
+                Err("the state is not base64 JSON with a frontendRedirectURI"),
+                "{state:?}"
+            );
+        }
     }
 
     #[test]
@@ -223,7 +273,7 @@ mod tests {
         form.code = None;
         form.id_token = None;
         form.additional_properties.insert("error".into(), "user_cancelled_authorize".into());
-        let location = apple_redirect(&form).expect("valid state");
+        let location = apple_redirect(&form, WEBSITE).expect("valid state");
         let state = url::form_urlencoded::byte_serialize(form.state.as_bytes()).collect::<String>();
         assert_eq!(location, format!("https://app.example.com/cb?state={state}&error=user_cancelled_authorize"));
     }
