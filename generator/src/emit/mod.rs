@@ -46,7 +46,7 @@ pub fn emit_crate(ctx: EmitCtx<'_>) -> Result<Vec<GeneratedFile>, String> {
         ("src/lib.rs", emit_lib),
         ("src/types.rs", types::emit_types),
         // Emitted in slices below: by far the largest file for a large spec.
-        ("src/ops.rs", |_| ops::emit_ops_head()),
+        ("src/ops.rs", ops::emit_ops_head),
         ("src/server/mod.rs", server::emit_server_trait),
     ];
     for framework in ctx.settings.frameworks() {
@@ -231,6 +231,17 @@ pub(crate) fn spec_prose_allows() -> TokenStream {
             clippy::doc_overindented_list_items,
             reason = "doc comments are the spec's descriptions, kept as written"
         )]
+    }
+}
+
+/// The inner attribute of the modules that name schema types, when the spec deprecates a schema: the
+/// generated code itself must use the type (its impls, the fields and bodies that hold it); a user's code that
+/// uses it still gets the warning.
+pub(crate) fn deprecated_schema_allows(api: &Api) -> TokenStream {
+    if api.types.values().any(|t| t.deprecated) {
+        quote!(#![allow(deprecated, reason = "deprecated schemas are still part of the API; uses outside the generated code still warn")])
+    } else {
+        quote!()
     }
 }
 

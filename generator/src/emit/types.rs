@@ -20,10 +20,12 @@ pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
     }
     let statics = checks.statics();
     let prose = super::spec_prose_allows();
+    let deprecated = super::deprecated_schema_allows(ctx.api);
     quote! {
         //! Types for the schemas of the spec, and for inline request and response shapes.
         #![allow(clippy::large_enum_variant, reason = "wire types mirror the spec's shapes")]
         #prose
+        #deprecated
         #statics
         #(#items)*
     }

@@ -8,6 +8,10 @@
     clippy::doc_overindented_list_items,
     reason = "doc comments are the spec's descriptions, kept as written"
 )]
+#![allow(
+    deprecated,
+    reason = "deprecated schemas are still part of the API; uses outside the generated code still warn"
+)]
 static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
 /// `AttachBody` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema`).
@@ -165,6 +169,13 @@ pub struct Event {
     pub previous: ::std::option::Option<
         ::std::option::Option<::chrono::DateTime<::chrono::Utc>>,
     >,
+    /// A deprecated schema; the generated code that uses it compiles without warnings.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub legacy: ::std::option::Option<crate::types::LegacyTag>,
     /// A union with a typed-format member (a date-time or seconds from now).
     #[serde(
         default,
@@ -359,6 +370,83 @@ impl<'de> ::serde::Deserialize<'de> for Kind {
 }
 
 impl crate::runtime::Validate for Kind {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// A deprecated schema; the generated code that uses it compiles without warnings.
+#[deprecated]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LegacyTag {
+    /// `old`
+    Old,
+    /// `older`
+    Older,
+}
+
+impl LegacyTag {
+    /// Every listed wire value, in spec order.
+    pub const VALUES: &'static [&'static str] = &["old", "older"];
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Old => "old",
+            Self::Older => "older",
+        }
+    }
+}
+
+impl ::std::fmt::Display for LegacyTag {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for LegacyTag {
+    type Err = crate::runtime::UnknownVariant;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        match value {
+            "old" => ::std::result::Result::Ok(Self::Old),
+            "older" => ::std::result::Result::Ok(Self::Older),
+            _ => {
+                ::std::result::Result::Err(crate::runtime::UnknownVariant {
+                    value: value.to_string(),
+                    expected: Self::VALUES,
+                })
+            }
+        }
+    }
+}
+
+impl ::serde::Serialize for LegacyTag {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for LegacyTag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
+    }
+}
+
+impl crate::runtime::Validate for LegacyTag {
     fn validate_into(
         &self,
         _path: &str,

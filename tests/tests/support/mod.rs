@@ -232,6 +232,7 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
             previous: Some(None),
             related: None,
             expires: None,
+            legacy: None,
         };
         kops::get_event::Response::Ok {
             body: event,

@@ -19,19 +19,21 @@ use response::emit_response;
 
 /// Emits the `ops` module.
 pub fn emit_ops(ctx: EmitCtx<'_>) -> TokenStream {
-    let head = emit_ops_head();
+    let head = emit_ops_head(ctx);
     let modules = emit_op_modules(ctx, 0..ctx.api.operations.len());
     quote!(#head #modules)
 }
 
 /// The `ops` module's inner docs and attributes, without the operations.
-pub(crate) fn emit_ops_head() -> TokenStream {
+pub(crate) fn emit_ops_head(ctx: EmitCtx<'_>) -> TokenStream {
     let prose = super::spec_prose_allows();
+    let deprecated = super::deprecated_schema_allows(ctx.api);
     quote! {
         //! One module per operation: its typed request, its response enum, and the conversions between them
         //! and the raw HTTP types, shared by every server adapter and by the client.
         #![allow(clippy::large_enum_variant, reason = "responses are built once per request; boxing would cost every caller")]
         #prose
+        #deprecated
     }
 }
 
