@@ -63,6 +63,14 @@ pub fn error_response(status: u16, message: &str) -> RawResponse {
     }
 }
 
+/// 405 for a method the spec does not declare on a path, the same from every adapter: `Allow` lists the
+/// declared methods, and the body is the JSON `{"message": ...}` every error has.
+pub fn method_not_allowed(allow: &str) -> RawResponse {
+    let mut raw = error_response(405, "method not allowed");
+    raw.headers.push(("allow".to_owned(), allow.to_owned()));
+    raw
+}
+
 /// An error parsing a string enum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownVariant {

@@ -312,3 +312,35 @@ async fn spec_rules_are_validated_in_the_adapter_naming_field_and_rule() {
         assert_eq!(ok.status, 200, "{name}: {}", ok.text());
     }
 }
+
+/// Every adapter answers a method the spec does not declare on a path the same way: 405, `Allow` with the
+/// declared methods (and HEAD where GET is declared), and the JSON error body. HEAD is served by GET without
+/// a body, and an unknown path is a 404, on both.
+#[tokio::test]
+async fn undeclared_methods_are_405_with_allow_on_every_adapter() {
+    let request =
+        |method: &str, path: &str| RawRequest { method: method.into(), path: path.into(), ..Default::default() };
+    let cases = [
+        ("TRACE", "/auth/signinup/code", "POST"),
+        ("GET", "/auth/signinup/code", "POST"),
+        ("DELETE", "/auth/signinup/code/consume", "POST"),
+        ("PUT", "/auth/session/refresh", "POST"),
+        ("POST", "/auth/loginmethods", "GET, HEAD"),
+        ("PATCH", "/auth/jwt/jwks.json", "GET, HEAD"),
+        ("OPTIONS", "/auth/passwordless/email/exists", "GET, HEAD"),
+    ];
+    for (name, client) in clients().await {
+        for (method, path, allow) in cases {
+            let resp = client.send(request(method, path)).await.unwrap();
+            assert_eq!(resp.status, 405, "{name}: {method} {path}");
+            assert_eq!(resp.header("allow"), Some(allow), "{name}: {method} {path}");
+            assert_eq!(message(&resp), "method not allowed", "{name}: {method} {path}");
+        }
+        let head = client.send(request("HEAD", "/auth/loginmethods")).await.unwrap();
+        let get = client.send(request("GET", "/auth/loginmethods")).await.unwrap();
+        assert_eq!(head.status, get.status, "{name}: HEAD is served like GET");
+        assert!(!get.body.is_empty() && head.body.is_empty(), "{name}: HEAD has no body");
+        let missing = client.send(request("GET", "/auth/no-such-route")).await.unwrap();
+        assert_eq!(missing.status, 404, "{name}");
+    }
+}

@@ -19,7 +19,7 @@ pub use body::{
     double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
-pub use error::{ClientError, RequestError, UnknownVariant, error_response};
+pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
 pub use params::{
     parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query, required,

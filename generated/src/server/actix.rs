@@ -35,234 +35,432 @@ pub fn configure_with<T: AuthApi>(
 ) -> impl Fn(&mut ::actix_web::web::ServiceConfig) + Clone {
     move |cfg: &mut ::actix_web::web::ServiceConfig| {
         let limit = options.body_limit;
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/signinup/code",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::CreateCode,
-                            request,
-                            payload,
-                            limit,
+        cfg.service(
+            ::actix_web::web::resource("/auth/signinup/code")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::CreateCode,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/signinup/code/resend",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::ResendCode,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/signinup/code/resend")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::ResendCode,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/signinup/code/consume",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::ConsumeCode,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/signinup/code/consume")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::ConsumeCode,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/passwordless/email/exists",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::PasswordlessEmailExists,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/passwordless/email/exists")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PasswordlessEmailExists,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PasswordlessEmailExists,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/passwordless/phonenumber/exists",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::PasswordlessPhoneNumberExists,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/passwordless/phonenumber/exists")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PasswordlessPhoneNumberExists,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PasswordlessPhoneNumberExists,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/authorisationurl",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::GetAuthorisationUrl,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/authorisationurl")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetAuthorisationUrl,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetAuthorisationUrl,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/signinup",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::ThirdPartySignInUp,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/signinup")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::ThirdPartySignInUp,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/callback/apple",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::AppleCallback,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/callback/apple")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::AppleCallback,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/session/refresh",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::RefreshSession,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/session/refresh")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::RefreshSession,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/signout",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::SignOut,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/signout")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::SignOut,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/jwt/jwks.json",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::GetJwks,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/jwt/jwks.json")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetJwks,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetJwks,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/auth/loginmethods",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::GetLoginMethods,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/loginmethods")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetLoginMethods,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetLoginMethods,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
+                ),
+        );
     }
 }
 

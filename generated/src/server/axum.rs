@@ -43,7 +43,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/signinup/code/resend",
@@ -59,7 +64,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/signinup/code/consume",
@@ -75,7 +85,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/passwordless/email/exists",
@@ -91,7 +106,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
         .route(
             "/auth/passwordless/phonenumber/exists",
@@ -107,7 +127,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
         .route(
             "/auth/authorisationurl",
@@ -123,7 +148,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
         .route(
             "/auth/signinup",
@@ -139,7 +169,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/callback/apple",
@@ -155,7 +190,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/session/refresh",
@@ -171,7 +211,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/signout",
@@ -187,7 +232,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/auth/jwt/jwks.json",
@@ -203,7 +253,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
         .route(
             "/auth/loginmethods",
@@ -219,7 +274,12 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
 }
 

@@ -9,22 +9,34 @@ use super::super::{EmitCtx, ident};
 pub fn emit_actix_config(ctx: EmitCtx<'_>) -> TokenStream {
     let api = ctx.api;
     let trait_name = ident(&api.trait_name);
-    let routes = api.operations.iter().map(|op| {
-        let path = &op.path;
-        let method = ident(&op.method);
-        let variant = ident(&op.type_name);
-        quote! {
-            {
-                let api = api.clone();
-                cfg.route(
-                    #path,
-                    ::actix_web::web::method(::actix_web::http::Method::#method).to(
-                        move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
-                            handle(api.clone(), super::Operation::#variant, request, payload, limit)
-                        },
-                    ),
-                );
+    // One resource per path: a route per declared method (HEAD served by GET, as axum does; actix-web leaves
+    // the body out of HEAD responses), and the shared 405 for the rest.
+    let routes = super::routes_by_path(api).into_iter().map(|(path, ops, allow)| {
+        let mut methods = Vec::new();
+        for op in &ops {
+            methods.push((ident(&op.method), ident(&op.type_name)));
+            if op.method == "GET" && !ops.iter().any(|o| o.method == "HEAD") {
+                methods.push((ident("HEAD"), ident(&op.type_name)));
             }
+        }
+        let method_routes = methods.iter().map(|(method, variant)| {
+            quote! {
+                .route(::actix_web::web::method(::actix_web::http::Method::#method).to({
+                    let api = api.clone();
+                    move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
+                        handle(api.clone(), super::Operation::#variant, request, payload, limit)
+                    }
+                }))
+            }
+        });
+        quote! {
+            cfg.service(
+                ::actix_web::web::resource(#path)
+                    #(#method_routes)*
+                    .default_service(::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(crate::runtime::method_not_allowed(#allow))
+                    })),
+            );
         }
     });
     quote! {

@@ -9,15 +9,8 @@ use super::super::{EmitCtx, ident};
 pub fn emit_axum_router(ctx: EmitCtx<'_>) -> TokenStream {
     let api = ctx.api;
     let trait_name = ident(&api.trait_name);
-    // One route per path, with every method of that path, in spec order.
-    let mut paths: Vec<(&str, Vec<&crate::ir::Operation>)> = Vec::new();
-    for op in &api.operations {
-        match paths.iter_mut().find(|(p, _)| *p == op.path) {
-            Some((_, ops)) => ops.push(op),
-            None => paths.push((&op.path, vec![op])),
-        }
-    }
-    let routes = paths.iter().map(|(path, ops)| {
+    // One route per path, with every method of that path, in spec order, and the shared 405 for the rest.
+    let routes = super::routes_by_path(api).into_iter().map(|(path, ops, allow)| {
         let mut chain = quote!(::axum::routing::MethodRouter::new());
         for op in ops {
             let filter = ident(&op.method);
@@ -29,7 +22,11 @@ pub fn emit_axum_router(ctx: EmitCtx<'_>) -> TokenStream {
                 })
             };
         }
-        quote! { .route(#path, #chain) }
+        quote! {
+            .route(#path, #chain.fallback(|| async {
+                crate::runtime::axum_glue::from_raw(crate::runtime::method_not_allowed(#allow))
+            }))
+        }
     });
     quote! {
         //! The axum adapter: `router(api)` serves an implementation of the trait.

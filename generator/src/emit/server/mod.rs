@@ -27,6 +27,30 @@ use super::ops::op_doc;
 use super::{EmitCtx, doc_attrs, ident};
 use crate::settings::Framework;
 
+/// The operations grouped by path, paths and methods in spec order, with the `Allow` value a 405 on that path
+/// answers: the declared methods, and `HEAD` wherever `GET` is declared (both adapters serve it). Every
+/// adapter registers one route per path from this, so all of them answer an undeclared method alike.
+pub(crate) fn routes_by_path(api: &crate::ir::Api) -> Vec<(&str, Vec<&crate::ir::Operation>, String)> {
+    let mut paths: Vec<(&str, Vec<&crate::ir::Operation>)> = Vec::new();
+    for op in &api.operations {
+        match paths.iter_mut().find(|(p, _)| *p == op.path) {
+            Some((_, ops)) => ops.push(op),
+            None => paths.push((&op.path, vec![op])),
+        }
+    }
+    paths
+        .into_iter()
+        .map(|(path, ops)| {
+            let mut allow: Vec<&str> = ops.iter().map(|op| op.method.as_str()).collect();
+            if allow.contains(&"GET") && !allow.contains(&"HEAD") {
+                allow.push("HEAD");
+            }
+            let allow = allow.join(", ");
+            (path, ops, allow)
+        })
+        .collect()
+}
+
 /// Emits the trait, the `Operation` enum and `dispatch`.
 pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
     let api = ctx.api;

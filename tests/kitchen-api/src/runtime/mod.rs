@@ -20,7 +20,7 @@ pub use body::{
     double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
-pub use error::{ClientError, RequestError, UnknownVariant, error_response};
+pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 pub use formats::Base64;
 pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
 pub use params::{

@@ -35,196 +35,320 @@ pub fn configure_with<T: KitchenSinkApi>(
 ) -> impl Fn(&mut ::actix_web::web::ServiceConfig) + Clone {
     move |cfg: &mut ::actix_web::web::ServiceConfig| {
         let limit = options.body_limit;
-        {
-            let api = api.clone();
-            cfg.route(
-                "/pets/{petId}",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::GetPet,
-                            request,
-                            payload,
-                            limit,
+        cfg.service(
+            ::actix_web::web::resource("/pets/{petId}")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetPet,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetPet,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::PUT)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PutPet,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, PUT, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/pets/{petId}",
-                ::actix_web::web::method(::actix_web::http::Method::PUT)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::PutPet,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/pets")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PostPets,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/pets",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::PostPets,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/upload")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::Upload,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/upload",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::Upload,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/attachments")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::Attach,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/attachments",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::Attach,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/login")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::Login,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/login",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::Login,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/shapes")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::POST)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::EchoShape,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("POST"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/shapes",
-                ::actix_web::web::method(::actix_web::http::Method::POST)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::EchoShape,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/events")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::ListEvents,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::ListEvents,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/events",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::ListEvents,
-                            request,
-                            payload,
-                            limit,
+                ),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/events/{eventId}")
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::GET)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetEvent,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::GetEvent,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .route(
+                    ::actix_web::web::method(::actix_web::http::Method::PUT)
+                        .to({
+                            let api = api.clone();
+                            move |
+                                request: ::actix_web::HttpRequest,
+                                payload: ::actix_web::web::Payload|
+                            {
+                                handle(
+                                    api.clone(),
+                                    super::Operation::PutEvent,
+                                    request,
+                                    payload,
+                                    limit,
+                                )
+                            }
+                        }),
+                )
+                .default_service(
+                    ::actix_web::web::to(|| async {
+                        crate::runtime::actix_glue::from_raw(
+                            crate::runtime::method_not_allowed("GET, PUT, HEAD"),
                         )
                     }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/events/{eventId}",
-                ::actix_web::web::method(::actix_web::http::Method::GET)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::GetEvent,
-                            request,
-                            payload,
-                            limit,
-                        )
-                    }),
-            );
-        }
-        {
-            let api = api.clone();
-            cfg.route(
-                "/events/{eventId}",
-                ::actix_web::web::method(::actix_web::http::Method::PUT)
-                    .to(move |
-                        request: ::actix_web::HttpRequest,
-                        payload: ::actix_web::web::Payload|
-                    {
-                        handle(
-                            api.clone(),
-                            super::Operation::PutEvent,
-                            request,
-                            payload,
-                            limit,
-                        )
-                    }),
-            );
-        }
+                ),
+        );
     }
 }
 

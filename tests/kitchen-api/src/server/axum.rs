@@ -58,7 +58,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, PUT, HEAD"),
+                    )
+                }),
         )
         .route(
             "/pets",
@@ -74,7 +79,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/upload",
@@ -90,7 +100,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/attachments",
@@ -106,7 +121,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/login",
@@ -122,7 +142,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/shapes",
@@ -138,7 +163,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
         .route(
             "/events",
@@ -154,7 +184,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, HEAD"),
+                    )
+                }),
         )
         .route(
             "/events/{eventId}",
@@ -182,7 +217,12 @@ pub fn router_with<T: KitchenSinkApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("GET, PUT, HEAD"),
+                    )
+                }),
         )
 }
 

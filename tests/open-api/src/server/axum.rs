@@ -46,7 +46,12 @@ pub fn router_with<T: OpenEnumsApi>(
                             limit,
                         )
                     },
-                ),
+                )
+                .fallback(|| async {
+                    crate::runtime::axum_glue::from_raw(
+                        crate::runtime::method_not_allowed("POST"),
+                    )
+                }),
         )
 }
 
