@@ -128,6 +128,10 @@ pub struct Config {
     pub code_lifetime: Duration,
     /// Wrong codes allowed per device; the last one restarts the flow. Default: 5.
     pub max_code_input_attempts: u32,
+    /// Codes a device keeps: a resend adds a code and drops the oldest beyond this many, so resending cannot
+    /// multiply the chance of guessing one (at most `max_code_input_attempts` guesses against this many
+    /// codes). Default: 3, so a late email from just before a resend still works. At least 1.
+    pub live_codes_per_device: u32,
     /// Lifetime of the JWT access token. Default: 3600 s.
     pub access_token_lifetime: Duration,
     /// Lifetime of a session without a refresh. Default: 100 days, as SuperTokens.
@@ -160,6 +164,7 @@ impl Config {
             flow_type: FlowType::UserInputCodeAndMagicLink,
             code_lifetime: Duration::from_millis(900_000),
             max_code_input_attempts: 5,
+            live_codes_per_device: 3,
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
             signing_key_rotation_interval: Duration::from_secs(7 * 24 * 3600),
@@ -193,6 +198,12 @@ impl Config {
     /// Sets the number of code input attempts.
     pub fn with_max_code_input_attempts(mut self, attempts: u32) -> Self {
         self.max_code_input_attempts = attempts;
+        self
+    }
+
+    /// Sets how many codes a device keeps (at least 1); see [`Config::live_codes_per_device`].
+    pub fn with_live_codes_per_device(mut self, codes: u32) -> Self {
+        self.live_codes_per_device = codes.max(1);
         self
     }
 

@@ -218,10 +218,10 @@ async fn codes_sessions_and_expiry_behave_as_on_sqlite() {
     let (device, first) = device("d1", "r@example.com");
     store.create_device(&device, &first).await.expect("create device");
     let second = CodeRecord { code_id: "code-2".into(), link_code_hash: "hash-2".into(), created_at_ms: 2 };
-    assert_eq!(store.add_code("public", "d1", &second).await.expect("add"), AddCode::Added);
+    assert_eq!(store.add_code("public", "d1", &second, 3).await.expect("add"), AddCode::Added);
     let duplicate = CodeRecord { code_id: "code-3".into(), link_code_hash: "hash-2".into(), created_at_ms: 3 };
-    assert_eq!(store.add_code("public", "d1", &duplicate).await.expect("add"), AddCode::Duplicate);
-    assert_eq!(store.add_code("public", "nope", &duplicate).await.expect("add"), AddCode::DeviceGone);
+    assert_eq!(store.add_code("public", "d1", &duplicate, 3).await.expect("add"), AddCode::Duplicate);
+    assert_eq!(store.add_code("public", "nope", &duplicate, 3).await.expect("add"), AddCode::DeviceGone);
     let stored = store.device("public", "d1").await.expect("device").expect("exists");
     assert_eq!(stored.codes, vec![first, second]);
     assert_eq!(stored.contact, Contact::Email("r@example.com".into()));
@@ -248,6 +248,21 @@ async fn codes_sessions_and_expiry_behave_as_on_sqlite() {
 
 #[path = "contract/third_party.rs"]
 mod third_party;
+
+#[path = "contract/resend.rs"]
+mod resend;
+
+#[tokio::test]
+async fn resends_keep_only_the_newest_codes() {
+    let Some(schema) = TestSchema::create("resends_keep_only_the_newest_codes").await else { return };
+    resend::resends_keep_only_the_newest_codes(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resends_keep_the_cap() {
+    let Some(schema) = TestSchema::create("concurrent_resends_keep_the_cap").await else { return };
+    resend::concurrent_resends_keep_the_cap(two_stores(&schema).await).await;
+}
 
 #[tokio::test]
 async fn third_party_accounts_sign_in_and_up() {

@@ -154,6 +154,22 @@ async fn data_survives_reopening_the_file() {
 #[path = "contract/third_party.rs"]
 mod third_party;
 
+#[path = "contract/resend.rs"]
+mod resend;
+
+#[tokio::test]
+async fn resends_keep_only_the_newest_codes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    resend::resends_keep_only_the_newest_codes(open(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resends_keep_the_cap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    resend::concurrent_resends_keep_the_cap([store.clone(), store]).await;
+}
+
 #[tokio::test]
 async fn third_party_accounts_sign_in_and_up() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -88,6 +88,11 @@ struct Args {
     #[arg(long, env = "AUTH_CODE_LIFETIME_MS", default_value_t = 900_000)]
     code_lifetime_ms: u64,
 
+    /// Codes a device keeps: each resend adds one and drops the oldest beyond this many, so resending
+    /// cannot multiply the odds of guessing a code (at least 1).
+    #[arg(long, env = "AUTH_LIVE_CODES_PER_DEVICE", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    live_codes_per_device: u32,
+
     /// How long an access token is valid, in seconds, before the frontend must refresh it.
     #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
     access_token_lifetime_s: u64,
@@ -156,6 +161,7 @@ impl From<Args> for Settings {
                 }
             },
             code_lifetime: Duration::from_millis(args.code_lifetime_ms),
+            live_codes_per_device: args.live_codes_per_device,
             access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
             framework: match args.framework {
                 FrameworkArg::Axum => Framework::Axum,

@@ -136,6 +136,43 @@ async fn magic_link_only_flow_sends_no_code() {
 }
 
 on_both_frameworks! {
+async fn resends_keep_only_the_newest_codes_live() {
+    let server = start(|c| c).await;
+    let client = server.client();
+    let created = create_code_for_email(&client, "resent@example.com").await;
+    let resend = || {
+        resend_code::Request::new(ResendCodeRequest {
+            device_id: created.device_id.clone(),
+            pre_auth_session_id: created.pre_auth_session_id.clone(),
+            should_try_linking_with_session_user: None,
+        })
+    };
+    for _ in 0..30 {
+        let response = client.resend_code(resend()).await.expect("resend");
+        assert!(matches!(response, resend_code::Response::Ok(ResendCodeResponse::Ok(_))), "{response:?}");
+    }
+    let sent: Vec<String> =
+        server.capture.all().iter().map(|m| m.user_input_code.clone().expect("code flow")).collect();
+    assert_eq!(sent.len(), 31);
+    // The default keeps the newest 3 codes: every older code is refused (and counted as a wrong attempt).
+    let mut counted = 0;
+    for old in [&sent[0], &sent[14], &sent[27]] {
+        if sent[28..].contains(old) {
+            continue; // a random repeat of a live code
+        }
+        let body = consume_body(client.consume_code(consume_with_code(&created, old, None)).await.expect("consume"));
+        let ConsumeCodeResponse::IncorrectUserInputCodeError(e) = body else { panic!("old code accepted: {body:?}") };
+        counted += 1;
+        assert_eq!(e.failed_code_input_attempt_count, counted);
+    }
+    // The third newest is still live, for an email that arrives late.
+    let (ok, _) = consume_ok(client.consume_code(consume_with_code(&created, &sent[28], None)).await.expect("consume"));
+    assert!(ok.created_new_recipe_user);
+    server.stop().await;
+}
+}
+
+on_both_frameworks! {
 async fn wrong_codes_count_up_to_restart_flow() {
     let server = start(|c| c).await;
     let client = server.client();

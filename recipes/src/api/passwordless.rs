@@ -222,7 +222,8 @@ impl<S: Store> AuthRecipes<S> {
         // A new random code can repeat one the device already has; core gives up after three collisions.
         for _ in 0..3 {
             let (user_input_code, code) = Self::new_code(&device_id, &salt, now_ms())?;
-            match self.store.add_code(DEFAULT_TENANT, &device_id_hash, &code).await? {
+            let keep = self.config.live_codes_per_device;
+            match self.store.add_code(DEFAULT_TENANT, &device_id_hash, &code, keep).await? {
                 AddCode::Added => {
                     self.send_code(&device.contact, &device_id, &salt, &user_input_code).await?;
                     return Ok(ResendCodeResponse::Ok(StatusOk {}));

@@ -108,8 +108,14 @@ impl Store for AnyStore {
         delegate!(self, s => s.create_device(device, code))
     }
 
-    async fn add_code(&self, tenant_id: &str, device_id_hash: &str, code: &CodeRecord) -> Result<AddCode, StoreError> {
-        delegate!(self, s => s.add_code(tenant_id, device_id_hash, code))
+    async fn add_code(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+        code: &CodeRecord,
+        keep: u32,
+    ) -> Result<AddCode, StoreError> {
+        delegate!(self, s => s.add_code(tenant_id, device_id_hash, code, keep))
     }
 
     async fn device(&self, tenant_id: &str, device_id_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {

@@ -205,12 +205,14 @@ pub trait Store: Send + Sync + 'static {
         code: &CodeRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Adds a code to an existing device (resend).
+    /// Adds a code to an existing device (resend) and drops its oldest codes beyond the newest `keep`, in one
+    /// atomic unit: a resend never leaves the device with more than `keep` codes, nor with none.
     fn add_code(
         &self,
         tenant_id: &str,
         device_id_hash: &str,
         code: &CodeRecord,
+        keep: u32,
     ) -> impl Future<Output = Result<AddCode, StoreError>> + Send;
 
     /// A device with its codes.

@@ -139,10 +139,18 @@ where
         Ok(())
     }
 
-    async fn add_code(&self, tenant_id: &str, device_id_hash: &str, code: &CodeRecord) -> Result<AddCode, StoreError> {
-        // One statement: the code goes in only while the device exists. A consume that deletes the device
-        // concurrently either goes first (no row to select, or on PostgreSQL a foreign key violation when it
-        // commits between the select and the insert's check) or waits for the insert and deletes the code too.
+    async fn add_code(
+        &self,
+        tenant_id: &str,
+        device_id_hash: &str,
+        code: &CodeRecord,
+        keep: u32,
+    ) -> Result<AddCode, StoreError> {
+        // A write transaction: the code goes in only while the device exists, and the device's oldest codes
+        // beyond `keep` go out with it, so concurrent resends cannot leave more. A consume that deletes the
+        // device concurrently either goes first (no row to select, or on PostgreSQL a foreign key violation
+        // when it commits between the select and the insert's check) or waits and deletes the code too.
+        let mut tx = DB::begin_write(&self.pool).await?;
         let inserted = sqlx::query(
             "INSERT INTO passwordless_codes (code_id, device_id_hash, link_code_hash, created_at) \
              SELECT $3, device_id_hash, $4, $5 FROM passwordless_devices \
@@ -154,10 +162,22 @@ where
         .bind(&code.code_id)
         .bind(&code.link_code_hash)
         .bind(code.created_at_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(result) if result.rows_affected() == 1 => Ok(AddCode::Added),
+            Ok(result) if result.rows_affected() == 1 => {
+                sqlx::query(
+                    "DELETE FROM passwordless_codes WHERE device_id_hash = $1 AND code_id NOT IN \
+                     (SELECT code_id FROM passwordless_codes WHERE device_id_hash = $1 \
+                      ORDER BY created_at DESC, code_id DESC LIMIT $2)",
+                )
+                .bind(device_id_hash)
+                .bind(i64::from(keep.max(1)))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(AddCode::Added)
+            }
             // Nothing inserted: the device is gone, or a code with this hash exists. A device never comes back,
             // so one that exists now existed then.
             Ok(_) => {
@@ -165,7 +185,7 @@ where
                     sqlx::query("SELECT 1 FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2")
                         .bind(tenant_id)
                         .bind(device_id_hash)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *tx)
                         .await?
                         .is_some();
                 Ok(if exists { AddCode::Duplicate } else { AddCode::DeviceGone })
