@@ -47,6 +47,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("no_responses.yaml", &["E0405"]),
     ("unknown_schema_type.yaml", &["E0101", "E0101"]),
     ("misplaced_component_refs.yaml", &["E0208", "E0210", "E0209"]),
+    ("swagger2_converted.yaml", &["W0004", "W0005", "W0005"]),
+    ("swagger2_errors.yaml", &["E0201", "E0201", "E0304"]),
 ];
 
 fn corpus_dir() -> PathBuf {

@@ -22,6 +22,7 @@ struct Case {
 }
 
 const CORPUS: &[Case] = &[
+    Case { file: "authzed-spicedb-swagger2.json", operations: 27, warnings: &[("W0004", 1)] },
     Case {
         file: "box.json",
         operations: 296,
@@ -34,6 +35,9 @@ const CORPUS: &[Case] = &[
     Case { file: "oai-petstore-expanded.yaml", operations: 4, warnings: &[] },
     Case { file: "oai-petstore.yaml", operations: 3, warnings: &[] },
     Case { file: "oai-uspto.yaml", operations: 3, warnings: &[] },
+    Case { file: "okta-legacy-swagger2.json", operations: 341, warnings: &[("W0004", 1), ("W0107", 9)] },
+    Case { file: "openfga-swagger2.json", operations: 24, warnings: &[("W0004", 1)] },
+    Case { file: "ory-hydra-swagger2.json", operations: 52, warnings: &[("W0004", 1)] },
     Case { file: "redocly-museum.yaml", operations: 8, warnings: &[("W0003", 1)] },
     Case { file: "swagger-petstore.yaml", operations: 19, warnings: &[("W0301", 16)] },
     Case { file: "twilio-api-v2010.json", operations: 197, warnings: &[] },

@@ -41,6 +41,7 @@ struct Readme<'a> {
     operations: Vec<(String, String, String)>,
     has_axum: bool,
     has_actix: bool,
+    from_swagger2: bool,
 }
 
 #[derive(Template)]
@@ -129,6 +130,7 @@ pub fn render_readme(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
             .collect(),
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
         has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),
+        from_swagger2: ctx.api.from_swagger2,
     };
     finish("README.md", t.render())
 }

@@ -28,6 +28,8 @@ pub struct Api {
     pub security_schemes: Vec<SecurityScheme>,
     /// CORS facts derived from the spec.
     pub cors: CorsPolicy,
+    /// The input was a Swagger 2.0 document, converted to OpenAPI 3.0 while loading.
+    pub from_swagger2: bool,
 }
 
 impl Api {

@@ -77,7 +77,8 @@ impl Diagnostics {
             severity,
             code,
             message,
-            pointer: pointer.to_owned(),
+            // A Swagger 2.0 spec is reported in its own terms, not in those of its conversion.
+            pointer: self.source.original_pointer(pointer),
             location,
             label: String::new(),
             help: None,

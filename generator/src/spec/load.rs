@@ -23,6 +23,8 @@ pub struct SourceFile {
     /// True when the text is JSON (decided by content, not by the file extension).
     pub is_json: bool,
     index: OnceLock<BTreeMap<String, Location>>,
+    /// Set when the text is Swagger 2.0: where each node of the converted document came from.
+    swagger2: OnceLock<super::swagger2::PointerMap>,
 }
 
 /// A loaded spec: the parsed document plus the source it came from.
@@ -41,14 +43,14 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let is_json = text.trim_start().starts_with('{');
-        Self { name: name.into(), text, is_json, index: OnceLock::new() }
+        Self { name: name.into(), text, is_json, index: OnceLock::new(), swagger2: OnceLock::new() }
     }
 
     /// Finds the node at a JSON pointer. For a mapping entry the key is returned, so the
     /// report underlines `schema:` rather than the whole nested block.
     pub fn locate(&self, pointer: &str) -> Option<Location> {
         let index = self.index.get_or_init(|| build_index(&self.text));
-        let mut pointer = pointer.to_owned();
+        let mut pointer = self.original_pointer(pointer);
         // Fall back to the closest ancestor that exists, so a missing key still points at its parent.
         loop {
             if let Some(loc) = index.get(&pointer) {
@@ -57,6 +59,17 @@ impl SourceFile {
             let cut = pointer.rfind('/')?;
             pointer.truncate(cut);
         }
+    }
+
+    /// The pointer in this text of a node of the loaded document: the same pointer, unless the text is
+    /// Swagger 2.0 and the node was moved by the conversion to 3.0.
+    pub fn original_pointer(&self, pointer: &str) -> String {
+        self.swagger2.get().map_or_else(|| pointer.to_owned(), |map| map.original(pointer))
+    }
+
+    /// True when the text is a Swagger 2.0 document, converted to OpenAPI 3.0 while loading.
+    pub fn is_swagger2(&self) -> bool {
+        self.swagger2.get().is_some()
     }
 
     /// The location of a byte offset, as reported by a parser.
@@ -152,6 +165,13 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         _ => None,
     };
     let mut value = value;
+    if super::swagger2::is_swagger(&value) {
+        let moved = super::swagger2::convert(&mut value, &mut diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let _ = source.swagger2.set(moved);
+    }
     match version {
         Some(v) if v.starts_with("3.1") => {
             super::v31::normalise(&mut value, &mut diags);
@@ -175,7 +195,7 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
             match located {
                 Some((pointer, message)) => {
                     let location = source.locate(&pointer);
-                    not_openapi(&mut diags, pointer, &message, location);
+                    not_openapi(&mut diags, source.original_pointer(&pointer), &message, location);
                 }
                 None => not_openapi(&mut diags, String::new(), &e.to_string(), None),
             }

@@ -3,6 +3,7 @@
 pub mod diag;
 pub mod load;
 mod shape;
+mod swagger2;
 mod v31;
 pub mod validate;
 

@@ -157,6 +157,7 @@ impl<'a> Lowerer<'a> {
             operations,
             security_schemes,
             cors,
+            from_swagger2: self.diags.source().is_swagger2(),
         }
     }
 
