@@ -113,7 +113,10 @@ impl SigningKey {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(Value::Object(payload.clone()).to_string())
         );
+        // Low-S form (of the two valid `s` values, the smaller), which verifiers require: a token has one
+        // valid signature, not two.
         let signature: p256::ecdsa::Signature = self.key.sign(signing_input.as_bytes());
+        let signature = signature.normalize_s();
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     }
 
@@ -248,6 +251,8 @@ impl AccessTokenVerifier {
             .decode(signature)
             .ok()
             .and_then(|bytes| p256::ecdsa::Signature::from_slice(&bytes).ok())
+            // A high-S signature is the mirror of a valid low-S one: refused, so the bytes of a token are unique.
+            .filter(|signature| signature.normalize_s() == *signature)
             .ok_or(TokenError::InvalidSignature)?;
         let signing_input_len = token.len() - token.rsplit('.').next().map_or(0, str::len) - 1;
         key.verify(&token.as_bytes()[..signing_input_len], &signature).map_err(|_| TokenError::InvalidSignature)?;
@@ -303,6 +308,22 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         let tampered = format!("{}.{tampered_payload}.{}", parts[0], parts[2]);
         assert_eq!(key.verifier().verify(&tampered, 1_000), Err(TokenError::InvalidSignature));
+
+        // Every token is signed low-S; its high-S mirror (s replaced by n - s, equally valid for plain ECDSA)
+        // is refused.
+        for _ in 0..16 {
+            let token = key.sign(&claims(2_000));
+            let (signing_input, signature) = token.rsplit_once('.').expect("three parts");
+            let bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+            let signature = p256::ecdsa::Signature::from_slice(&bytes).expect("a signature");
+            assert_eq!(signature.normalize_s(), signature, "signed low-S");
+            let (r, s) = signature.split_scalars();
+            let mirrored = p256::ecdsa::Signature::from_scalars(r, -s).expect("valid scalars");
+            assert_ne!(mirrored, signature);
+            let mirrored = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mirrored.to_bytes()));
+            assert_eq!(key.verifier().verify(&mirrored, 1_000), Err(TokenError::InvalidSignature));
+            assert_eq!(key.verifier().verify(&token, 1_000), Ok(claims(2_000)));
+        }
 
         for malformed in ["", "a.b", "a.b.c", "x.y.z.w", &format!("{}.e30.{}", parts[0], parts[2])] {
             assert_eq!(key.verifier().verify(malformed, 1_000), Err(TokenError::Malformed), "{malformed}");
