@@ -53,10 +53,12 @@ static EMAIL: LazyLock<regex::Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("the email pattern is a valid regex: {e}"))
 });
 
-/// The stored form of an email: trimmed, validated, lowercased. `None` when it is invalid.
+/// The stored form of an email: trimmed, validated, lowercased. `None` when it is invalid, and also (stricter
+/// than node, whose pattern lets a quoted local part hold anything) when it holds a control character: such
+/// an address is no one's mailbox and would carry CR/LF into logs and mail headers.
 pub fn normalise_email(input: &str) -> Option<String> {
     let trimmed = input.trim();
-    EMAIL.is_match(trimmed).then(|| trimmed.to_lowercase())
+    (EMAIL.is_match(trimmed) && !trimmed.chars().any(char::is_control)).then(|| trimmed.to_lowercase())
 }
 
 /// The stored form of a phone number: E.164. `None` when it does not parse as a valid number; without a
@@ -82,6 +84,11 @@ mod tests {
         assert_eq!(normalise_email("\"quoted name\"@example.com").as_deref(), Some("\"quoted name\"@example.com"));
         for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "alice@example.c"] {
             assert_eq!(normalise_email(bad), None, "{bad:?}");
+        }
+        for control in
+            ["\"a\rINFO b\"@example.com", "\"a\nb\"@example.com", "\"\u{1b}[2J\"@example.com", "\"a\u{0}\"@x.io"]
+        {
+            assert_eq!(normalise_email(control), None, "{control:?}");
         }
     }
 

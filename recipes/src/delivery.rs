@@ -60,7 +60,7 @@ impl LogDelivery {
     pub fn line(message: &CodeMessage) -> String {
         format!(
             "passwordless code for {}: code={} link={} (valid {} s)",
-            message.recipient,
+            crate::logsafe::escape(message.recipient.as_str()),
             message.user_input_code.as_deref().unwrap_or("-"),
             message.magic_link.as_deref().unwrap_or("-"),
             message.code_lifetime.as_secs()
@@ -172,5 +172,24 @@ impl Delivery for SplitDelivery {
             Contact::Email(_) => self.email.deliver(message),
             Contact::Phone(_) => self.sms.deliver(message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_line_is_one_line_whatever_the_recipient_holds() {
+        let message = CodeMessage {
+            recipient: Contact::Email("\"a\r\nINFO forged\"@example.com".into()),
+            user_input_code: Some("123456".into()),
+            magic_link: None,
+            code_lifetime: Duration::from_secs(900),
+            pre_auth_session_id: "p".into(),
+        };
+        let line = LogDelivery::line(&message);
+        assert!(!line.contains(['\r', '\n']), "{line:?}");
+        assert!(line.starts_with(r#"passwordless code for "a\r\nINFO forged"@example.com: code=123456"#), "{line}");
     }
 }

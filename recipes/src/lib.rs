@@ -31,6 +31,7 @@ pub mod config;
 pub mod contact;
 pub mod delivery;
 pub mod ids;
+pub mod logsafe;
 pub mod session;
 pub mod store;
 pub mod thirdparty;

@@ -9,6 +9,7 @@ use auth_api::types::{
 
 use super::{AuthRecipes, Failure, fdi_user, message};
 use crate::ids;
+use crate::logsafe::Escaped;
 use crate::store::{Store, ThirdPartyAccount};
 use crate::thirdparty::{self, Grant, ThirdPartyError};
 use crate::{DEFAULT_TENANT, now_ms};
@@ -35,7 +36,7 @@ pub(super) async fn authorisation_url<S: Store>(
             Response::BadRequest(message(error.to_string()))
         }
         Err(error) => {
-            tracing::warn!(provider = %request.third_party_id, %error, "authorisation URL failed");
+            tracing::warn!(provider = %Escaped(&request.third_party_id), error = %Escaped(&error), "authorisation URL failed");
             Response::Ok(AuthorisationUrlResponse::GeneralError(GeneralError {
                 message: "The provider could not be reached; please try again".to_owned(),
             }))
@@ -108,17 +109,20 @@ impl<S: Store> AuthRecipes<S> {
                 headers: Default::default(),
             })
         };
-        let (identity, require_email) =
-            match self.third_party.sign_in(&body.third_party_id, body.client_type.as_deref(), grant).await {
-                Ok(found) => found,
-                Err(error @ (ThirdPartyError::UnknownProvider(_) | ThirdPartyError::ClientType(_))) => {
-                    return Ok(Response::BadRequest(message(error.to_string())));
-                }
-                Err(error) => {
-                    tracing::warn!(provider = %body.third_party_id, %error, "third-party sign-in failed");
-                    return general_error(sign_in_failure_message(&error));
-                }
-            };
+        let (identity, require_email) = match self
+            .third_party
+            .sign_in(&body.third_party_id, body.client_type.as_deref(), grant)
+            .await
+        {
+            Ok(found) => found,
+            Err(error @ (ThirdPartyError::UnknownProvider(_) | ThirdPartyError::ClientType(_))) => {
+                return Ok(Response::BadRequest(message(error.to_string())));
+            }
+            Err(error) => {
+                tracing::warn!(provider = %Escaped(&body.third_party_id), error = %Escaped(&error), "third-party sign-in failed");
+                return general_error(sign_in_failure_message(&error));
+            }
+        };
         let (email, verified) = match identity.email {
             Some(email) => email,
             None if require_email => {

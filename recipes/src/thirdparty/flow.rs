@@ -77,8 +77,19 @@ impl ThirdParty {
             Grant::Tokens(tokens) => tokens,
             Grant::Redirect { redirect_uri, query, pkce_code_verifier } => {
                 if let Some(error) = query.get("error") {
-                    let description = query.get("error_description").map(|d| format!(": {d}")).unwrap_or_default();
-                    return Err(ThirdPartyError::Denied(format!("{error}{description}")));
+                    // The frontend shows the reason: only an OAuth2 error code (`access_denied`) goes there, never
+                    // the provider's free text, which is logged with its control characters escaped.
+                    tracing::warn!(
+                        provider = %provider.id,
+                        error = %crate::logsafe::Escaped(error),
+                        description = %crate::logsafe::Escaped(query.get("error_description").map_or("", String::as_str)),
+                        "the provider refused the sign-in"
+                    );
+                    let is_code = !error.is_empty()
+                        && error.len() <= 64
+                        && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                    let code = if is_code { error.as_str() } else { "error" };
+                    return Err(ThirdPartyError::Denied(code.to_owned()));
                 }
                 let Some(code) = query.get("code") else {
                     return Err(ThirdPartyError::Denied("the redirect carries no code".into()));
