@@ -2,6 +2,7 @@
 
 pub mod diag;
 pub mod load;
+mod numbers;
 mod shape;
 mod v31;
 pub mod validate;
