@@ -126,9 +126,9 @@ components:
         assert!(text.starts_with("warning[W0114]: pattern `^(?!admin).*$` is not supported: look-around"), "{text}");
         assert!(text.contains("--> t.yaml:9:27"), "{text}");
         assert!(!api.uses_patterns(), "the pattern is dropped, not half-checked");
-        let mut strict = Settings::default();
-        strict.with_strict(true);
-        let text = crate::generate(&spec, &strict).expect_err("--strict refuses it").render_plain();
+        let mut strict = diags;
+        strict.apply_policy(crate::spec::diag::Policy { strict: true, ..Default::default() });
+        let text = strict.propagate().expect_err("--strict refuses it").render_plain();
         assert!(
             text.starts_with("error[W0114]: pattern `^(?!admin).*$`") && text.contains("--> t.yaml:9:27"),
             "{text}"
