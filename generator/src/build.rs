@@ -27,6 +27,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::settings::{Framework, Settings};
+use crate::spec::diag::WARNING_CODES;
 
 /// Why a build-script generation failed. Its `Display` is the full report, ready to print.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +52,9 @@ pub struct Builder {
     open_enums: bool,
     string_formats: bool,
     lenient_null: bool,
+    strict: bool,
     allowed: Vec<String>,
+    denied: Vec<String>,
 }
 
 impl Builder {
@@ -68,7 +71,9 @@ impl Builder {
             open_enums: false,
             string_formats: false,
             lenient_null: false,
+            strict: false,
             allowed: Vec::new(),
+            denied: Vec::new(),
         }
     }
 
@@ -129,6 +134,19 @@ impl Builder {
         self
     }
 
+    /// Makes the spec defects authgen otherwise works around with a warning (a dangling schema reference, an
+    /// unknown security scheme, an unbound path parameter, ...) errors, so the build fails on them.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Makes a warning code (such as `W0205`) an error, so the build fails when the spec triggers it.
+    pub fn deny_warning(mut self, code: impl Into<String>) -> Self {
+        self.denied.push(code.into());
+        self
+    }
+
     /// Generates the file (rewriting it only when it changed), prints `cargo:rerun-if-changed` for the spec,
     /// and returns the file's path.
     pub fn generate(self) -> Result<PathBuf, BuildError> {
@@ -140,6 +158,9 @@ impl Builder {
         let stem = self.spec.file_stem().map(|s| s.to_string_lossy().replace(['-', '.'], "_")).unwrap_or_default();
         let file_name = self.file_name.clone().unwrap_or_else(|| format!("{stem}_api.rs"));
         let crate_name = file_name.trim_end_matches(".rs").to_owned();
+        if let Some(code) = self.allowed.iter().chain(&self.denied).find(|c| !WARNING_CODES.contains(&c.as_str())) {
+            return Err(BuildError::Io(format!("`{code}` is not a warning code of authgen")));
+        }
         let loaded = match crate::spec::load_file(&self.spec) {
             Err(e) => return Err(BuildError::Io(format!("cannot read `{}`: {e}", self.spec.display()))),
             Ok(Err(diags)) => return Err(BuildError::Spec(diags.render_plain())),
@@ -153,13 +174,16 @@ impl Builder {
             .with_open_enums(self.open_enums)
             .with_string_formats(self.string_formats)
             .with_lenient_null(self.lenient_null)
+            .with_strict(self.strict)
+            .with_allowed(self.allowed.clone())
+            .with_denied(self.denied.clone())
             .with_module_layout(self.module_root.clone(), self.client)
             .with_provenance(
                 self.spec.to_string_lossy().replace('\\', "/"),
                 "the build script (authgen::build::Builder)",
             );
         let generated = crate::generate(&loaded, &settings).map_err(|d| BuildError::Spec(d.render_plain()))?;
-        for w in generated.warnings.items().iter().filter(|w| !self.allowed.iter().any(|code| code == w.code)) {
+        for w in generated.warnings.items() {
             println!("cargo:warning=authgen: {} {} ({})", w.code, w.message, w.pointer);
         }
         let mut files = generated.files;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use authgen::config::{Config, ConfigError, FILE_NAME, load_config};
 use authgen::settings::{Framework, Settings};
+use authgen::spec::diag::WARNING_CODES;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -66,7 +67,7 @@ pub(crate) struct GenerateArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Read options from this TOML file (keys `spec`, `out`, `frameworks`, `crate-name`, `trait-name`,
-    /// `open-enums`, `string-formats`, `lenient-null`; paths relative to the file). Default: `authgen.toml` in the current directory, if
+    /// `open-enums`, `string-formats`, `lenient-null`, `strict`, `allow`, `deny`; paths relative to the file). Default: `authgen.toml` in the current directory, if
     /// present. Flags given on the command line win over the file.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
@@ -89,6 +90,25 @@ pub(crate) struct GenerateArgs {
     /// a `null` is a 400 naming the property, as the schema says).
     #[arg(long)]
     pub(crate) lenient_null: bool,
+    /// Refuse the spec defects authgen otherwise works around with a warning (dangling schema references,
+    /// unknown security schemes, unbound path parameters, unsupported keywords, ...): each becomes an error.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Silence warning CODE (such as W0304); repeat for several.
+    #[arg(long = "allow", value_name = "CODE", value_parser = warning_code)]
+    pub(crate) allow: Vec<String>,
+    /// Make warning CODE an error (such as W0205); repeat for several.
+    #[arg(long = "deny", value_name = "CODE", value_parser = warning_code)]
+    pub(crate) deny: Vec<String>,
+}
+
+/// A warning code authgen reports, for `--allow` and `--deny`.
+fn warning_code(code: &str) -> Result<String, String> {
+    if WARNING_CODES.contains(&code) {
+        Ok(code.to_owned())
+    } else {
+        Err(format!("`{code}` is not a warning code of authgen (the README lists them: W0003, W0004, ...)"))
+    }
 }
 
 /// A framework on the command line.
@@ -171,6 +191,12 @@ impl TryFrom<Args> for Plan {
             || config.string_formats.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.string_formats));
         let lenient_null =
             g.lenient_null || config.lenient_null.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.lenient_null));
+        let strict = g.strict || config.strict.unwrap_or_else(|| recorded.as_ref().is_some_and(|r| r.strict));
+        let codes = |flags: &Vec<String>, file: Option<Vec<String>>, recorded: Option<&Vec<String>>| {
+            if !flags.is_empty() { flags.clone() } else { file.or_else(|| recorded.cloned()).unwrap_or_default() }
+        };
+        let allow = codes(&g.allow, config.allow, recorded.as_ref().map(|r| &r.allow));
+        let deny = codes(&g.deny, config.deny, recorded.as_ref().map(|r| &r.deny));
         let mut settings = Settings::default();
         settings
             .with_frameworks(frameworks)
@@ -179,6 +205,9 @@ impl TryFrom<Args> for Plan {
             .with_open_enums(open_enums)
             .with_string_formats(string_formats)
             .with_lenient_null(lenient_null)
+            .with_strict(strict)
+            .with_allowed(allow)
+            .with_denied(deny)
             .with_invocation(&spec.to_string_lossy(), &out.to_string_lossy());
         Ok(Plan { settings, spec, out, check })
     }

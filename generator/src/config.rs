@@ -7,6 +7,9 @@
 //! crate-name = "auth-api"
 //! trait-name = "AuthApi"
 //! open-enums = false
+//! strict = false
+//! allow = ["W0304"]
+//! deny = []
 //! ```
 //!
 //! Every key is optional. A flag given on the command line wins over the file; the file wins over what the
@@ -17,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::settings::Framework;
+use crate::spec::diag::WARNING_CODES;
 
 /// The name `authgen` looks for in the current directory when `--config` is not given.
 pub const FILE_NAME: &str = "authgen.toml";
@@ -40,6 +44,12 @@ pub struct Config {
     pub string_formats: Option<bool>,
     /// Optional, non-nullable properties accept `null` (`--lenient-null`).
     pub lenient_null: Option<bool>,
+    /// Spec defects are errors (`--strict`).
+    pub strict: Option<bool>,
+    /// Silenced warning codes (`--allow`, repeated).
+    pub allow: Option<Vec<String>>,
+    /// Warning codes that are errors (`--deny`, repeated).
+    pub deny: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +63,9 @@ struct RawConfig {
     open_enums: Option<bool>,
     string_formats: Option<bool>,
     lenient_null: Option<bool>,
+    strict: Option<bool>,
+    allow: Option<Vec<String>>,
+    deny: Option<Vec<String>>,
 }
 
 /// An `authgen.toml` that cannot be used; its `Display` is `file:line:col: message` when the place is known.
@@ -119,6 +132,14 @@ pub fn parse_config(file: &str, text: &str, base: &Path) -> Result<Config, Confi
             return Err(error(key_location(text, key), format!("`{key}` must not be empty")));
         }
     }
+    for (key, codes) in [("allow", &raw.allow), ("deny", &raw.deny)] {
+        if let Some(code) = codes.iter().flatten().find(|c| !WARNING_CODES.contains(&c.as_str())) {
+            return Err(error(
+                key_location(text, key),
+                format!("`{code}` in `{key}` is not a warning code of authgen"),
+            ));
+        }
+    }
     Ok(Config {
         spec: raw.spec.map(resolve),
         out: raw.out.map(resolve),
@@ -128,6 +149,9 @@ pub fn parse_config(file: &str, text: &str, base: &Path) -> Result<Config, Confi
         open_enums: raw.open_enums,
         string_formats: raw.string_formats,
         lenient_null: raw.lenient_null,
+        strict: raw.strict,
+        allow: raw.allow,
+        deny: raw.deny,
     })
 }
 
@@ -165,7 +189,7 @@ mod tests {
     fn every_option_is_read_and_paths_are_relative_to_the_file() {
         let text = "spec = \"api.yaml\"\nout = \"crates/api\"\nframeworks = [\"actix-web\", \"axum\", \"axum\"]\n\
                     crate-name = \"pets-api\"\ntrait-name = \"Pets\"\nopen-enums = true\nstring-formats = true\n\
-                    lenient-null = true\n";
+                    lenient-null = true\nstrict = true\nallow = [\"W0304\"]\ndeny = [\"W0205\", \"W0101\"]\n";
         let config = parse_config("conf/authgen.toml", text, Path::new("conf")).expect("parses");
         assert_eq!(
             config,
@@ -178,6 +202,9 @@ mod tests {
                 open_enums: Some(true),
                 string_formats: Some(true),
                 lenient_null: Some(true),
+                strict: Some(true),
+                allow: Some(vec!["W0304".into()]),
+                deny: Some(vec!["W0205".into(), "W0101".into()]),
             }
         );
         assert_eq!(parse_config("authgen.toml", "", Path::new("")).expect("empty is fine"), Config::default());
@@ -193,6 +220,10 @@ mod tests {
             ("open-enums = \"yes\"\n", "authgen.toml:1:14: invalid type: string \"yes\", expected a boolean"),
             ("spec = \"a.yaml\n", "authgen.toml:1:15: newline in string found"),
             ("\n  trait-name = \" \"\n", "authgen.toml:2:3: `trait-name` must not be empty"),
+            (
+                "strict = true\ndeny = [\"W0205\", \"E0201\"]\n",
+                "authgen.toml:2:1: `E0201` in `deny` is not a warning code",
+            ),
         ];
         for (text, expected) in cases {
             let e = parse_config("authgen.toml", text, Path::new("")).expect_err(text).to_string();

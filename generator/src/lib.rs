@@ -54,9 +54,20 @@ pub struct Generated {
 /// Runs validate -> lower -> emit -> format on a loaded spec. Deterministic: the same input gives the
 /// same bytes.
 pub fn generate(spec: &LoadedSpec, settings: &Settings) -> Result<Generated, Diagnostics> {
-    let mut warnings = spec.warnings.clone();
-    warnings.extend(spec::validate::validate_spec(spec)?);
-    let (api, lower_warnings) = ir::lower::lower_spec(spec, settings)?;
+    // `--strict`, `--allow` and `--deny` apply to each phase's diagnostics before it ends, so a warning made an
+    // error stops generation where an error of that phase would.
+    let policy = spec::diag::Policy { strict: settings.strict(), allow: settings.allowed(), deny: settings.denied() };
+    let enforce = |outcome: Result<Diagnostics, Diagnostics>| {
+        let (Ok(mut diags) | Err(mut diags)) = outcome;
+        diags.apply_policy(policy);
+        diags.propagate()
+    };
+    let mut warnings = enforce(Ok(spec.warnings.clone()))?;
+    warnings.extend(enforce(spec::validate::validate_spec(spec))?);
+    let (api, lower_warnings) = match ir::lower::lower_spec(spec, settings) {
+        Ok((api, diags)) => (api, enforce(Ok(diags))?),
+        Err(diags) => return Err(enforce(Err(diags)).unwrap_or_else(|e| e)),
+    };
     warnings.extend(lower_warnings);
     let ctx = emit::EmitCtx { api: &api, settings };
     match emit::emit_crate(ctx) {

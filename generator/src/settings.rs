@@ -48,6 +48,9 @@ pub struct Settings {
     open_enums: bool,
     string_formats: bool,
     lenient_null: bool,
+    strict: bool,
+    allow: Vec<String>,
+    deny: Vec<String>,
     module: Option<ModuleLayout>,
 }
 
@@ -69,6 +72,9 @@ impl Default for Settings {
             open_enums: false,
             string_formats: false,
             lenient_null: false,
+            strict: false,
+            allow: Vec::new(),
+            deny: Vec::new(),
             module: None,
         }
     }
@@ -124,6 +130,25 @@ impl Settings {
         self
     }
 
+    /// Refuses the spec defects authgen otherwise works around with a warning (the lenient codes of
+    /// [`crate::spec::diag::LENIENT_CODES`]): each becomes an error at the same place.
+    pub fn with_strict(&mut self, strict: bool) -> &mut Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Silences these warning codes (sorted and de-duplicated); a code also denied stays denied.
+    pub fn with_allowed(&mut self, codes: impl IntoIterator<Item = impl Into<String>>) -> &mut Self {
+        self.allow = sorted_codes(codes);
+        self
+    }
+
+    /// Makes these warning codes errors (sorted and de-duplicated).
+    pub fn with_denied(&mut self, codes: impl IntoIterator<Item = impl Into<String>>) -> &mut Self {
+        self.deny = sorted_codes(codes);
+        self
+    }
+
     /// Generates one Rust file of nested modules to be included at `root` (for example `crate::api`, for
     /// `mod api { include!(concat!(env!("OUT_DIR"), "/auth_api.rs")); }`), instead of a crate. The client is
     /// included when `client` is true. Used by [`crate::build::Builder`].
@@ -157,6 +182,21 @@ impl Settings {
         self.lenient_null
     }
 
+    /// Whether the lenient warnings are errors.
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// The silenced warning codes, sorted.
+    pub fn allowed(&self) -> &[String] {
+        &self.allow
+    }
+
+    /// The warning codes that are errors, sorted.
+    pub fn denied(&self) -> &[String] {
+        &self.deny
+    }
+
     /// Records how the output is produced: `spec` and `out` as the user wrote them (paths are normalised:
     /// no leading `./`, no trailing `/`). The canonical regenerate command is derived from them and from the
     /// other settings, so set frameworks, crate and trait names first.
@@ -182,6 +222,17 @@ impl Settings {
         }
         if self.lenient_null {
             command.push_str(" --lenient-null");
+        }
+        // Whether the spec may be generated at all is part of how the output is produced: recorded, `authgen
+        // check` refuses a spec that gained a denied defect, as the generation it guards would.
+        if self.strict {
+            command.push_str(" --strict");
+        }
+        for code in &self.allow {
+            command.push_str(&format!(" --allow {code}"));
+        }
+        for code in &self.deny {
+            command.push_str(&format!(" --deny {code}"));
         }
         self.spec_display = spec;
         self.command = command;
@@ -212,6 +263,13 @@ impl Settings {
     pub fn command(&self) -> &str {
         &self.command
     }
+}
+
+fn sorted_codes(codes: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
+    let mut out: Vec<String> = codes.into_iter().map(Into::into).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn normalise_path(p: &str) -> String {

@@ -370,16 +370,18 @@ fn broken_spec_exits_1_with_a_location_and_writes_nothing() {
     sandbox.age("out");
     let before = sandbox.snapshot("out");
 
-    // A reference to a schema that does not exist.
+    // A reference to a schema that does not exist: a warning by default, an error under `--strict`.
     let target = "$ref: '#/components/schemas/CreateCodeRequest'";
     let at = AUTH_YAML.find(target).expect("reference in spec/auth.yaml");
     sandbox.write("spec/auth.yaml", &AUTH_YAML.replacen(target, "$ref: '#/components/schemas/CreateCodeRequst'", 1));
     let (line, column) = line_col(AUTH_YAML, at);
-    let run = sandbox.generate_expecting(1);
+    let run = sandbox.run(&["generate", "--spec", "spec/auth.yaml", "--out", "out", "--strict"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains(&format!("spec/auth.yaml:{line}:{column}")), "no {line}:{column} in {run:?}");
-    assert!(run.stderr.contains("E0201") && run.stderr.contains("CreateCodeRequst"), "{run:?}");
+    assert!(run.stderr.contains("W0205") && run.stderr.contains("CreateCodeRequst"), "{run:?}");
     assert!(run.stderr.contains("error: 1 error(s) in spec/auth.yaml; nothing was written"), "{run:?}");
     assert_eq!(sandbox.snapshot("out"), before, "the output directory was touched");
+    sandbox.write("spec/auth.yaml", AUTH_YAML);
 
     // A YAML syntax error (line 12 is indented one column short), into a directory that does not exist yet.
     sandbox.write(
@@ -553,4 +555,82 @@ fn lenient_null_is_opt_in_and_recorded_for_check() {
     }
     let run = sandbox.run(&["check", "--spec", "spec/notes.yaml", "--out", "strict", "--lenient-null"]);
     assert_eq!(run.code, Some(1), "the flag changes the output: {run:?}");
+}
+
+/// A spec with two defects authgen works around: a path parameter its template lacks (W0304) and a reference
+/// to a schema that is not defined (W0205).
+const DEFECTS: &str = "openapi: 3.0.3
+info: {title: Pets, version: '1'}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - {name: apiBasePath, in: path, required: true, schema: {type: string}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Pet'}
+";
+
+#[test]
+fn defects_are_warnings_unless_strict_allow_and_deny_tune_them() {
+    let sandbox = Sandbox::new();
+    sandbox.write("spec/pets.yaml", DEFECTS);
+    let param = "spec/pets.yaml:8:11";
+    let reference = "spec/pets.yaml:14:24";
+    let generate = |out: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--spec", "spec/pets.yaml", "--out", out];
+        args.extend_from_slice(extra);
+        sandbox.run(&args)
+    };
+
+    let run = generate("lenient", &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for (code, at) in [("W0304", param), ("W0205", reference)] {
+        assert!(run.stderr.contains(code) && run.stderr.contains(at), "{code} at {at}: {run:?}");
+    }
+    let ops = sandbox.read("lenient/src/ops.rs");
+    assert!(!ops.contains("api_base_path"), "the unbound path parameter is left out");
+    assert!(ops.contains("Ok(::serde_json::Value)"), "the missing schema is any JSON value: {ops}");
+
+    // `--strict` refuses both, at the same places, and writes nothing.
+    let run = generate("strict", &["--strict"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains(param) && run.stderr.contains(reference), "{run:?}");
+    assert!(run.stderr.contains("error: 2 error(s) in spec/pets.yaml; nothing was written"), "{run:?}");
+    assert!(!sandbox.path("strict").exists(), "{run:?}");
+    // ... unless a code is allowed; a denied code is an error without `--strict`.
+    let run = generate("strict", &["--strict", "--allow", "W0304", "--allow", "W0205"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(!run.stderr.contains("W0304") && !run.stderr.contains("W0205"), "allowed codes are silent: {run:?}");
+    let run = generate("denied", &["--deny", "W0304"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains(param) && run.stderr.contains("error: 1 error(s)"), "{run:?}");
+    // A code that is not a warning of authgen is a usage error.
+    let run = generate("bad", &["--allow", "E0201"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("`E0201` is not a warning code of authgen"), "{run:?}");
+
+    // The options are recorded, so `check` applies them as the generation did.
+    let header = sandbox.read("strict/src/lib.rs").lines().next().unwrap_or_default().to_owned();
+    assert!(header.ends_with("--out strict --strict --allow W0205 --allow W0304"), "{header}");
+    let run = sandbox.run(&["check", "--spec", "spec/pets.yaml", "--out", "strict"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let run = sandbox.run(&["check", "--spec", "spec/pets.yaml", "--out", "lenient", "--deny", "W0205"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains(reference) && run.stderr.contains("nothing was written"), "{run:?}");
+
+    // The same from authgen.toml.
+    sandbox
+        .write("authgen.toml", "spec = \"spec/pets.yaml\"\nout = \"from-file\"\nstrict = true\nallow = [\"W0304\"]\n");
+    let run = sandbox.run(&[]);
+    assert_eq!(run.code, Some(1), "strict from the file, W0205 still refused: {run:?}");
+    assert!(run.stderr.contains(reference) && !run.stderr.contains(param), "{run:?}");
+    sandbox.write("authgen.toml", "spec = \"spec/pets.yaml\"\nout = \"from-file\"\ndeny = [\"W9999\"]\n");
+    let run = sandbox.run(&[]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.starts_with("error: authgen.toml:3:1: `W9999` in `deny` is not a warning code"), "{run:?}");
 }

@@ -24,6 +24,23 @@ struct Case {
 const CORPUS: &[Case] = &[
     Case { file: "authzed-spicedb-swagger2.json", operations: 27, warnings: &[("W0004", 1)] },
     Case {
+        file: "authgen-defects.yaml",
+        operations: 2,
+        warnings: &[
+            ("W0006", 2),
+            ("W0007", 1),
+            ("W0111", 1),
+            ("W0112", 2),
+            ("W0113", 3),
+            ("W0114", 1),
+            ("W0205", 1),
+            ("W0206", 1),
+            ("W0207", 1),
+            ("W0304", 1),
+            ("W0404", 1),
+        ],
+    },
+    Case {
         file: "box.json",
         operations: 296,
         warnings: &[("W0101", 10), ("W0104", 1), ("W0110", 4), ("W0204", 1), ("W0301", 1)],

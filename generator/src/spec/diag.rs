@@ -219,3 +219,45 @@ where
     }
     out
 }
+
+/// Every warning code authgen reports, with a word on what it stands for. `--allow` and `--deny` accept only
+/// these; the README's diagnostics table lists each.
+pub const WARNING_CODES: &[&str] = &[
+    "W0003", "W0004", "W0005", "W0006", "W0007", "W0101", "W0102", "W0103", "W0104", "W0105", "W0106", "W0107",
+    "W0108", "W0109", "W0110", "W0111", "W0112", "W0113", "W0114", "W0201", "W0202", "W0203", "W0204", "W0205",
+    "W0206", "W0207", "W0301", "W0302", "W0303", "W0304", "W0404",
+];
+
+/// The warnings that stand for a defect authgen works around instead of refusing the spec (a dangling
+/// reference, an unknown security scheme, a parameter that cannot be bound, a keyword without a Rust form):
+/// each was an error before authgen became lenient, and `--strict` makes each an error again.
+pub const LENIENT_CODES: &[&str] =
+    &["W0006", "W0007", "W0111", "W0112", "W0113", "W0114", "W0205", "W0206", "W0207", "W0304", "W0404"];
+
+/// How warnings are treated: `--strict`, `--allow CODE`, `--deny CODE`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Policy<'a> {
+    /// Every [`LENIENT_CODES`] warning is an error.
+    pub strict: bool,
+    /// Warnings with these codes are dropped (unless also denied).
+    pub allow: &'a [String],
+    /// Warnings with these codes are errors.
+    pub deny: &'a [String],
+}
+
+impl Diagnostics {
+    /// Applies `policy`: a denied warning, or under `strict` a lenient one that is not allowed, becomes an
+    /// error at the same place; an allowed warning is dropped. Errors are never touched.
+    pub fn apply_policy(&mut self, policy: Policy<'_>) {
+        let listed = |codes: &[String], code: &str| codes.iter().any(|c| c == code);
+        self.items
+            .retain(|d| d.severity == Severity::Error || !listed(policy.allow, d.code) || listed(policy.deny, d.code));
+        for d in &mut self.items {
+            let denied = listed(policy.deny, d.code);
+            let strict = policy.strict && LENIENT_CODES.contains(&d.code) && !listed(policy.allow, d.code);
+            if d.severity == Severity::Warning && (denied || strict) {
+                d.severity = Severity::Error;
+            }
+        }
+    }
+}

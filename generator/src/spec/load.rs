@@ -165,6 +165,7 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         _ => None,
     };
     let mut value = value;
+    super::numbers::settle_wide_integers(&mut value, "", &mut diags);
     if super::swagger2::is_swagger(&value) {
         let moved = super::swagger2::convert(&mut value, &mut diags);
         if diags.has_errors() {
@@ -300,6 +301,16 @@ impl<'de> Visitor<'de> for JsonLike {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<YamlValue, E> {
         Ok(YamlValue::Number(v.into()))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<YamlValue, E> {
+        Ok(i64::try_from(v)
+            .map_or_else(|_| super::numbers::wide_integer(v.to_string()), |v| YamlValue::Number(v.into())))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<YamlValue, E> {
+        Ok(u64::try_from(v)
+            .map_or_else(|_| super::numbers::wide_integer(v.to_string()), |v| YamlValue::Number(v.into())))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<YamlValue, E> {

@@ -2,6 +2,7 @@
 
 pub mod diag;
 pub mod load;
+mod numbers;
 mod shape;
 mod swagger2;
 mod v31;

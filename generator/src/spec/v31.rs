@@ -9,23 +9,16 @@
 //! a string with `contentEncoding: binary` or a non-text `contentMediaType` -> `format: binary`; a
 //! `oneOf`/`anyOf` of `{const, title, description}` members -> `enum` + `x-enum-varnames`/`x-enum-descriptions`.
 //! Ignored with a warning: `webhooks`, `jsonSchemaDialect`. Kept as untyped JSON with a warning: a type array
-//! with several non-null types. Refused: `prefixItems`, `if`/`then`/`else`, `dependentSchemas`,
-//! `unevaluatedProperties`, `$dynamicRef`.
+//! with several non-null types. Made a map with a warning: `patternProperties`. Ignored with a warning (values
+//! are checked less strictly): `prefixItems`, `if`/`then`/`else`, `dependentSchemas`, `unevaluatedProperties`,
+//! `$dynamicRef`.
 
 use yaml_serde::{Mapping, Value};
 
 use super::diag::{Diagnostics, escape_segment};
 
-const UNSUPPORTED: &[&str] = &[
-    "prefixItems",
-    "if",
-    "then",
-    "else",
-    "dependentSchemas",
-    "unevaluatedProperties",
-    "$dynamicRef",
-    "patternProperties",
-];
+const UNSUPPORTED: &[&str] =
+    &["prefixItems", "if", "then", "else", "dependentSchemas", "unevaluatedProperties", "$dynamicRef"];
 
 fn key(s: &str) -> Value {
     Value::String(s.to_owned())
@@ -299,19 +292,52 @@ fn normalise_schema(m: &mut Mapping, ptr: &str, diags: &mut Diagnostics) {
             m.insert(key(exclusive), Value::Bool(true));
         }
     }
+    let schema_like = m.contains_key("type") || m.contains_key("properties") || m.contains_key("items");
     for keyword in UNSUPPORTED {
-        if m.contains_key(*keyword)
-            && (m.contains_key("type") || m.contains_key("properties") || m.contains_key("items"))
-        {
+        if m.contains_key(*keyword) && schema_like {
             diags
-                .error(
-                    "E0109",
+                .warning(
+                    "W0111",
                     &format!("{ptr}/{}", escape_segment(keyword)),
                     format!("`{keyword}` (JSON Schema 2020-12) is not supported"),
                 )
                 .label("not supported")
-                .help("express the schema with `properties`, `items`, `oneOf` or `allOf`");
+                .help(format!(
+                    "authgen ignores `{keyword}`, so values are checked less strictly than the schema says; express \
+                     the schema with `properties`, `items`, `oneOf` or `allOf`"
+                ));
             m.shift_remove(*keyword);
         }
+    }
+    pattern_properties_to_map(m, ptr, schema_like || m.contains_key("additionalProperties"), diags);
+}
+
+/// `patternProperties` becomes `additionalProperties`: a map of the patterns' value schema when they (and any
+/// `additionalProperties` schema) share one, otherwise a map of any JSON value. The key patterns are not checked.
+fn pattern_properties_to_map(m: &mut Mapping, ptr: &str, schema_like: bool, diags: &mut Diagnostics) {
+    let Some(Value::Mapping(patterns)) = m.get("patternProperties") else { return };
+    if !schema_like && !patterns.values().all(|v| matches!(v, Value::Mapping(_) | Value::Bool(_))) {
+        return;
+    }
+    let mut values: Vec<Value> = patterns.values().cloned().collect();
+    if let Some(extra @ Value::Mapping(_)) = m.get("additionalProperties") {
+        values.push(extra.clone());
+    }
+    let (value, what) = match values.split_first() {
+        Some((one, rest)) if rest.iter().all(|v| v == one) => (one.clone(), "a map of its value schema"),
+        _ => (Value::Bool(true), "a map of any JSON value (the patterns have different schemas)"),
+    };
+    diags
+        .warning(
+            "W0112",
+            &format!("{ptr}/patternProperties"),
+            "`patternProperties` (JSON Schema 2020-12) is not supported",
+        )
+        .label("not supported")
+        .help(format!("authgen generates {what} and does not check the keys against the patterns"));
+    m.shift_remove("patternProperties");
+    m.insert(key("additionalProperties"), value);
+    if !m.contains_key("type") {
+        m.insert(key("type"), key("object"));
     }
 }

@@ -1,5 +1,7 @@
 //! Validate stage: checks that hold across the whole document (references resolve, operation names are
-//! unique, path templates match their parameters). All problems are collected before stopping.
+//! unique, path templates match their parameters). All problems are collected before stopping. Two defects are
+//! warnings, worked around by lowering: a reference to a schema that is not defined (W0205, any JSON value) and
+//! a path parameter missing from its template (W0304, left out).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,7 +36,17 @@ fn check_refs(root: &Value, node: &Value, ptr: String, diags: &mut Diagnostics) 
                 let at = format!("{ptr}/$ref");
                 match target.strip_prefix('#') {
                     Some(local) => {
-                        if root.pointer(local).is_none() {
+                        if root.pointer(local).is_none() && local.starts_with("/components/schemas/") {
+                            // A missing schema has a stand-in every Rust type can hold: any JSON value.
+                            let name = local.trim_start_matches("/components/schemas/");
+                            diags
+                                .warning("W0205", &at, format!("unresolved reference `{target}`"))
+                                .label("nothing is defined at this reference")
+                                .help(format!(
+                                    "authgen uses a free-form JSON value (`serde_json::Value`) here; define `{name}` \
+                                     under `components/schemas` or fix the reference"
+                                ));
+                        } else if root.pointer(local).is_none() {
                             let name = local.rsplit('/').next().unwrap_or(local);
                             let section = local.rsplit_once('/').map_or("", |(s, _)| s);
                             diags
@@ -158,8 +170,11 @@ fn check_operations(doc: &Value, diags: &mut Diagnostics) {
                             format!("{op_ptr}/parameters/{}", i - shared_params.len())
                         };
                         diags
-                            .error("E0304", &at, format!("path parameter `{name}` does not appear in `{path}`"))
-                            .help(format!("add `{{{name}}}` to the path or change `in: path`"));
+                            .warning("W0304", &at, format!("path parameter `{name}` does not appear in `{path}`"))
+                            .help(format!(
+                                "authgen leaves the parameter out of the operation; add `{{{name}}}` to the path or \
+                                 change `in: path`"
+                            ));
                     }
                 }
             }

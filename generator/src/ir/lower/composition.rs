@@ -20,6 +20,7 @@ impl<'a> Lowerer<'a> {
                 Value::Object(map) => {
                     if let (Some(Value::Array(members)), Some(disc)) = (map.get("oneOf"), map.get("discriminator"))
                         && let Some(prop) = disc.get("propertyName").and_then(Value::as_str)
+                        && members.iter().all(|m| m.get("$ref").is_some() || pinned_tag(m, prop).is_some())
                     {
                         for m in members {
                             if let Some(r) = m.get("$ref").and_then(Value::as_str) {
@@ -44,16 +45,56 @@ impl<'a> Lowerer<'a> {
         keyword: &str,
     ) -> TypeKind {
         let mut scope = Scope::with_reserved(&[]);
+        // Inline members can still be told apart by the tag when each pins it to one value; otherwise the union
+        // is untagged, its members tried in order.
+        let tags: Vec<Option<String>> = members
+            .iter()
+            .map(|m| match m {
+                ReferenceOr::Reference { .. } => None,
+                ReferenceOr::Item(_) => discriminator
+                    .and_then(|d| pinned_tag(&serde_json::to_value(m).unwrap_or_default(), &d.property_name)),
+            })
+            .collect();
+        let tagged = members.iter().zip(&tags).all(|(m, t)| matches!(m, ReferenceOr::Reference { .. }) || t.is_some());
         if let Some(disc) = discriminator {
+            for (i, m) in members.iter().enumerate() {
+                if let ReferenceOr::Item(_) = m {
+                    let prop = &disc.property_name;
+                    let help = match &tags[i] {
+                        Some(value) if tagged => format!(
+                            "authgen still generates a tagged enum, with this member as `{prop}: {value}`; to follow \
+                             OpenAPI, move the schema to `components/schemas` and reference it"
+                        ),
+                        _ => format!(
+                            "authgen generates an untagged enum instead (its members tried in order); pin `{prop}` \
+                             with a one-value `enum` in every inline member, or move the schema to \
+                             `components/schemas` and reference it"
+                        ),
+                    };
+                    self.diags
+                        .warning(
+                            "W0113",
+                            &format!("{ptr}/{keyword}/{i}"),
+                            "a `oneOf` with a `discriminator` lists an inline schema",
+                        )
+                        .label("inline schema")
+                        .help(help);
+                }
+            }
+        }
+        if let Some(disc) = discriminator.filter(|_| tagged) {
             let mut variants = Vec::new();
             for (i, m) in members.iter().enumerate() {
                 let m_ptr = format!("{ptr}/{keyword}/{i}");
-                let ReferenceOr::Reference { reference } = m else {
-                    self.diags
-                        .error("E0103", &m_ptr, "a `oneOf` with a `discriminator` must list `$ref`s only")
-                        .label("inline schema")
-                        .help("move this schema to `components/schemas` and reference it");
-                    continue;
+                let reference = match (m, &tags[i]) {
+                    (ReferenceOr::Reference { reference }, _) => reference,
+                    (ReferenceOr::Item(schema), Some(value)) => {
+                        let name = scope.claim(variant(value));
+                        let ty = self.new_named_without(&format!("{rust}{name}"), schema, &m_ptr, &disc.property_name);
+                        variants.push(TaggedVariant { rust_name: name, api_name: value.clone(), ty });
+                        continue;
+                    }
+                    (ReferenceOr::Item(_), None) => continue,
                 };
                 let schema_name = reference.rsplit('/').next().unwrap_or(reference).to_owned();
                 // Mapping keys whose value names this member, by full reference or by schema name.
@@ -168,6 +209,16 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+    }
+}
+
+/// The one value an inline `oneOf` member gives the discriminator property `prop` (`{enum: [cat]}`, or a 3.1
+/// `const`, which loading turned into such an enum), in the JSON form of the member.
+fn pinned_tag(member: &Value, prop: &str) -> Option<String> {
+    let values = member.get("properties")?.get(prop)?.get("enum")?.as_array()?;
+    match values.as_slice() {
+        [Value::String(one)] => Some(one.clone()),
+        _ => None,
     }
 }
 

@@ -68,9 +68,12 @@ impl<'a> Lowerer<'a> {
             let last = text.lines().last().unwrap_or_default().trim();
             let detail = last.strip_prefix("error: ").unwrap_or(last).to_owned();
             self.diags
-                .error("E0106", &ptr_join(ptr, "pattern"), format!("pattern `{p}` is not supported: {detail}"))
+                .warning("W0114", &ptr_join(ptr, "pattern"), format!("pattern `{p}` is not supported: {detail}"))
                 .label("this pattern")
-                .help("patterns are compiled with the Rust regex crate: no look-around and no backreferences");
+                .help(
+                    "authgen does not check this pattern; patterns are compiled with the Rust regex crate: no \
+                     look-around and no backreferences",
+                );
             c.pattern = None;
         }
         c
@@ -118,10 +121,18 @@ components:
 "
         );
         let spec = crate::spec::load_str("t.yaml", &bad).unwrap();
-        let diags = lower_spec(&spec, &Settings::default()).unwrap_err();
+        let (api, diags) = lower_spec(&spec, &Settings::default()).expect("an unsupported pattern is not checked");
         let text = diags.render_plain();
-        assert!(text.starts_with("error[E0106]: pattern `^(?!admin).*$` is not supported: look-around"), "{text}");
+        assert!(text.starts_with("warning[W0114]: pattern `^(?!admin).*$` is not supported: look-around"), "{text}");
         assert!(text.contains("--> t.yaml:9:27"), "{text}");
+        assert!(!api.uses_patterns(), "the pattern is dropped, not half-checked");
+        let mut strict = diags;
+        strict.apply_policy(crate::spec::diag::Policy { strict: true, ..Default::default() });
+        let text = strict.propagate().expect_err("--strict refuses it").render_plain();
+        assert!(
+            text.starts_with("error[W0114]: pattern `^(?!admin).*$`") && text.contains("--> t.yaml:9:27"),
+            "{text}"
+        );
     }
 
     #[test]

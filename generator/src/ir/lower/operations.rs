@@ -55,6 +55,11 @@ impl<'a> Lowerer<'a> {
                     });
                     collected.push((p_ptr, p));
                 }
+                // A path parameter its template does not name cannot be bound (validation warned, W0304).
+                let template = crate::spec::validate::template_params(path).unwrap_or_default();
+                collected.retain(|(_, p)| {
+                    !matches!(p, Parameter::Path { .. }) || template.contains(&p.parameter_data_ref().name)
+                });
                 for (p_ptr, p) in collected {
                     if let Some(param) = self.lower_param(p, &p_ptr, &type_name, &mut param_scope) {
                         params.push(param);

@@ -87,16 +87,18 @@ impl<'a> Lowerer<'a> {
                     }
                     ParameterSchemaOrContent::Content(_) => TypeRef::String,
                 };
-                let ty = if multi { TypeRef::String } else { ty };
+                let mut ty = if multi { TypeRef::String } else { ty };
                 if !is_scalar_or_enum(&self.types, &ty) {
                     self.diags
-                        .error(
-                            "E0404",
+                        .warning(
+                            "W0404",
                             &ptr_join(&h_ptr, "schema"),
                             format!("response header `{name}` must be a string, number or boolean"),
                         )
-                        .help("encode structured header values as a string");
-                    continue;
+                        .help(
+                            "authgen passes the header as its raw string; encode structured header values as a string",
+                        );
+                    ty = TypeRef::String;
                 }
                 headers.push(HeaderDef {
                     rust_name: header_scope.claim(snake(name)),

@@ -204,9 +204,10 @@ impl<'a> Lowerer<'a> {
                 if reference.starts_with(SCHEMA_PREFIX) {
                     return self.ensure_component(reference);
                 }
-                self.diags
-                    .error("E0203", ptr, format!("`{reference}` is not a schema reference"))
-                    .help("schemas must reference `#/components/schemas/...`");
+                self.diags.warning("W0206", ptr, format!("`{reference}` is not a schema reference")).help(
+                    "authgen uses a free-form JSON value (`serde_json::Value`) here; schemas must reference \
+                         `#/components/schemas/...`",
+                );
                 return TypeRef::Json;
             }
             ReferenceOr::Item(s) => s,
@@ -286,6 +287,15 @@ impl<'a> Lowerer<'a> {
     pub(super) fn new_named(&mut self, hint: &str, schema: &Schema, ptr: &str) -> TypeRef {
         let rust = self.type_scope.claim(pascal(hint));
         if let Some(def) = self.define(&rust, schema, ptr, None) {
+            self.types.insert(rust.clone(), def);
+        }
+        TypeRef::Named(rust)
+    }
+
+    /// A new named type for `schema` whose struct leaves property `tag` to the enum that carries it.
+    pub(super) fn new_named_without(&mut self, hint: &str, schema: &Schema, ptr: &str, tag: &str) -> TypeRef {
+        let rust = self.type_scope.claim(pascal(hint));
+        if let Some(def) = self.define(&rust, schema, ptr, Some(tag)) {
             self.types.insert(rust.clone(), def);
         }
         TypeRef::Named(rust)

@@ -74,8 +74,11 @@ impl<'a> Lowerer<'a> {
             for name in req.keys() {
                 if !schemes.iter().any(|s| &s.api_name == name) {
                     self.diags
-                        .error("E0207", &format!("{ptr}/security/{i}"), format!("unknown security scheme `{name}`"))
-                        .help("define it under `components/securitySchemes`");
+                        .warning("W0207", &format!("{ptr}/security/{i}"), format!("unknown security scheme `{name}`"))
+                        .help(
+                            "authgen ignores this requirement for the operation; define the scheme under \
+                             `components/securitySchemes`",
+                        );
                 } else if !out.contains(name) {
                     out.push(name.clone());
                 }
