@@ -1,5 +1,6 @@
 //! Diagnostics corpus: every spec under `tests/diagnostics/` must render exactly the diagnostics in the `.txt`
-//! file next to it, without panicking. A case whose codes are all errors must fail to generate; a case whose
+//! file next to it, without panicking. A folder is a multi-file spec: its root is `openapi.yaml`, and the `.txt`
+//! file beside the folder has its name. A case whose codes are all errors must fail to generate; a case whose
 //! codes are all warnings (a construct authgen degrades instead of refusing) must generate.
 //!
 //! The expected files are the specification of correct behaviour: each `file:line:col` in them was checked
@@ -17,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use authgen::{Diagnostics, Settings, spec};
 
-/// Every case: the input file (relative to `tests/diagnostics/`) and the codes it must report, in order.
+/// Every case: the input file or folder (relative to `tests/diagnostics/`, a folder ending in `/`) and the
+/// codes it must report, in order.
 /// The `.txt` file pins the full rendering; this table keeps the intent readable and guards against a
 /// blessed expectation that silently lost a diagnostic.
 const CASES: &[(&str, &[&str])] = &[
@@ -47,6 +49,10 @@ const CASES: &[(&str, &[&str])] = &[
     ("no_responses.yaml", &["E0405"]),
     ("unknown_schema_type.yaml", &["E0101", "E0101"]),
     ("misplaced_component_refs.yaml", &["E0208", "E0210", "E0209"]),
+    ("remote_ref.yaml", &["E0213"]),
+    ("multi_file_error_in_referenced_file/", &["E0101"]),
+    ("multi_file_missing_fragment/", &["E0212"]),
+    ("multi_file_broken_json/", &["E0001"]),
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -58,23 +64,30 @@ fn bless() -> bool {
 }
 
 /// Load + generate; the diagnostics of whichever phase failed, or a description of what went wrong instead.
-fn run(name: &str, text: &str) -> Result<Diagnostics, String> {
-    match run_any(name, text)? {
+fn run(name: &str) -> Result<Diagnostics, String> {
+    match run_any(name)? {
         (diags, false) => Ok(diags),
         (diags, true) => Err(format!("generated files instead of failing ({} warning(s))", diags.items().len())),
     }
 }
 
-/// Load + generate; the diagnostics (of the failing phase, or the warnings of a success) and whether files
-/// were generated.
-fn run_any(name: &str, text: &str) -> Result<(Diagnostics, bool), String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_str(name, text) {
-        Err(diags) => Err(diags),
-        Ok(loaded) => authgen::generate(&loaded, &Settings::default()).map(|g| g.warnings),
+/// Load (from the file, so that references to other files are followed) + generate; the diagnostics (of the
+/// failing phase, or the warnings of a success) and whether files were generated. Files are named relative to
+/// `tests/diagnostics/`.
+fn run_any(name: &str) -> Result<(Diagnostics, bool), String> {
+    let (path, shown) = match name.strip_suffix('/') {
+        Some(folder) => (corpus_dir().join(folder).join("openapi.yaml"), format!("{folder}/openapi.yaml")),
+        None => (corpus_dir().join(name), name.to_owned()),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_file_named(&path, &shown) {
+        Err(e) => Ok(Err(format!("cannot read {}: {e}", path.display()))),
+        Ok(Err(diags)) => Err(diags),
+        Ok(Ok(loaded)) => authgen::generate(&loaded, &Settings::default()).map(|g| Ok(g.warnings)),
     }));
     match outcome {
         Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
-        Ok(Ok(warnings)) => Ok((warnings, true)),
+        Ok(Ok(Err(unreadable))) => Err(unreadable),
+        Ok(Ok(Ok(warnings))) => Ok((warnings, true)),
         Ok(Err(diags)) => Ok((diags, false)),
     }
 }
@@ -94,16 +107,9 @@ fn diagnostics_corpus() {
     let dir = corpus_dir();
     let mut failures = Vec::new();
     for (name, codes) in CASES {
-        let input = dir.join(name);
-        let text = match std::fs::read_to_string(&input) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(format!("{name}: cannot read {}: {e}", input.display()));
-                continue;
-            }
-        };
+        let input = dir.join(name.trim_end_matches('/'));
         let degrades = codes.iter().all(|c| c.starts_with('W'));
-        let diags = match run_any(name, &text) {
+        let diags = match run_any(name) {
             Ok((d, generated)) if generated == degrades => d,
             Ok((_, true)) => {
                 failures.push(format!("{name}: generated files instead of failing"));
@@ -131,7 +137,10 @@ fn diagnostics_corpus() {
             }
         }
         let rendered = diags.render_plain();
-        let expected_path = input.with_extension("txt");
+        let expected_path = match name.strip_suffix('/') {
+            Some(folder) => dir.join(format!("{folder}.txt")),
+            None => input.with_extension("txt"),
+        };
         if bless() {
             std::fs::write(&expected_path, &rendered).expect("write expected file");
             continue;
@@ -160,6 +169,10 @@ fn diagnostics_corpus_is_complete() {
     for entry in std::fs::read_dir(corpus_dir()).expect("read corpus dir") {
         let path = entry.expect("dir entry").path();
         let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        if path.is_dir() {
+            inputs.push(format!("{name}/"));
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "json") => inputs.push(name),
             Some("txt") => expectations.push(name),
@@ -169,13 +182,13 @@ fn diagnostics_corpus_is_complete() {
     inputs.sort();
     let mut listed: Vec<String> = CASES.iter().map(|(n, _)| (*n).to_owned()).collect();
     listed.sort();
-    assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json and CASES must list the same files");
+    assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json, its folders and CASES must list the same inputs");
     if bless() {
         // The expectations are being written concurrently by `diagnostics_corpus`.
         return;
     }
     for input in &inputs {
-        let stem = input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s);
+        let stem = input.strip_suffix('/').unwrap_or_else(|| input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s));
         assert!(expectations.contains(&format!("{stem}.txt")), "{input} has no expected {stem}.txt");
     }
     assert_eq!(inputs.len(), expectations.len(), "an expected .txt file has no input");
@@ -187,7 +200,7 @@ fn diagnostics_corpus_is_complete() {
 fn unresolved_references_are_all_reported() {
     let name = "unresolved_refs_collected.yaml";
     let text = std::fs::read_to_string(corpus_dir().join(name)).expect("read case");
-    let diags = run(name, &text).expect("fails with diagnostics");
+    let diags = run(name).expect("fails with diagnostics");
     let lines: Vec<usize> =
         diags.items().iter().filter(|d| d.code == "E0201").filter_map(|d| d.location.map(|l| l.line)).collect();
     assert!(lines.len() >= 3, "expected several E0201, got {lines:?}");

@@ -404,12 +404,15 @@ impl Bundler<'_> {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) => {
+                // The systems word the common case differently; the report should not.
+                let why =
+                    if e.kind() == std::io::ErrorKind::NotFound { "no such file".to_owned() } else { e.to_string() };
                 self.diags
                     .error_in(
                         &from_source,
                         "E0202",
                         ref_at,
-                        format!("cannot read `{name}`, which `{target}` names: {e}"),
+                        format!("cannot read `{name}`, which `{target}` names: {why}"),
                     )
                     .label("this reference")
                     .help(format!(
