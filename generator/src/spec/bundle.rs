@@ -206,6 +206,10 @@ pub(super) fn bundle(
     path: Option<&Path>,
     diags: &mut Diagnostics,
 ) -> Vec<PathBuf> {
+    if !refers_elsewhere(doc) {
+        // Most specs are one file; they pay for one scan, not for the walk.
+        return path.map(normalise).into_iter().collect();
+    }
     let mut bundler = Bundler {
         diags,
         files: vec![File { source: source.clone(), path: path.map(normalise), value: Value::Null }],
@@ -517,6 +521,22 @@ impl Bundler<'_> {
             }
         }
         *node = value;
+    }
+}
+
+/// True when some reference (or discriminator mapping) might name another file.
+fn refers_elsewhere(node: &Value) -> bool {
+    match node {
+        Value::Mapping(map) => map.iter().any(|(k, v)| match (k.as_str(), v) {
+            (Some("$ref"), Value::String(target)) => !target.starts_with('#'),
+            (Some("mapping"), Value::Mapping(m)) => {
+                m.values().any(|t| t.as_str().is_some_and(|t| !t.starts_with('#') && t.contains(['/', '.'])))
+                    || refers_elsewhere(v)
+            }
+            _ => refers_elsewhere(v),
+        }),
+        Value::Sequence(items) => items.iter().any(refers_elsewhere),
+        _ => false,
     }
 }
 
