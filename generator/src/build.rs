@@ -147,9 +147,10 @@ impl Builder {
         self
     }
 
-    /// Generates the file (rewriting it only when it changed), prints `cargo:rerun-if-changed` for the spec,
-    /// and returns the file's path.
+    /// Generates the file (rewriting it only when it changed), prints `cargo:rerun-if-changed` for the spec and
+    /// for every file its `$ref`s reach, and returns the file's path.
     pub fn generate(self) -> Result<PathBuf, BuildError> {
+        // Printed before loading too, so that a spec that does not load is read again once it changes.
         println!("cargo:rerun-if-changed={}", self.spec.display());
         let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
             Some(d) => d,
@@ -166,6 +167,9 @@ impl Builder {
             Ok(Err(diags)) => return Err(BuildError::Spec(diags.render_plain())),
             Ok(Ok(l)) => l,
         };
+        for line in rerun_if_changed(&loaded).skip(1) {
+            println!("{line}");
+        }
         let mut settings = Settings::default();
         let frameworks = if self.frameworks.is_empty() { vec![Framework::Axum] } else { self.frameworks.clone() };
         settings
@@ -192,5 +196,32 @@ impl Builder {
         }
         crate::output::write_files(&out_dir, &files).map_err(|e| BuildError::Io(e.to_string()))?;
         Ok(out_dir.join(file_name))
+    }
+}
+
+/// The `cargo:rerun-if-changed` line of each file the spec was read from, the spec itself first.
+fn rerun_if_changed(loaded: &crate::spec::LoadedSpec) -> impl Iterator<Item = String> + '_ {
+    loaded.files.iter().map(|f| format!("cargo:rerun-if-changed={}", f.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rerun_if_changed;
+
+    #[test]
+    fn every_file_of_a_multi_file_spec_reruns_the_build_script() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("schemas")).expect("mkdir");
+        let root = "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    \
+                    U: {$ref: 'schemas/user.yaml#/User'}\n";
+        std::fs::write(dir.path().join("openapi.yaml"), root).expect("write");
+        std::fs::write(dir.path().join("schemas/user.yaml"), "User: {$ref: '../common.json'}\n").expect("write");
+        std::fs::write(dir.path().join("common.json"), r#"{"type": "string"}"#).expect("write");
+        let spec = dir.path().join("openapi.yaml");
+        let loaded =
+            crate::spec::load_file(&spec).expect("readable").unwrap_or_else(|d| panic!("{}", d.render_plain()));
+        let lines: Vec<String> = rerun_if_changed(&loaded).collect();
+        let at = |rel: &str| format!("cargo:rerun-if-changed={}", dir.path().join(rel).display());
+        assert_eq!(lines, [at("openapi.yaml"), at("schemas/user.yaml"), at("common.json")]);
     }
 }

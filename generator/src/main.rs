@@ -38,7 +38,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
             Ok(stale) if stale.is_empty() => {
-                eprintln!("{} is up to date ({} files)", plan.out.display(), generated.files.len());
+                // A multi-file spec: every file was read, so a change in any of them would have shown.
+                let read = match loaded.files.len() {
+                    0 | 1 => String::new(),
+                    n => format!(", from {n} spec files"),
+                };
+                eprintln!("{} is up to date ({} files{read})", plan.out.display(), generated.files.len());
                 ExitCode::SUCCESS
             }
             Ok(stale) => {

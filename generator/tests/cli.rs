@@ -634,3 +634,42 @@ fn defects_are_warnings_unless_strict_allow_and_deny_tune_them() {
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.starts_with("error: authgen.toml:3:1: `W9999` in `deny` is not a warning code"), "{run:?}");
 }
+
+#[test]
+fn check_notices_a_change_in_a_file_the_spec_references() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "api/openapi.yaml",
+        "openapi: 3.0.3\ninfo: {title: Pets, version: '1'}\npaths:\n  /pets:\n    $ref: 'paths/pets.yaml'\n",
+    );
+    sandbox.write(
+        "api/paths/pets.yaml",
+        "get:\n  operationId: listPets\n  responses:\n    '200':\n      description: ok\n      content:\n        \
+         application/json:\n          schema: {type: array, items: {$ref: '../schemas/pet.yaml#/Pet'}}\n",
+    );
+    sandbox.write(
+        "api/schemas/pet.yaml",
+        "Pet:\n  description: A pet.\n  type: object\n  properties: {name: {type: string}}\n",
+    );
+    let generate = ["generate", "--spec", "api/openapi.yaml", "--out", "out"];
+    let check = ["check", "--spec", "api/openapi.yaml", "--out", "out"];
+    assert_eq!(sandbox.run(&generate).code, Some(0));
+    let fresh = sandbox.run(&check);
+    assert_eq!(fresh.code, Some(0), "{fresh:?}");
+    assert!(fresh.stderr.contains("out is up to date (20 files, from 3 spec files)"), "{fresh:?}");
+
+    sandbox.write(
+        "api/schemas/pet.yaml",
+        "Pet:\n  description: A good pet.\n  type: object\n  properties: {name: {type: string}}\n",
+    );
+    let stale = sandbox.run(&check);
+    assert_eq!(stale.code, Some(1), "{stale:?}");
+    assert!(stale.stderr.contains("stale: out/src/types.rs"), "{stale:?}");
+    assert!(stale.stderr.lines().any(|l| l.starts_with('+') && l.contains("A good pet.")), "{stale:?}");
+
+    // A mistake in the referenced file is reported there.
+    sandbox.write("api/schemas/pet.yaml", "Pet:\n  type: object\n  properties: {name: {type: strng}}\n");
+    let broken = sandbox.run(&check);
+    assert_eq!(broken.code, Some(1), "{broken:?}");
+    assert!(broken.stderr.contains("api/schemas/pet.yaml:3:"), "{broken:?}");
+}

@@ -1,5 +1,6 @@
 //! Diagnostics corpus: every spec under `tests/diagnostics/` must render exactly the diagnostics in the `.txt`
-//! file next to it, without panicking. A case whose codes are all errors must fail to generate; a case whose
+//! file next to it, without panicking. A folder is a multi-file spec: its root is `openapi.yaml`, and the `.txt`
+//! file beside the folder has its name. A case whose codes are all errors must fail to generate; a case whose
 //! codes are all warnings (a construct authgen degrades instead of refusing) must generate.
 //!
 //! The expected files are the specification of correct behaviour: each `file:line:col` in them was checked
@@ -17,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use authgen::{Diagnostics, Settings, spec};
 
-/// Every case: the input file (relative to `tests/diagnostics/`) and the codes it must report, in order.
+/// Every case: the input file or folder (relative to `tests/diagnostics/`, a folder ending in `/`) and the
+/// codes it must report, in order.
 /// The `.txt` file pins the full rendering; this table keeps the intent readable and guards against a
 /// blessed expectation that silently lost a diagnostic.
 const CASES: &[(&str, &[&str])] = &[
@@ -57,6 +59,10 @@ const CASES: &[(&str, &[&str])] = &[
     ("unsupported_pattern.yaml", &["W0114"]),
     ("schema_ref_to_response.yaml", &["W0206"]),
     ("structured_response_header.yaml", &["W0404"]),
+    ("remote_ref.yaml", &["E0213"]),
+    ("multi_file_error_in_referenced_file/", &["E0101"]),
+    ("multi_file_missing_fragment/", &["E0212"]),
+    ("multi_file_broken_json/", &["E0001"]),
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -67,16 +73,23 @@ fn bless() -> bool {
     std::env::var_os("AUTHGEN_BLESS").is_some_and(|v| v == "1")
 }
 
-/// Load + generate; the diagnostics (of the failing phase, or the warnings of a success) and whether files
-/// were generated.
-fn run_any(name: &str, text: &str) -> Result<(Diagnostics, bool), String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_str(name, text) {
-        Err(diags) => Err(diags),
-        Ok(loaded) => authgen::generate(&loaded, &Settings::default()).map(|g| g.warnings),
+/// Load (from the file, so that references to other files are followed) + generate; the diagnostics (of the
+/// failing phase, or the warnings of a success) and whether files were generated. Files are named relative to
+/// `tests/diagnostics/`.
+fn run_any(name: &str) -> Result<(Diagnostics, bool), String> {
+    let (path, shown) = match name.strip_suffix('/') {
+        Some(folder) => (corpus_dir().join(folder).join("openapi.yaml"), format!("{folder}/openapi.yaml")),
+        None => (corpus_dir().join(name), name.to_owned()),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| match spec::load_file_named(&path, &shown) {
+        Err(e) => Ok(Err(format!("cannot read {}: {e}", path.display()))),
+        Ok(Err(diags)) => Err(diags),
+        Ok(Ok(loaded)) => authgen::generate(&loaded, &Settings::default()).map(|g| Ok(g.warnings)),
     }));
     match outcome {
         Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
-        Ok(Ok(warnings)) => Ok((warnings, true)),
+        Ok(Ok(Err(unreadable))) => Err(unreadable),
+        Ok(Ok(Ok(warnings))) => Ok((warnings, true)),
         Ok(Err(diags)) => Ok((diags, false)),
     }
 }
@@ -96,16 +109,9 @@ fn diagnostics_corpus() {
     let dir = corpus_dir();
     let mut failures = Vec::new();
     for (name, codes) in CASES {
-        let input = dir.join(name);
-        let text = match std::fs::read_to_string(&input) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(format!("{name}: cannot read {}: {e}", input.display()));
-                continue;
-            }
-        };
+        let input = dir.join(name.trim_end_matches('/'));
         let degrades = codes.iter().all(|c| c.starts_with('W'));
-        let diags = match run_any(name, &text) {
+        let diags = match run_any(name) {
             Ok((d, generated)) if generated == degrades => d,
             Ok((_, true)) => {
                 failures.push(format!("{name}: generated files instead of failing"));
@@ -133,7 +139,10 @@ fn diagnostics_corpus() {
             }
         }
         let rendered = diags.render_plain();
-        let expected_path = input.with_extension("txt");
+        let expected_path = match name.strip_suffix('/') {
+            Some(folder) => dir.join(format!("{folder}.txt")),
+            None => input.with_extension("txt"),
+        };
         if bless() {
             std::fs::write(&expected_path, &rendered).expect("write expected file");
             continue;
@@ -166,7 +175,7 @@ fn strict_turns_lenient_warnings_into_errors_at_the_same_place() {
             continue;
         }
         let text = std::fs::read_to_string(corpus_dir().join(name)).expect("read case");
-        let Ok((lenient, true)) = run_any(name, &text) else {
+        let Ok((lenient, true)) = run_any(name) else {
             failures.push(format!("{name}: does not generate by default"));
             continue;
         };
@@ -256,6 +265,10 @@ fn diagnostics_corpus_is_complete() {
     for entry in std::fs::read_dir(corpus_dir()).expect("read corpus dir") {
         let path = entry.expect("dir entry").path();
         let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        if path.is_dir() {
+            inputs.push(format!("{name}/"));
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some("yaml" | "json") => inputs.push(name),
             Some("txt") => expectations.push(name),
@@ -265,13 +278,13 @@ fn diagnostics_corpus_is_complete() {
     inputs.sort();
     let mut listed: Vec<String> = CASES.iter().map(|(n, _)| (*n).to_owned()).collect();
     listed.sort();
-    assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json and CASES must list the same files");
+    assert_eq!(inputs, listed, "tests/diagnostics/*.yaml|json, its folders and CASES must list the same inputs");
     if bless() {
         // The expectations are being written concurrently by `diagnostics_corpus`.
         return;
     }
     for input in &inputs {
-        let stem = input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s);
+        let stem = input.strip_suffix('/').unwrap_or_else(|| input.rsplit_once('.').map_or(input.as_str(), |(s, _)| s));
         assert!(expectations.contains(&format!("{stem}.txt")), "{input} has no expected {stem}.txt");
     }
     assert_eq!(inputs.len(), expectations.len(), "an expected .txt file has no input");
@@ -284,7 +297,7 @@ fn diagnostics_corpus_is_complete() {
 fn unresolved_references_are_all_reported() {
     let name = "unresolved_refs_collected.yaml";
     let text = std::fs::read_to_string(corpus_dir().join(name)).expect("read case");
-    let (diags, generated) = run_any(name, &text).expect("no panic");
+    let (diags, generated) = run_any(name).expect("no panic");
     assert!(generated, "dangling schema references are worked around");
     let lines: Vec<usize> =
         diags.items().iter().filter(|d| d.code == "W0205").filter_map(|d| d.location.map(|l| l.line)).collect();

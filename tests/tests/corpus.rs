@@ -6,6 +6,9 @@
 //! generated crates, with the axum and actix-web adapters and the client, must pass `cargo clippy` under
 //! `-D warnings`. The crates are generated as members of one scratch workspace and checked by one cargo
 //! invocation, so their dependencies compile once.
+//!
+//! A folder is a spec split over several files; its root is the folder's top-level `openapi.yaml`,
+//! `openapi.yml` or `openapi.json`, and it is loaded from disk so its references to the other files are followed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use std::process::Command;
 
 use authgen::{Framework, Settings};
 
-/// One corpus spec: its file, how many operations it has and the warnings it is expected to produce, as
+/// One corpus spec: its file (`folder/openapi.yaml` for a multi-file spec), how many operations it has and the warnings it is expected to produce, as
 /// (code, count) in code order.
 struct Case {
     file: &'static str,
@@ -45,6 +48,7 @@ const CORPUS: &[Case] = &[
         operations: 296,
         warnings: &[("W0101", 10), ("W0104", 1), ("W0110", 4), ("W0204", 1), ("W0301", 1)],
     },
+    Case { file: "conjur/openapi.yml", operations: 41, warnings: &[("W0106", 1), ("W0201", 1), ("W0301", 4)] },
     Case { file: "discord.json", operations: 242, warnings: &[("W0204", 5), ("W0301", 12)] },
     Case { file: "oai-api-with-examples.yaml", operations: 2, warnings: &[] },
     Case { file: "oai-callback-example.yaml", operations: 1, warnings: &[("W0303", 1)] },
@@ -56,6 +60,11 @@ const CORPUS: &[Case] = &[
     Case { file: "openfga-swagger2.json", operations: 24, warnings: &[("W0004", 1)] },
     Case { file: "ory-hydra-swagger2.json", operations: 52, warnings: &[("W0004", 1)] },
     Case { file: "redocly-museum.yaml", operations: 8, warnings: &[("W0003", 1)] },
+    Case {
+        file: "redocly-openapi-starter/openapi.yaml",
+        operations: 12,
+        warnings: &[("W0003", 1), ("W0301", 1), ("W0302", 1)],
+    },
     Case { file: "swagger-petstore.yaml", operations: 19, warnings: &[("W0301", 16)] },
     Case { file: "twilio-api-v2010.json", operations: 197, warnings: &[] },
     Case { file: "twilio-lookups-v1.json", operations: 1, warnings: &[("W0204", 1)] },
@@ -67,8 +76,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
+/// The name of a spec's generated crate: the file's stem, or the folder's name for a multi-file spec.
 fn stem(file: &str) -> &str {
-    file.rsplit_once('.').map_or(file, |(s, _)| s)
+    match file.split_once('/') {
+        Some((folder, _)) => folder,
+        None => file.rsplit_once('.').map_or(file, |(s, _)| s),
+    }
+}
+
+/// The root file of a multi-file spec's folder.
+fn root_file(folder: &Path) -> Option<String> {
+    ["openapi.yaml", "openapi.yml", "openapi.json"].into_iter().find(|f| folder.join(f).is_file()).map(str::to_owned)
 }
 
 /// Every file in the folder is in the table, in SOURCES.md and in the README's corpus table, so a spec
@@ -78,8 +96,12 @@ fn corpus_is_complete_and_attributed() {
     let dir = root().join("tests/corpus");
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("read tests/corpus") {
-        let name = entry.expect("dir entry").file_name().to_string_lossy().into_owned();
-        if name != "SOURCES.md" {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() {
+            let root = root_file(&entry.path()).unwrap_or_else(|| panic!("tests/corpus/{name}/ has no openapi.yaml"));
+            files.push(format!("{name}/{root}"));
+        } else if name != "SOURCES.md" {
             files.push(name);
         }
     }
@@ -105,13 +127,16 @@ fn corpus_specs_generate_and_compile() {
         let rel = format!("tests/corpus/{}", case.file);
         let name = stem(case.file);
         let out = ws.join(name);
-        let text = std::fs::read_to_string(root.join(&rel)).expect("read corpus spec");
         let mut settings = Settings::default();
         settings
             .with_frameworks([Framework::Axum, Framework::ActixWeb])
             .with_crate_name(format!("corpus-{name}"))
             .with_invocation(&rel, &format!("target/corpus-ws/{name}"));
-        let run = || authgen::spec::load_str(&rel, &text).and_then(|loaded| authgen::generate(&loaded, &settings));
+        let run = || {
+            authgen::spec::load_file_named(&root.join(&rel), &rel)
+                .expect("read corpus spec")
+                .and_then(|loaded| authgen::generate(&loaded, &settings))
+        };
         let generated = match run() {
             Ok(g) => g,
             Err(diags) => {

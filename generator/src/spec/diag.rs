@@ -33,6 +33,9 @@ pub struct Diagnostic {
     pub label: String,
     /// How to fix it.
     pub help: Option<String>,
+    /// The file the diagnostic is in, when it is not the root spec (a file that a `$ref` pulled in); `pointer`
+    /// and `location` are then within that file.
+    pub file: Option<Arc<SourceFile>>,
 }
 
 /// A place in a source file.
@@ -71,17 +74,49 @@ impl Diagnostics {
         self.push(Severity::Warning, code, pointer, message.into())
     }
 
+    /// Adds an error at `pointer` of `file`, one of the files a multi-file spec is made of (the pointer is
+    /// within that file, not within the bundled document).
+    pub fn error_in(
+        &mut self,
+        file: &Arc<SourceFile>,
+        code: &'static str,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let file = (!Arc::ptr_eq(file, &self.source)).then(|| file.clone());
+        self.push_in(file, Severity::Error, code, pointer.to_owned(), message.into())
+    }
+
     fn push(&mut self, severity: Severity, code: &'static str, pointer: &str, message: String) -> &mut Diagnostic {
-        let location = self.source.locate(pointer);
+        // A pointer into a part of the document that a `$ref` pulled in from another file is reported in
+        // that file, at the pointer it has there.
+        let (file, pointer) = match self.source.origin(pointer) {
+            Some((file, local)) => (Some(file.clone()), local),
+            None => (None, pointer.to_owned()),
+        };
+        self.push_in(file, severity, code, pointer, message)
+    }
+
+    fn push_in(
+        &mut self,
+        file: Option<Arc<SourceFile>>,
+        severity: Severity,
+        code: &'static str,
+        pointer: String,
+        message: String,
+    ) -> &mut Diagnostic {
+        let location = file.as_deref().unwrap_or(&self.source).locate(&pointer);
         self.items.push(Diagnostic {
             severity,
             code,
             message,
-            // A Swagger 2.0 spec is reported in its own terms, not in those of its conversion.
-            pointer: self.source.original_pointer(pointer),
+            // A Swagger 2.0 spec is reported in its own terms, not in those of its conversion; a part pulled
+            // in from another file already has that file's pointer.
+            pointer: if file.is_none() { self.source.original_pointer(&pointer) } else { pointer },
             location,
             label: String::new(),
             help: None,
+            file,
         });
         self.items.last_mut().expect("just pushed")
     }
@@ -101,7 +136,7 @@ impl Diagnostics {
         &self.items
     }
 
-    /// The source the diagnostics point into.
+    /// The root spec's source; a diagnostic whose [`Diagnostic::file`] is set points into that file instead.
     pub fn source(&self) -> &SourceFile {
         &self.source
     }
@@ -132,12 +167,13 @@ impl Diagnostics {
                 Severity::Warning => "warning",
             };
             let _ = writeln!(out, "{kind}[{}]: {}", d.code, d.message);
+            let name = &d.file.as_deref().unwrap_or(&self.source).name;
             match d.location {
                 Some(loc) => {
-                    let _ = writeln!(out, "  --> {}:{}:{}", self.source.name, loc.line, loc.column);
+                    let _ = writeln!(out, "  --> {name}:{}:{}", loc.line, loc.column);
                 }
                 None => {
-                    let _ = writeln!(out, "  --> {}", self.source.name);
+                    let _ = writeln!(out, "  --> {name}");
                 }
             }
             if !d.pointer.is_empty() {
@@ -178,9 +214,13 @@ impl Diagnostics {
                     .with_severity(severity)
                     .with_labels(labels)
                     .with_help(help);
+                let file = d.file.as_deref().unwrap_or(&self.source);
                 miette::Report::new(diag).with_source_code(
-                    NamedSource::new(self.source.name.clone(), self.source.text.clone())
-                        .with_language(if self.source.is_json { "json" } else { "yaml" }),
+                    NamedSource::new(file.name.clone(), file.text.clone()).with_language(if file.is_json {
+                        "json"
+                    } else {
+                        "yaml"
+                    }),
                 )
             })
             .collect()

@@ -1,8 +1,10 @@
 //! Load stage: spec bytes -> `openapiv3::OpenAPI`, keeping the source text so later stages can point into it.
+//! A spec split over several files is bundled into one document first (`bundle.rs`); the source of the root
+//! file then also knows which parts of the document came from which file.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
@@ -25,6 +27,8 @@ pub struct SourceFile {
     index: OnceLock<BTreeMap<String, Location>>,
     /// Set when the text is Swagger 2.0: where each node of the converted document came from.
     swagger2: OnceLock<super::swagger2::PointerMap>,
+    /// For the root of a multi-file spec: bundled pointer -> the file and the pointer there it was taken from.
+    origins: OnceLock<BTreeMap<String, (Arc<SourceFile>, String)>>,
 }
 
 /// A loaded spec: the parsed document plus the source it came from.
@@ -36,6 +40,9 @@ pub struct LoadedSpec {
     pub source: Arc<SourceFile>,
     /// Warnings found while loading (for example OpenAPI 3.1 parts that were ignored).
     pub warnings: Diagnostics,
+    /// Every file read to build the document: the spec itself first, then each file its `$ref`s reach, in the
+    /// order they were first referenced. Empty when the spec was given as text ([`load_str`]).
+    pub files: Vec<PathBuf>,
 }
 
 impl SourceFile {
@@ -43,7 +50,32 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let is_json = text.trim_start().starts_with('{');
-        Self { name: name.into(), text, is_json, index: OnceLock::new(), swagger2: OnceLock::new() }
+        Self {
+            name: name.into(),
+            text,
+            is_json,
+            index: OnceLock::new(),
+            swagger2: OnceLock::new(),
+            origins: OnceLock::new(),
+        }
+    }
+
+    /// Where a pointer of the bundled document really is, when a `$ref` to another file brought that part in:
+    /// the file and the pointer within it. `None` for the parts written in this file.
+    pub fn origin(&self, pointer: &str) -> Option<(&Arc<SourceFile>, String)> {
+        let origins = self.origins.get().filter(|o| !o.is_empty())?;
+        let mut prefix = pointer;
+        loop {
+            if let Some((file, local)) = origins.get(prefix) {
+                return Some((file, format!("{local}{}", &pointer[prefix.len()..])));
+            }
+            prefix = &prefix[..prefix.rfind('/')?];
+        }
+    }
+
+    /// Records where the parts a bundle pulled in came from (once, right after bundling).
+    pub(super) fn set_origins(&self, origins: BTreeMap<String, (Arc<SourceFile>, String)>) {
+        let _ = self.origins.set(origins);
     }
 
     /// Finds the node at a JSON pointer. For a mapping entry the key is returned, so the
@@ -135,15 +167,27 @@ fn key_text(node: &MarkedYaml<'_>) -> Option<String> {
     }
 }
 
-/// Reads and parses the spec at `path`. I/O errors are returned as `Err(io)`; a parse error as diagnostics.
+/// Reads and parses the spec at `path`, and every file its `$ref`s reach (relative to the file holding the
+/// reference). I/O errors on `path` itself are returned as `Err(io)`; everything else as diagnostics.
 pub fn load_file(path: &Path) -> Result<Result<LoadedSpec, Diagnostics>, std::io::Error> {
-    let text = std::fs::read_to_string(path)?;
     let name = path.to_string_lossy().replace('\\', "/");
-    Ok(load_str(&name, &text))
+    load_file_named(path, &name)
 }
 
-/// Parses spec text; JSON or YAML is decided by content. Never panics.
+/// [`load_file`], with `name` shown for the spec in diagnostics instead of `path` (the files it references are
+/// named relative to it).
+pub fn load_file_named(path: &Path, name: &str) -> Result<Result<LoadedSpec, Diagnostics>, std::io::Error> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(load(name, &text, Some(path)))
+}
+
+/// Parses spec text; JSON or YAML is decided by content. Never panics. A `$ref` to another file is an error,
+/// since there is no file to resolve it against (use [`load_file`]).
 pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
+    load(name, text, None)
+}
+
+fn load(name: &str, text: &str, path: Option<&Path>) -> Result<LoadedSpec, Diagnostics> {
     let source = Arc::new(SourceFile::new(name, text));
     let mut diags = Diagnostics::new(source.clone());
     // Syntax first: text -> value (in document order). YAML is a superset of JSON, but JSON gets its own
@@ -155,7 +199,7 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
                 unsupported_version(&mut diags, &v);
                 return Err(diags);
             }
-            not_openapi(&mut diags, String::new(), &message, location);
+            not_openapi(&mut diags, None, String::new(), &message, location);
             return Err(diags);
         }
     };
@@ -165,7 +209,6 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         _ => None,
     };
     let mut value = value;
-    super::numbers::settle_wide_integers(&mut value, "", &mut diags);
     if super::swagger2::is_swagger(&value) {
         let moved = super::swagger2::convert(&mut value, &mut diags);
         if diags.has_errors() {
@@ -173,32 +216,41 @@ pub fn load_str(name: &str, text: &str) -> Result<LoadedSpec, Diagnostics> {
         }
         let _ = source.swagger2.set(moved);
     }
-    match version {
-        Some(v) if v.starts_with("3.1") => {
-            super::v31::normalise(&mut value, &mut diags);
-            if diags.has_errors() {
-                return Err(diags);
-            }
-        }
-        Some(v) if !v.starts_with("3.0") => {
-            unsupported_version(&mut diags, &v);
+    if let Some(v) = version.as_deref().filter(|v| !v.starts_with("3.0") && !v.starts_with("3.1")) {
+        unsupported_version(&mut diags, v);
+        return Err(diags);
+    }
+    // Other files first, so that everything below sees one document.
+    let files = super::bundle::bundle(&mut value, &source, path, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    super::numbers::settle_wide_integers(&mut value, "", &mut diags);
+    if version.as_deref().is_some_and(|v| v.starts_with("3.1")) {
+        super::v31::normalise(&mut value, &mut diags);
+        if diags.has_errors() {
             return Err(diags);
         }
-        _ => {}
     }
     fold_all_of_siblings(&mut value);
     // Then the shape.
     match openapiv3::OpenAPI::deserialize(&value) {
-        Ok(document) => Ok(LoadedSpec { document, source, warnings: diags }),
+        Ok(document) => Ok(LoadedSpec { document, source, warnings: diags, files }),
         Err(e) => {
             // serde cannot tell where; find the node (as JSON, which the value is by construction).
             let located = serde_json::to_value(&value).ok().and_then(|json| shape::locate_shape_error(&json));
             match located {
                 Some((pointer, message)) => {
-                    let location = source.locate(&pointer);
-                    not_openapi(&mut diags, source.original_pointer(&pointer), &message, location);
+                    // The node may be in a file that a `$ref` pulled in, or moved by a Swagger 2.0 conversion.
+                    let (file, pointer) = match source.origin(&pointer) {
+                        Some((file, local)) => (Some(file.clone()), local),
+                        None => (None, pointer),
+                    };
+                    let location = file.as_deref().unwrap_or(&source).locate(&pointer);
+                    let pointer = if file.is_none() { source.original_pointer(&pointer) } else { pointer };
+                    not_openapi(&mut diags, file, pointer, &message, location);
                 }
-                None => not_openapi(&mut diags, String::new(), &e.to_string(), None),
+                None => not_openapi(&mut diags, None, String::new(), &e.to_string(), None),
             }
             Err(diags)
         }
@@ -212,7 +264,13 @@ fn unsupported_version(diags: &mut Diagnostics, version: &str) {
         .help("authgen reads OpenAPI 3.0.x and 3.1.x; set `openapi: 3.0.3` or `openapi: 3.1.0`");
 }
 
-fn not_openapi(diags: &mut Diagnostics, pointer: String, message: &str, location: Option<Location>) {
+fn not_openapi(
+    diags: &mut Diagnostics,
+    file: Option<Arc<SourceFile>>,
+    pointer: String,
+    message: &str,
+    location: Option<Location>,
+) {
     let message = tidy_serde_message(message);
     diags.push_located(Diagnostic {
         severity: Severity::Error,
@@ -222,6 +280,7 @@ fn not_openapi(diags: &mut Diagnostics, pointer: String, message: &str, location
         location,
         label: "here".to_owned(),
         help: Some("check the indentation and the field names against the OpenAPI 3.0 specification".to_owned()),
+        file,
     });
 }
 
@@ -232,7 +291,7 @@ fn not_openapi(diags: &mut Diagnostics, pointer: String, message: &str, location
 /// openapiv3 parses a `ReferenceOr` that fails a second time from a `serde_json::Value` and panics when that
 /// second attempt succeeds, which is exactly what happens once the JSON value has dropped the duplicate key
 /// or turned `.nan` into `null`. On a value built here, both attempts see the same data.
-fn parse_value(source: &SourceFile) -> Result<YamlValue, (String, Option<Location>)> {
+pub(super) fn parse_value(source: &SourceFile) -> Result<YamlValue, (String, Option<Location>)> {
     if source.is_json {
         let mut de = serde_json::Deserializer::from_str(&source.text);
         JsonLike.deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(source, &e))

@@ -67,7 +67,8 @@ fn check_refs(root: &Value, node: &Value, ptr: String, diags: &mut Diagnostics) 
                 }
             }
             for (k, v) in map {
-                if k == "example" || k == "examples" {
+                // Examples are data, and extensions are documentation whose references are not followed.
+                if k == "example" || k == "examples" || k.starts_with("x-") {
                     continue;
                 }
                 check_refs(root, v, format!("{ptr}/{}", escape_segment(k)), diags);
