@@ -1,5 +1,5 @@
 //! Everything in which SQLite and PostgreSQL differ for the one store implementation ([`super::sql`]): how a
-//! transaction that reads before it writes starts, and the two explicit locks that PostgreSQL needs where
+//! transaction that reads before it writes starts, and the three explicit locks that PostgreSQL needs where
 //! SQLite's database-wide write lock already serialises.
 //!
 //! The rest is common and needs no dialect: the SQL text (written with `$N` parameters, which sqlx's SQLite
@@ -34,6 +34,14 @@ pub(super) trait Dialect: Database<Row: RecordRow, QueryResult: RowsAffected> {
         contact: &'c Contact,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
 
+    /// Within a [`Dialect::begin_write`] transaction: waits until no other transaction changes the device's
+    /// codes, so that a resend's insert and its trim of the older codes see every code committed before them.
+    fn lock_device<'c>(
+        connection: &'c mut Self::Connection,
+        tenant_id: &'c str,
+        device_id_hash: &'c str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+
     /// Within a [`Dialect::begin_write`] transaction: waits until no other transaction adds a signing key, so
     /// that a check for a fresh key and the insert that follows see the same keys. Readers do not wait.
     fn lock_signing_keys(
@@ -56,6 +64,10 @@ impl Dialect for Sqlite {
     }
 
     async fn lock_contact(_: &mut Self::Connection, _: &str, _: &Contact) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn lock_device(_: &mut Self::Connection, _: &str, _: &str) -> Result<(), sqlx::Error> {
         Ok(())
     }
 
@@ -93,6 +105,21 @@ impl Dialect for Postgres {
             .bind(ADVISORY_LOCK_CLASS)
             .bind(tenant_id)
             .bind(contact.as_str())
+            .execute(connection)
+            .await?;
+        Ok(())
+    }
+
+    /// The device's row lock: concurrent resends of one device queue (a consume that deleted the device first
+    /// leaves nothing to lock, and the insert that follows finds no device).
+    async fn lock_device(
+        connection: &mut Self::Connection,
+        tenant_id: &str,
+        device_id_hash: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1 FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2 FOR UPDATE")
+            .bind(tenant_id)
+            .bind(device_id_hash)
             .execute(connection)
             .await?;
         Ok(())

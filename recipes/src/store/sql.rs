@@ -151,6 +151,7 @@ where
         // device concurrently either goes first (no row to select, or on PostgreSQL a foreign key violation
         // when it commits between the select and the insert's check) or waits and deletes the code too.
         let mut tx = DB::begin_write(&self.pool).await?;
+        DB::lock_device(&mut tx, tenant_id, device_id_hash).await?;
         let inserted = sqlx::query(
             "INSERT INTO passwordless_codes (code_id, device_id_hash, link_code_hash, created_at) \
              SELECT $3, device_id_hash, $4, $5 FROM passwordless_devices \
