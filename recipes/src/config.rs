@@ -132,6 +132,9 @@ pub struct Config {
     /// multiply the chance of guessing one (at most `max_code_input_attempts` guesses against this many
     /// codes). Default: 3, so a late email from just before a resend still works. At least 1.
     pub live_codes_per_device: u32,
+    /// How often expired devices (with their codes) and expired sessions (with their rotated refresh tokens)
+    /// are deleted. Default: 10 minutes.
+    pub prune_interval: Duration,
     /// Lifetime of the JWT access token. Default: 3600 s.
     pub access_token_lifetime: Duration,
     /// Lifetime of a session without a refresh. Default: 100 days, as SuperTokens.
@@ -164,6 +167,7 @@ impl Config {
             flow_type: FlowType::UserInputCodeAndMagicLink,
             code_lifetime: Duration::from_millis(900_000),
             max_code_input_attempts: 5,
+            prune_interval: Duration::from_secs(600),
             live_codes_per_device: 3,
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
@@ -207,6 +211,12 @@ impl Config {
         self
     }
 
+    /// Sets how often expired devices and sessions are deleted.
+    pub fn with_prune_interval(mut self, interval: Duration) -> Self {
+        self.prune_interval = interval;
+        self
+    }
+
     /// Sets the access token lifetime.
     pub fn with_access_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.access_token_lifetime = lifetime;
@@ -235,6 +245,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.code_lifetime.is_zero() {
             return Err(ConfigError::OutOfRange("the code lifetime must be above zero"));
+        }
+        if self.prune_interval < Duration::from_secs(1) {
+            return Err(ConfigError::OutOfRange("the prune interval must be at least one second"));
         }
         if self.max_code_input_attempts == 0 {
             return Err(ConfigError::OutOfRange("at least one code input attempt must be allowed"));

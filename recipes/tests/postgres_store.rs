@@ -252,6 +252,15 @@ mod third_party;
 #[path = "contract/resend.rs"]
 mod resend;
 
+#[path = "contract/prune.rs"]
+mod prune;
+
+#[tokio::test]
+async fn expired_devices_and_sessions_are_pruned() {
+    let Some(schema) = TestSchema::create("expired_devices_and_sessions_are_pruned").await else { return };
+    prune::expired_devices_and_sessions_are_pruned(Arc::new(schema.store().await)).await;
+}
+
 #[tokio::test]
 async fn resends_keep_only_the_newest_codes() {
     let Some(schema) = TestSchema::create("resends_keep_only_the_newest_codes").await else { return };

@@ -157,6 +157,39 @@ mod third_party;
 #[path = "contract/resend.rs"]
 mod resend;
 
+#[path = "contract/prune.rs"]
+mod prune;
+
+#[tokio::test]
+async fn expired_devices_and_sessions_are_pruned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    prune::expired_devices_and_sessions_are_pruned(open(&dir).await).await;
+}
+
+/// The recipes prune on their schedule: a device whose code expired is gone after one interval.
+#[tokio::test]
+async fn the_recipes_prune_on_a_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let device = NewDevice {
+        tenant_id: "public".into(),
+        device_id_hash: "old".into(),
+        contact: Contact::Email("old@example.com".into()),
+        link_code_salt: "c2FsdA==".into(),
+        created_at_ms: 1,
+    };
+    let code = CodeRecord { code_id: "c".into(), link_code_hash: "h".into(), created_at_ms: 1 };
+    store.create_device(&device, &code).await.expect("create device");
+    let config = authgen_recipes::Config::new("http://localhost:3000", "http://localhost:3001")
+        .expect("valid domains")
+        .with_prune_interval(std::time::Duration::from_secs(1));
+    let delivery = Arc::new(authgen_recipes::delivery::LogDelivery);
+    let recipes = authgen_recipes::AuthRecipes::new(config, (*store).clone(), delivery).await.expect("recipes");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(store.device("public", "old").await.expect("device"), None, "pruned by the schedule");
+    drop(recipes);
+}
+
 #[tokio::test]
 async fn resends_keep_only_the_newest_codes() {
     let dir = tempfile::tempdir().expect("temp dir");

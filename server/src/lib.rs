@@ -68,6 +68,8 @@ pub struct Settings {
     pub code_lifetime: Duration,
     /// Codes a device keeps across resends.
     pub live_codes_per_device: u32,
+    /// How often expired devices and sessions are deleted.
+    pub prune_interval: Duration,
     /// Access token lifetime.
     pub access_token_lifetime: Duration,
     /// The web framework.
@@ -90,6 +92,7 @@ impl Default for Settings {
             delivery: DeliverySettings::Log,
             code_lifetime: Duration::from_millis(900_000),
             live_codes_per_device: 3,
+            prune_interval: Duration::from_secs(600),
             access_token_lifetime: Duration::from_secs(3600),
             third_party_providers: Vec::new(),
             framework: Framework::Axum,
@@ -105,6 +108,7 @@ impl Settings {
             .with_flow_type(self.flow_type)
             .with_code_lifetime(self.code_lifetime)
             .with_live_codes_per_device(self.live_codes_per_device)
+            .with_prune_interval(self.prune_interval)
             .with_access_token_lifetime(self.access_token_lifetime)
             .with_signing_key_rotation_interval(self.signing_key_rotation);
         let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);

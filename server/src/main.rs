@@ -93,6 +93,11 @@ struct Args {
     #[arg(long, env = "AUTH_LIVE_CODES_PER_DEVICE", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     live_codes_per_device: u32,
 
+    /// How often expired devices and sessions (with their codes and rotated refresh tokens) are deleted, in
+    /// seconds.
+    #[arg(long, env = "AUTH_PRUNE_INTERVAL_S", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    prune_interval_s: u64,
+
     /// How long an access token is valid, in seconds, before the frontend must refresh it.
     #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
     access_token_lifetime_s: u64,
@@ -162,6 +167,7 @@ impl From<Args> for Settings {
             },
             code_lifetime: Duration::from_millis(args.code_lifetime_ms),
             live_codes_per_device: args.live_codes_per_device,
+            prune_interval: Duration::from_secs(args.prune_interval_s),
             access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
             framework: match args.framework {
                 FrameworkArg::Axum => Framework::Axum,

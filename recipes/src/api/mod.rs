@@ -27,8 +27,9 @@ use auth_api::types::{ErrorMessage, LoginMethod, LoginMethodRecipeId, ThirdParty
 use crate::config::{Config, ConfigError};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::ids::RandomError;
+use crate::schedule::Periodic;
 use crate::session::SessionVerifier;
-use crate::session::keys::{KeyError, KeyPolicy, KeyRing, Maintenance};
+use crate::session::keys::{KeyError, KeyPolicy, KeyRing, maintenance};
 use crate::store::{Store, StoreError, UserRecord};
 use crate::thirdparty::{ThirdParty, ThirdPartyInitError};
 
@@ -42,7 +43,8 @@ pub struct AuthRecipes<S: Store> {
     keys: Arc<KeyRing>,
     verifier: SessionVerifier,
     /// Rotates, prunes and reloads the signing keys on a schedule while the recipes live.
-    _maintenance: Maintenance,
+    _maintenance: Periodic,
+    _pruning: Periodic,
 }
 
 impl<S: Store + std::fmt::Debug> std::fmt::Debug for AuthRecipes<S> {
@@ -114,8 +116,22 @@ impl<S: Store> AuthRecipes<S> {
         };
         let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
         let verifier = SessionVerifier::with_key_ring(keys.clone(), config.anti_csrf());
-        let maintenance = Maintenance::start(keys.clone());
-        Ok(Self { config, third_party, store, delivery, keys, verifier, _maintenance: maintenance })
+        let maintenance = maintenance(keys.clone());
+        let pruning = {
+            let store = store.clone();
+            let code_lifetime_ms = i64::try_from(config.code_lifetime.as_millis()).unwrap_or(i64::MAX);
+            Periodic::start(config.prune_interval, "pruning expired devices and sessions", move || {
+                let store = store.clone();
+                async move {
+                    let pruned = store.prune_expired(crate::now_ms(), code_lifetime_ms).await?;
+                    if pruned != crate::store::Pruned::default() {
+                        tracing::info!(devices = pruned.devices, sessions = pruned.sessions, "pruned expired rows");
+                    }
+                    Ok::<_, crate::store::StoreError>(())
+                }
+            })
+        };
+        Ok(Self { config, third_party, store, delivery, keys, verifier, _maintenance: maintenance, _pruning: pruning })
     }
 
     /// The configuration.

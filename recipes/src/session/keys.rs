@@ -286,36 +286,15 @@ impl KeyRing {
     }
 }
 
-/// Runs [`KeyRing::maintain`] every [`KeyRing::reload_interval`] until dropped.
-#[derive(Debug)]
-pub(crate) struct Maintenance(Option<tokio::task::JoinHandle<()>>);
-
-impl Maintenance {
-    /// Starts the schedule on the current tokio runtime. Outside one there is no schedule (logged): keys are
-    /// then only reloaded for unknown key ids and for the JWKS, and never rotated while running.
-    pub(crate) fn start(ring: Arc<KeyRing>) -> Self {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!("no tokio runtime: signing keys will not rotate or reload on a schedule");
-            return Self(None);
-        };
-        let interval = ring.reload_interval();
-        Self(Some(runtime.spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                if let Err(error) = ring.maintain().await {
-                    tracing::warn!(%error, "signing key maintenance failed; retrying at the next interval");
-                }
-            }
-        })))
-    }
-}
-
-impl Drop for Maintenance {
-    fn drop(&mut self) {
-        if let Some(task) = &self.0 {
-            task.abort();
-        }
-    }
+/// Runs [`KeyRing::maintain`] every [`KeyRing::reload_interval`] until dropped. Outside a tokio runtime there
+/// is no schedule (logged): keys are then only reloaded for unknown key ids and for the JWKS, and never rotated
+/// while running.
+pub(crate) fn maintenance(ring: Arc<KeyRing>) -> crate::schedule::Periodic {
+    let interval = ring.reload_interval();
+    crate::schedule::Periodic::start(interval, "signing key maintenance", move || {
+        let ring = ring.clone();
+        async move { ring.maintain().await }
+    })
 }
 
 #[cfg(test)]

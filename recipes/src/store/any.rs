@@ -4,7 +4,7 @@
 use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
+    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, SessionRecord,
     SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
@@ -106,6 +106,10 @@ macro_rules! delegate {
 impl Store for AnyStore {
     async fn create_device(&self, device: &NewDevice, code: &CodeRecord) -> Result<(), StoreError> {
         delegate!(self, s => s.create_device(device, code))
+    }
+
+    async fn prune_expired(&self, now_ms: i64, code_lifetime_ms: i64) -> Result<Pruned, StoreError> {
+        delegate!(self, s => s.prune_expired(now_ms, code_lifetime_ms))
     }
 
     async fn add_code(

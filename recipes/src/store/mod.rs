@@ -90,6 +90,15 @@ pub struct DeviceRecord {
     pub codes: Vec<CodeRecord>,
 }
 
+/// What [`Store::prune_expired`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pruned {
+    /// Devices whose every code had expired.
+    pub devices: u64,
+    /// Sessions whose refresh token had expired.
+    pub sessions: u64,
+}
+
 /// What [`Store::add_code`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddCode {
@@ -294,6 +303,14 @@ pub trait Store: Send + Sync + 'static {
         session_handle: &str,
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + Send;
+
+    /// Deletes what can no longer be used: devices with no code younger than `code_lifetime_ms` (with their
+    /// codes) and sessions whose refresh token expired (with their rotated tokens).
+    fn prune_expired(
+        &self,
+        now_ms: i64,
+        code_lifetime_ms: i64,
+    ) -> impl Future<Output = Result<Pruned, StoreError>> + Send;
 
     /// Revokes a session; true when it existed.
     fn revoke_session(&self, session_handle: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;

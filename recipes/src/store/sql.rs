@@ -8,7 +8,7 @@ use super::dialect::{Dialect, RowsAffected as _};
 use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
 use super::rows::{contact_columns, contact_from_row, device_from_rows, failed_attempts, session_from_row};
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, SessionRecord,
+    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, SessionRecord,
     SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
@@ -137,6 +137,27 @@ where
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn prune_expired(&self, now_ms: i64, code_lifetime_ms: i64) -> Result<Pruned, StoreError> {
+        // A device is usable while one of its codes is younger than the code lifetime; a device created just
+        // now may not have its code row yet, so only devices older than that are considered.
+        let oldest_live = now_ms.saturating_sub(code_lifetime_ms);
+        let devices = sqlx::query(
+            "DELETE FROM passwordless_devices WHERE created_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM passwordless_codes c \
+              WHERE c.device_id_hash = passwordless_devices.device_id_hash AND c.created_at >= $1)",
+        )
+        .bind(oldest_live)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(Pruned { devices, sessions })
     }
 
     async fn add_code(

@@ -1,0 +1,69 @@
+//! The pruning part of the store contract, run against SQLite (`sqlite_store.rs`) and PostgreSQL
+//! (`postgres_store.rs`), which include this file with `#[path]`: expired devices and sessions are deleted
+//! with what hangs off them, and nothing that can still be used.
+
+#![allow(unreachable_pub, reason = "shared by two test crates")]
+
+use std::sync::Arc;
+
+use authgen_recipes::Contact;
+use authgen_recipes::store::{CodeRecord, NewDevice, NewSession, Pruned, RefreshOutcome, Store};
+
+const LIFETIME: i64 = 1_000;
+
+async fn device_with_codes<S: Store>(store: &S, hash: &str, created_at_ms: i64, codes: &[i64]) {
+    let device = NewDevice {
+        tenant_id: "public".into(),
+        device_id_hash: hash.into(),
+        contact: Contact::Email(format!("{hash}@example.com")),
+        link_code_salt: "c2FsdA==".into(),
+        created_at_ms,
+    };
+    let code = |i: usize, at: i64| CodeRecord {
+        code_id: format!("{hash}-{i}"),
+        link_code_hash: format!("{hash}-hash-{i}"),
+        created_at_ms: at,
+    };
+    store.create_device(&device, &code(0, codes[0])).await.expect("create device");
+    for (i, at) in codes.iter().enumerate().skip(1) {
+        store.add_code("public", hash, &code(i, *at), 10).await.expect("add code");
+    }
+}
+
+/// At `now` 10,000 with a code lifetime of 1,000: a device whose codes are all older than 9,000 goes, one with
+/// a younger code stays; sessions expired at or before 10,000 go with their rotated tokens, live ones stay.
+pub async fn expired_devices_and_sessions_are_pruned<S: Store>(store: Arc<S>) {
+    let now = 10_000;
+    device_with_codes(&*store, "stale", 100, &[100, 8_000]).await;
+    device_with_codes(&*store, "resent", 100, &[100, 9_500]).await;
+    device_with_codes(&*store, "fresh", 9_900, &[9_900]).await;
+
+    let (user, _) = store.sign_in_up("public", &Contact::Email("u@example.com".into()), "u1", 1).await.expect("user");
+    for (handle, expires_at_ms) in [("expired", 10_000), ("live", 20_000)] {
+        let session = NewSession {
+            session_handle: handle.into(),
+            user_id: user.user_id.clone(),
+            tenant_id: "public".into(),
+            refresh_token_hash: format!("{handle}-r0"),
+            created_at_ms: 1,
+            expires_at_ms,
+        };
+        store.create_session(&session).await.expect("session");
+    }
+    // A rotation leaves a rotated token behind for the live session.
+    let rotated = store.rotate_refresh_token("live-r0", "live-r1", 5_000, 20_000).await.expect("rotate");
+    assert!(matches!(rotated, RefreshOutcome::Rotated(_)), "{rotated:?}");
+
+    let pruned = store.prune_expired(now, LIFETIME).await.expect("prune");
+    assert_eq!(pruned, Pruned { devices: 1, sessions: 1 });
+    assert_eq!(store.device("public", "stale").await.expect("device"), None);
+    assert!(store.device("public", "resent").await.expect("device").is_some(), "a young code keeps its device");
+    assert!(store.device("public", "fresh").await.expect("device").is_some());
+    assert_eq!(store.session("expired", 0).await.expect("session"), None);
+    assert!(store.session("live", 0).await.expect("session").is_some());
+    // Theft detection still works for the live session after pruning.
+    let reused = store.rotate_refresh_token("live-r0", "live-r2", 6_000, 20_000).await.expect("reuse");
+    assert!(matches!(reused, RefreshOutcome::TheftDetected(_)), "{reused:?}");
+
+    assert_eq!(store.prune_expired(now, LIFETIME).await.expect("prune again"), Pruned::default());
+}
