@@ -256,6 +256,12 @@ mod resend;
 mod prune;
 
 #[tokio::test]
+async fn a_session_remembers_its_newest_rotated_tokens() {
+    let Some(schema) = TestSchema::create("a_session_remembers_its_newest_rotated_tokens").await else { return };
+    prune::a_session_remembers_its_newest_rotated_tokens(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test]
 async fn expired_devices_and_sessions_are_pruned() {
     let Some(schema) = TestSchema::create("expired_devices_and_sessions_are_pruned").await else { return };
     prune::expired_devices_and_sessions_are_pruned(Arc::new(schema.store().await)).await;

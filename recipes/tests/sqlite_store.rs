@@ -161,6 +161,12 @@ mod resend;
 mod prune;
 
 #[tokio::test]
+async fn a_session_remembers_its_newest_rotated_tokens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    prune::a_session_remembers_its_newest_rotated_tokens(open(&dir).await).await;
+}
+
+#[tokio::test]
 async fn expired_devices_and_sessions_are_pruned() {
     let dir = tempfile::tempdir().expect("temp dir");
     prune::expired_devices_and_sessions_are_pruned(open(&dir).await).await;

@@ -90,6 +90,10 @@ pub struct DeviceRecord {
     pub codes: Vec<CodeRecord>,
 }
 
+/// How many refresh tokens rotated away a session remembers for theft detection: presenting one of them is
+/// theft (the session is revoked); an older one is only unknown (401), as a never-issued token is.
+pub const ROTATED_TOKENS_KEPT: i64 = 5;
+
 /// What [`Store::prune_expired`] deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pruned {
@@ -286,7 +290,8 @@ pub trait Store: Send + Sync + 'static {
     fn create_session(&self, session: &NewSession) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Rotates a refresh token: when `old_hash` is the current token of a live session, replaces it with
-    /// `new_hash`, extends the session to `new_expires_at_ms` and remembers `old_hash` as rotated. When
+    /// `new_hash`, extends the session to `new_expires_at_ms` and remembers `old_hash` as rotated (the newest
+    /// [`ROTATED_TOKENS_KEPT`] per session are remembered). When
     /// `old_hash` was rotated before, revokes its session and reports theft. Sessions past their expiry
     /// count as unknown. Atomic: of concurrent rotations of one token, one succeeds.
     fn rotate_refresh_token(

@@ -451,11 +451,25 @@ where
         .await?;
         if let Some(row) = rotated {
             let session = session_from_row(&row)?;
-            sqlx::query("INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_handle) VALUES ($1, $2)")
-                .bind(old_hash)
-                .bind(&session.session_handle)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_handle, rotated_at) VALUES ($1, $2, $3)",
+            )
+            .bind(old_hash)
+            .bind(&session.session_handle)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            // Theft detection needs the tokens a thief could still hold, the latest few; older ones, which the
+            // session row lock keeps this transaction alone in trimming, go.
+            sqlx::query(
+                "DELETE FROM rotated_refresh_tokens WHERE session_handle = $1 AND refresh_token_hash NOT IN \
+                 (SELECT refresh_token_hash FROM rotated_refresh_tokens WHERE session_handle = $1 \
+                  ORDER BY rotated_at DESC, refresh_token_hash DESC LIMIT $2)",
+            )
+            .bind(&session.session_handle)
+            .bind(super::ROTATED_TOKENS_KEPT)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             return Ok(RefreshOutcome::Rotated(session));
         }

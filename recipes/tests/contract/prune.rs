@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use authgen_recipes::Contact;
-use authgen_recipes::store::{CodeRecord, NewDevice, NewSession, Pruned, RefreshOutcome, Store};
+use authgen_recipes::store::{CodeRecord, NewDevice, NewSession, Pruned, ROTATED_TOKENS_KEPT, RefreshOutcome, Store};
 
 const LIFETIME: i64 = 1_000;
 
@@ -66,4 +66,32 @@ pub async fn expired_devices_and_sessions_are_pruned<S: Store>(store: Arc<S>) {
     assert!(matches!(reused, RefreshOutcome::TheftDetected(_)), "{reused:?}");
 
     assert_eq!(store.prune_expired(now, LIFETIME).await.expect("prune again"), Pruned::default());
+}
+
+/// 100 refreshes leave the newest few rotated tokens: reusing one of them is theft, an older one is unknown.
+pub async fn a_session_remembers_its_newest_rotated_tokens<S: Store>(store: Arc<S>) {
+    let (user, _) = store.sign_in_up("public", &Contact::Email("r@example.com".into()), "u2", 1).await.expect("user");
+    let session = NewSession {
+        session_handle: "rotating".into(),
+        user_id: user.user_id.clone(),
+        tenant_id: "public".into(),
+        refresh_token_hash: "t0".into(),
+        created_at_ms: 1,
+        expires_at_ms: 1_000_000,
+    };
+    store.create_session(&session).await.expect("session");
+    for i in 1..=100 {
+        let outcome = store
+            .rotate_refresh_token(&format!("t{}", i - 1), &format!("t{i}"), 10 + i, 1_000_000)
+            .await
+            .expect("rotate");
+        assert!(matches!(outcome, RefreshOutcome::Rotated(_)), "{i}: {outcome:?}");
+    }
+    let oldest_kept = 100 - ROTATED_TOKENS_KEPT;
+    let forgotten = store.rotate_refresh_token(&format!("t{}", oldest_kept - 1), "x", 200, 1_000_000).await;
+    assert!(matches!(forgotten.expect("reuse"), RefreshOutcome::Unknown), "older tokens are forgotten");
+    assert!(store.session("rotating", 200).await.expect("session").is_some(), "and revoke nothing");
+    let stolen = store.rotate_refresh_token(&format!("t{oldest_kept}"), "y", 200, 1_000_000).await;
+    assert!(matches!(stolen.expect("reuse"), RefreshOutcome::TheftDetected(_)), "the newest are theft");
+    assert_eq!(store.session("rotating", 200).await.expect("session"), None);
 }
