@@ -249,6 +249,13 @@ impl Config {
         if self.prune_interval < Duration::from_secs(1) {
             return Err(ConfigError::OutOfRange("the prune interval must be at least one second"));
         }
+        if self.cookie_same_site() == SameSite::None && !self.cookie_secure() {
+            return Err(ConfigError::OutOfRange(
+                "the session cookies would be SameSite=None without Secure, which browsers drop: the website and the \
+                 API are on different sites, so serve the API over https (http works only on localhost), or put both \
+                 on one site, or do not set cookie_secure to false",
+            ));
+        }
         if self.max_code_input_attempts == 0 {
             return Err(ConfigError::OutOfRange("at least one code input attempt must be allowed"));
         }
@@ -264,9 +271,14 @@ impl Config {
         Ok(())
     }
 
-    /// `Secure` on the session cookies: true iff the API is served over https, unless overridden.
+    /// `Secure` on the session cookies, unless overridden: true when the API is served over https, and for
+    /// `SameSite=None` cookies from an http API on a loopback host (`localhost`, `127.0.0.1`, `::1`), which
+    /// browsers treat as secure: without `Secure` they drop `SameSite=None` cookies.
     pub fn cookie_secure(&self) -> bool {
-        self.cookie_secure.unwrap_or_else(|| self.api_domain.starts_with("https://"))
+        self.cookie_secure.unwrap_or_else(|| {
+            let (scheme, host) = scheme_and_host(&self.api_domain);
+            scheme == "https" || (self.cookie_same_site() == SameSite::None && is_loopback(host))
+        })
     }
 
     /// `SameSite` of the session cookies: `Lax`, or `None` when the API and the website differ in protocol
@@ -337,6 +349,11 @@ fn scheme_and_host(origin: &str) -> (&str, &str) {
     (scheme, host)
 }
 
+/// `localhost` or a loopback address: a host browsers treat as a secure context even over http.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The part of a host that decides whether two origins are on the same site: the host itself for
 /// `localhost` and IP addresses, otherwise its last two labels. supertokens-node consults the public
 /// suffix list here; the two agree except for hosts under multi-label public suffixes (`co.uk`,
@@ -361,7 +378,8 @@ mod tests {
     fn derives_cookie_settings_from_the_domains() {
         let cases = [
             ("http://localhost:3000", "http://localhost:3001", SameSite::Lax, false, AntiCsrf::None),
-            ("http://localhost:3000", "http://127.0.0.1:3001", SameSite::None, false, AntiCsrf::ViaCustomHeader),
+            ("http://localhost:3000", "http://127.0.0.1:3001", SameSite::None, true, AntiCsrf::ViaCustomHeader),
+            ("http://127.0.0.1:3000", "http://localhost:3001", SameSite::None, true, AntiCsrf::ViaCustomHeader),
             ("https://app.example.com", "https://api.example.com", SameSite::Lax, true, AntiCsrf::None),
             ("https://example.com", "https://api.other.com", SameSite::None, true, AntiCsrf::ViaCustomHeader),
             ("http://example.com", "https://api.example.com", SameSite::None, true, AntiCsrf::ViaCustomHeader),
@@ -372,6 +390,26 @@ mod tests {
             assert_eq!(config.cookie_secure(), secure, "{website} {api}");
             assert_eq!(config.anti_csrf(), anti_csrf, "{website} {api}");
         }
+    }
+
+    #[test]
+    fn same_site_none_without_secure_is_refused() {
+        for (website, api) in
+            [("http://app.example.com", "http://api.other.com"), ("https://app.example.com", "http://api.other.com")]
+        {
+            let config = Config::new(website, api).expect("valid domains");
+            assert_eq!(config.cookie_same_site(), SameSite::None, "{website} {api}");
+            let error = config.validate().expect_err("refused").to_string();
+            assert!(error.contains("SameSite=None without Secure"), "{error}");
+        }
+        let mut forced = Config::new("https://example.com", "https://api.other.com").expect("valid domains");
+        forced.cookie_secure = Some(false);
+        assert!(forced.validate().is_err(), "an explicit cookie_secure = false across sites");
+        let mut lax = Config::new("http://app.example.com", "http://api.other.com").expect("valid domains");
+        lax.cookie_same_site = Some(SameSite::Lax);
+        assert_eq!(lax.validate(), Ok(()), "same-site cookies need no Secure");
+        let local = Config::new("http://localhost:3000", "http://127.0.0.1:3001").expect("valid domains");
+        assert_eq!(local.validate(), Ok(()), "loopback APIs set Secure themselves");
     }
 
     #[test]

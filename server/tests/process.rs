@@ -48,6 +48,18 @@ fn help_explains_every_flag() {
 }
 
 #[test]
+fn cross_site_cookies_without_secure_are_refused_at_start() {
+    let output = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--database", "sqlite::memory:"])
+        .args(["--website-domain", "http://app.example.com", "--api-domain", "http://api.other.com"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success(), "started");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SameSite=None without Secure, which browsers drop"), "{stderr}");
+}
+
+#[test]
 fn bad_databases_are_refused_with_a_clear_message_without_credentials() {
     let output = Command::new(BIN)
         .args(["--listen", "127.0.0.1:0", "--database", "mysql://user:secret@localhost/auth"])

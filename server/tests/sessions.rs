@@ -284,7 +284,12 @@ async fn cross_site_cookies_require_the_rid_header() {
     .await;
     let client = server.client();
     let (_, headers) = sign_in(&server, &client, "csrf@example.com", Some("cookie")).await;
-    assert!(headers.set_cookie.iter().all(|c| c.ends_with("; HttpOnly; SameSite=None")), "{:?}", headers.set_cookie);
+    // Secure too (an http API on a loopback host may set it, and browsers drop SameSite=None without it).
+    assert!(
+        headers.set_cookie.iter().all(|c| c.ends_with("; HttpOnly; Secure; SameSite=None")),
+        "{:?}",
+        headers.set_cookie
+    );
 
     assert_eq!(session_info(&client, &[]).await.status, 200, "GET skips the anti-CSRF check");
 
