@@ -25,7 +25,6 @@ struct Case {
 }
 
 const CORPUS: &[Case] = &[
-    Case { file: "authzed-spicedb-swagger2.json", operations: 27, warnings: &[("W0004", 1)] },
     Case {
         file: "authgen-defects.yaml",
         operations: 2,
@@ -43,6 +42,7 @@ const CORPUS: &[Case] = &[
             ("W0404", 1),
         ],
     },
+    Case { file: "authzed-spicedb-swagger2.json", operations: 27, warnings: &[("W0004", 1)] },
     Case {
         file: "box.json",
         operations: 296,
