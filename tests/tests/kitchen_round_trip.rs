@@ -525,15 +525,26 @@ async fn format_values_keep_their_wire_form_in_json() {
     }
 }
 
-#[tokio::test]
-async fn malformed_format_values_are_400_naming_the_value() {
-    let put = |body: serde_json::Value| kitchen_api::runtime::RawRequest {
+/// A hand-written `PUT /events/{EVENT_ID}` with a JSON body.
+fn put_event_raw(body: serde_json::Value) -> kitchen_api::runtime::RawRequest {
+    kitchen_api::runtime::RawRequest {
         method: "PUT".into(),
         path: format!("/events/{EVENT_ID}"),
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.to_string().into(),
         ..Default::default()
-    };
+    }
+}
+
+/// An event body every rule accepts.
+fn valid_event_json() -> serde_json::Value {
+    serde_json::json!({"id": EVENT_ID, "at": "2024-01-01T00:00:00Z", "day": "2024-01-01",
+                       "payload": "", "link": "mailto:a@example.com"})
+}
+
+#[tokio::test]
+async fn malformed_format_values_are_400_naming_the_value() {
+    let put = put_event_raw;
     let get = |path: &str, query: &str, headers: Vec<(String, String)>| kitchen_api::runtime::RawRequest {
         method: "GET".into(),
         path: path.into(),
@@ -541,8 +552,7 @@ async fn malformed_format_values_are_400_naming_the_value() {
         headers,
         ..Default::default()
     };
-    let good = serde_json::json!({"id": EVENT_ID, "at": "2024-01-01T00:00:00Z", "day": "2024-01-01",
-                                  "payload": "", "link": "mailto:a@example.com"});
+    let good = valid_event_json();
     let with = |key: &str, value: serde_json::Value| {
         let mut v = good.clone();
         v[key] = value;
@@ -586,15 +596,8 @@ async fn malformed_format_values_are_400_naming_the_value() {
 /// optional nullable one takes it, and absent is fine for both.
 #[tokio::test]
 async fn null_is_refused_where_the_schema_does_not_allow_it() {
-    let put = |body: serde_json::Value| kitchen_api::runtime::RawRequest {
-        method: "PUT".into(),
-        path: format!("/events/{EVENT_ID}"),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into(),
-        ..Default::default()
-    };
-    let good = serde_json::json!({"id": EVENT_ID, "at": "2024-01-01T00:00:00Z", "day": "2024-01-01",
-                                  "payload": "", "link": "mailto:a@example.com"});
+    let put = put_event_raw;
+    let good = valid_event_json();
     let with = |key: &str, value: serde_json::Value| {
         let mut v = good.clone();
         v[key] = value;
