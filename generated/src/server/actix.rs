@@ -38,430 +38,209 @@ pub fn configure_with<T: AuthApi>(
         cfg.service(
             ::actix_web::web::resource("/auth/signinup/code")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::CreateCode,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::CreateCode,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/signinup/code/resend")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::ResendCode,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::ResendCode,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/signinup/code/consume")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::ConsumeCode,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::ConsumeCode,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/passwordless/email/exists")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PasswordlessEmailExists,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::PasswordlessEmailExists,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PasswordlessEmailExists,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::PasswordlessEmailExists,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/passwordless/phonenumber/exists")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PasswordlessPhoneNumberExists,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::PasswordlessPhoneNumberExists,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PasswordlessPhoneNumberExists,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::PasswordlessPhoneNumberExists,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/authorisationurl")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetAuthorisationUrl,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetAuthorisationUrl,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetAuthorisationUrl,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetAuthorisationUrl,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/signinup")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::ThirdPartySignInUp,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::ThirdPartySignInUp,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/callback/apple")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::AppleCallback,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::AppleCallback,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/session/refresh")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::RefreshSession,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::RefreshSession,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/signout")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::SignOut,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::SignOut,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/jwt/jwks.json")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetJwks,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetJwks,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetJwks,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetJwks,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/auth/loginmethods")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetLoginMethods,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetLoginMethods,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetLoginMethods,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetLoginMethods,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
     }
+}
+
+/// The route serving `operation` for `method`.
+fn route<T: AuthApi>(
+    api: &Arc<T>,
+    method: ::actix_web::http::Method,
+    operation: super::Operation,
+    limit: usize,
+) -> ::actix_web::Route {
+    let api = api.clone();
+    ::actix_web::web::method(method)
+        .to(move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
+            handle(api.clone(), operation, request, payload, limit)
+        })
+}
+
+/// The 405 of a path for the methods it does not declare (`allow` lists those it does).
+fn not_allowed(allow: &'static str) -> ::actix_web::Route {
+    ::actix_web::web::to(move || async move {
+        crate::runtime::actix_glue::from_raw(crate::runtime::method_not_allowed(allow))
+    })
 }
 
 async fn handle<T: AuthApi>(

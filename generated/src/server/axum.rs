@@ -31,256 +31,195 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
     ::axum::Router::new()
         .route(
             "/auth/signinup/code",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::CreateCode,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::CreateCode,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/signinup/code/resend",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::ResendCode,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::ResendCode,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/signinup/code/consume",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::ConsumeCode,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::ConsumeCode,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/passwordless/email/exists",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::PasswordlessEmailExists,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::PasswordlessEmailExists,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
         .route(
             "/auth/passwordless/phonenumber/exists",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::PasswordlessPhoneNumberExists,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::PasswordlessPhoneNumberExists,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
         .route(
             "/auth/authorisationurl",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::GetAuthorisationUrl,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::GetAuthorisationUrl,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
         .route(
             "/auth/signinup",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::ThirdPartySignInUp,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::ThirdPartySignInUp,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/callback/apple",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::AppleCallback,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::AppleCallback,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/session/refresh",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::RefreshSession,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::RefreshSession,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/signout",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::SignOut,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::SignOut,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/auth/jwt/jwks.json",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::GetJwks,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::GetJwks,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
         .route(
             "/auth/loginmethods",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::GetLoginMethods,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::GetLoginMethods,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
+}
+
+/// `router` serving `operation` for `filter` as well.
+fn endpoint<T: AuthApi>(
+    router: ::axum::routing::MethodRouter,
+    filter: ::axum::routing::MethodFilter,
+    api: &Arc<T>,
+    operation: super::Operation,
+    limit: usize,
+) -> ::axum::routing::MethodRouter {
+    let api = api.clone();
+    router
+        .on(
+            filter,
+            move |request: ::axum::extract::Request| handle(
+                api,
+                operation,
+                request,
+                limit,
+            ),
+        )
+}
+
+/// `router` answering the methods its path does not declare with the shared 405 (`allow` lists those
+/// it does).
+fn not_allowed(
+    router: ::axum::routing::MethodRouter,
+    allow: &'static str,
+) -> ::axum::routing::MethodRouter {
+    router
+        .fallback(move || async move {
+            crate::runtime::axum_glue::from_raw(
+                crate::runtime::method_not_allowed(allow),
+            )
+        })
 }
 
 async fn handle<T: AuthApi>(

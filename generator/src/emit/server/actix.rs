@@ -20,23 +20,10 @@ pub fn emit_actix_config(ctx: EmitCtx<'_>) -> TokenStream {
             }
         }
         let method_routes = methods.iter().map(|(method, variant)| {
-            quote! {
-                .route(::actix_web::web::method(::actix_web::http::Method::#method).to({
-                    let api = api.clone();
-                    move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
-                        handle(api.clone(), super::Operation::#variant, request, payload, limit)
-                    }
-                }))
-            }
+            quote! { .route(route(&api, ::actix_web::http::Method::#method, super::Operation::#variant, limit)) }
         });
         quote! {
-            cfg.service(
-                ::actix_web::web::resource(#path)
-                    #(#method_routes)*
-                    .default_service(::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(crate::runtime::method_not_allowed(#allow))
-                    })),
-            );
+            cfg.service(::actix_web::web::resource(#path) #(#method_routes)* .default_service(not_allowed(#allow)));
         }
     });
     quote! {
@@ -75,6 +62,28 @@ pub fn emit_actix_config(ctx: EmitCtx<'_>) -> TokenStream {
                 let limit = options.body_limit;
                 #(#routes)*
             }
+        }
+
+        /// The route serving `operation` for `method`.
+        fn route<T: #trait_name>(
+            api: &Arc<T>,
+            method: ::actix_web::http::Method,
+            operation: super::Operation,
+            limit: usize,
+        ) -> ::actix_web::Route {
+            let api = api.clone();
+            ::actix_web::web::method(method).to(
+                move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
+                    handle(api.clone(), operation, request, payload, limit)
+                },
+            )
+        }
+
+        /// The 405 of a path for the methods it does not declare (`allow` lists those it does).
+        fn not_allowed(allow: &'static str) -> ::actix_web::Route {
+            ::actix_web::web::to(move || async move {
+                crate::runtime::actix_glue::from_raw(crate::runtime::method_not_allowed(allow))
+            })
         }
 
         async fn handle<T: #trait_name>(

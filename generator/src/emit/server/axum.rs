@@ -15,18 +15,9 @@ pub fn emit_axum_router(ctx: EmitCtx<'_>) -> TokenStream {
         for op in ops {
             let filter = ident(&op.method);
             let variant = ident(&op.type_name);
-            chain = quote! {
-                #chain.on(::axum::routing::MethodFilter::#filter, {
-                    let api = api.clone();
-                    move |request: ::axum::extract::Request| handle(api, super::Operation::#variant, request, limit)
-                })
-            };
+            chain = quote!(endpoint(#chain, ::axum::routing::MethodFilter::#filter, &api, super::Operation::#variant, limit));
         }
-        quote! {
-            .route(#path, #chain.fallback(|| async {
-                crate::runtime::axum_glue::from_raw(crate::runtime::method_not_allowed(#allow))
-            }))
-        }
+        quote! { .route(#path, not_allowed(#chain, #allow)) }
     });
     quote! {
         //! The axum adapter: `router(api)` serves an implementation of the trait.
@@ -59,6 +50,26 @@ pub fn emit_axum_router(ctx: EmitCtx<'_>) -> TokenStream {
             let limit = options.body_limit;
             ::axum::Router::new()
                 #(#routes)*
+        }
+
+        /// `router` serving `operation` for `filter` as well.
+        fn endpoint<T: #trait_name>(
+            router: ::axum::routing::MethodRouter,
+            filter: ::axum::routing::MethodFilter,
+            api: &Arc<T>,
+            operation: super::Operation,
+            limit: usize,
+        ) -> ::axum::routing::MethodRouter {
+            let api = api.clone();
+            router.on(filter, move |request: ::axum::extract::Request| handle(api, operation, request, limit))
+        }
+
+        /// `router` answering the methods its path does not declare with the shared 405 (`allow` lists those
+        /// it does).
+        fn not_allowed(router: ::axum::routing::MethodRouter, allow: &'static str) -> ::axum::routing::MethodRouter {
+            router.fallback(move || async move {
+                crate::runtime::axum_glue::from_raw(crate::runtime::method_not_allowed(allow))
+            })
         }
 
         async fn handle<T: #trait_name>(

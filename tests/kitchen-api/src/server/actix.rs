@@ -38,318 +38,161 @@ pub fn configure_with<T: KitchenSinkApi>(
         cfg.service(
             ::actix_web::web::resource("/pets/{petId}")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetPet,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetPet,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetPet,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetPet,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::PUT)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PutPet,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::PUT,
+                        super::Operation::PutPet,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, PUT, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, PUT, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/pets")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PostPets,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::PostPets,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/upload")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::Upload,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::Upload,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/attachments")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::Attach,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::Attach,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/login")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::Login,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::Login,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/shapes")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::POST)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::EchoShape,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::EchoShape,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("POST"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("POST")),
         );
         cfg.service(
             ::actix_web::web::resource("/events")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::ListEvents,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::ListEvents,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::ListEvents,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::ListEvents,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
             ::actix_web::web::resource("/events/{eventId}")
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::GET)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetEvent,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetEvent,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::HEAD)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::GetEvent,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetEvent,
+                        limit,
+                    ),
                 )
                 .route(
-                    ::actix_web::web::method(::actix_web::http::Method::PUT)
-                        .to({
-                            let api = api.clone();
-                            move |
-                                request: ::actix_web::HttpRequest,
-                                payload: ::actix_web::web::Payload|
-                            {
-                                handle(
-                                    api.clone(),
-                                    super::Operation::PutEvent,
-                                    request,
-                                    payload,
-                                    limit,
-                                )
-                            }
-                        }),
+                    route(
+                        &api,
+                        ::actix_web::http::Method::PUT,
+                        super::Operation::PutEvent,
+                        limit,
+                    ),
                 )
-                .default_service(
-                    ::actix_web::web::to(|| async {
-                        crate::runtime::actix_glue::from_raw(
-                            crate::runtime::method_not_allowed("GET, PUT, HEAD"),
-                        )
-                    }),
-                ),
+                .default_service(not_allowed("GET, PUT, HEAD")),
         );
     }
+}
+
+/// The route serving `operation` for `method`.
+fn route<T: KitchenSinkApi>(
+    api: &Arc<T>,
+    method: ::actix_web::http::Method,
+    operation: super::Operation,
+    limit: usize,
+) -> ::actix_web::Route {
+    let api = api.clone();
+    ::actix_web::web::method(method)
+        .to(move |request: ::actix_web::HttpRequest, payload: ::actix_web::web::Payload| {
+            handle(api.clone(), operation, request, payload, limit)
+        })
+}
+
+/// The 405 of a path for the methods it does not declare (`allow` lists those it does).
+fn not_allowed(allow: &'static str) -> ::actix_web::Route {
+    ::actix_web::web::to(move || async move {
+        crate::runtime::actix_glue::from_raw(crate::runtime::method_not_allowed(allow))
+    })
 }
 
 async fn handle<T: KitchenSinkApi>(

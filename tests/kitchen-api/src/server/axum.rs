@@ -34,196 +34,155 @@ pub fn router_with<T: KitchenSinkApi>(
     ::axum::Router::new()
         .route(
             "/pets/{petId}",
-            ::axum::routing::MethodRouter::new()
-                .on(
-                    ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::GetPet,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .on(
+            not_allowed(
+                endpoint(
+                    endpoint(
+                        ::axum::routing::MethodRouter::new(),
+                        ::axum::routing::MethodFilter::GET,
+                        &api,
+                        super::Operation::GetPet,
+                        limit,
+                    ),
                     ::axum::routing::MethodFilter::PUT,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::PutPet,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, PUT, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::PutPet,
+                    limit,
+                ),
+                "GET, PUT, HEAD",
+            ),
         )
         .route(
             "/pets",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::PostPets,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::PostPets,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/upload",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::Upload,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::Upload,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/attachments",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::Attach,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::Attach,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/login",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::Login,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::Login,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/shapes",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::EchoShape,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::EchoShape,
+                    limit,
+                ),
+                "POST",
+            ),
         )
         .route(
             "/events",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::ListEvents,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::ListEvents,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
         )
         .route(
             "/events/{eventId}",
-            ::axum::routing::MethodRouter::new()
-                .on(
-                    ::axum::routing::MethodFilter::GET,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::GetEvent,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .on(
+            not_allowed(
+                endpoint(
+                    endpoint(
+                        ::axum::routing::MethodRouter::new(),
+                        ::axum::routing::MethodFilter::GET,
+                        &api,
+                        super::Operation::GetEvent,
+                        limit,
+                    ),
                     ::axum::routing::MethodFilter::PUT,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::PutEvent,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("GET, PUT, HEAD"),
-                    )
-                }),
+                    &api,
+                    super::Operation::PutEvent,
+                    limit,
+                ),
+                "GET, PUT, HEAD",
+            ),
         )
+}
+
+/// `router` serving `operation` for `filter` as well.
+fn endpoint<T: KitchenSinkApi>(
+    router: ::axum::routing::MethodRouter,
+    filter: ::axum::routing::MethodFilter,
+    api: &Arc<T>,
+    operation: super::Operation,
+    limit: usize,
+) -> ::axum::routing::MethodRouter {
+    let api = api.clone();
+    router
+        .on(
+            filter,
+            move |request: ::axum::extract::Request| handle(
+                api,
+                operation,
+                request,
+                limit,
+            ),
+        )
+}
+
+/// `router` answering the methods its path does not declare with the shared 405 (`allow` lists those
+/// it does).
+fn not_allowed(
+    router: ::axum::routing::MethodRouter,
+    allow: &'static str,
+) -> ::axum::routing::MethodRouter {
+    router
+        .fallback(move || async move {
+            crate::runtime::axum_glue::from_raw(
+                crate::runtime::method_not_allowed(allow),
+            )
+        })
 }
 
 async fn handle<T: KitchenSinkApi>(

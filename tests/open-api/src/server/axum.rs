@@ -34,25 +34,52 @@ pub fn router_with<T: OpenEnumsApi>(
     ::axum::Router::new()
         .route(
             "/events",
-            ::axum::routing::MethodRouter::new()
-                .on(
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
                     ::axum::routing::MethodFilter::POST,
-                    {
-                        let api = api.clone();
-                        move |request: ::axum::extract::Request| handle(
-                            api,
-                            super::Operation::Record,
-                            request,
-                            limit,
-                        )
-                    },
-                )
-                .fallback(|| async {
-                    crate::runtime::axum_glue::from_raw(
-                        crate::runtime::method_not_allowed("POST"),
-                    )
-                }),
+                    &api,
+                    super::Operation::Record,
+                    limit,
+                ),
+                "POST",
+            ),
         )
+}
+
+/// `router` serving `operation` for `filter` as well.
+fn endpoint<T: OpenEnumsApi>(
+    router: ::axum::routing::MethodRouter,
+    filter: ::axum::routing::MethodFilter,
+    api: &Arc<T>,
+    operation: super::Operation,
+    limit: usize,
+) -> ::axum::routing::MethodRouter {
+    let api = api.clone();
+    router
+        .on(
+            filter,
+            move |request: ::axum::extract::Request| handle(
+                api,
+                operation,
+                request,
+                limit,
+            ),
+        )
+}
+
+/// `router` answering the methods its path does not declare with the shared 405 (`allow` lists those
+/// it does).
+fn not_allowed(
+    router: ::axum::routing::MethodRouter,
+    allow: &'static str,
+) -> ::axum::routing::MethodRouter {
+    router
+        .fallback(move || async move {
+            crate::runtime::axum_glue::from_raw(
+                crate::runtime::method_not_allowed(allow),
+            )
+        })
 }
 
 async fn handle<T: OpenEnumsApi>(
