@@ -11,6 +11,11 @@ use super::{FilePart, RequestError};
 pub trait Validate {
     /// Appends violations under `path` (e.g. `user.emails[0]`; empty for the root).
     fn validate_into(&self, path: &str, errors: &mut Vec<String>);
+
+    /// The first presence rule (`oneOf`/`anyOf`/`not` of `required`) the object breaks, if it has any.
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        None
+    }
 }
 
 macro_rules! nothing_to_validate {
@@ -25,11 +30,19 @@ impl<T: Validate> Validate for Option<T> {
             v.validate_into(path, errors);
         }
     }
+
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        self.as_ref().and_then(T::broken_rule)
+    }
 }
 
 impl<T: Validate> Validate for Box<T> {
     fn validate_into(&self, path: &str, errors: &mut Vec<String>) {
         (**self).validate_into(path, errors);
+    }
+
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        (**self).broken_rule()
     }
 }
 
@@ -54,8 +67,12 @@ pub fn join_path(path: &str, name: &str) -> String {
     if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
-/// Validates a parsed request body: 400 naming every violated rule.
+/// Validates a parsed request body: 400 naming every violated rule, or, when the body breaks a presence rule
+/// that has the spec's own message, 400 with exactly that message.
 pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
+    if let Some(rule) = body.broken_rule().filter(|r| r.from_spec) {
+        return Err(RequestError::bad_request(rule.message));
+    }
     let mut errors = Vec::new();
     body.validate_into("", &mut errors);
     if errors.is_empty() {
@@ -170,4 +187,53 @@ pub fn check_uri(path: &str, value: &str, errors: &mut Vec<String>) {
     if !valid {
         errors.push(format!("`{}`: must be an absolute URI (format: uri)", shown(path)));
     }
+}
+
+/// A condition over which properties of an object are present, as the spec states it with `oneOf`, `anyOf`,
+/// `not` and `required`. `Field(i)` is the i-th flag of the object's generated `broken_rule`.
+#[derive(Debug)]
+pub enum Presence {
+    /// The i-th property is present.
+    Field(usize),
+    /// Every condition holds.
+    All(&'static [Presence]),
+    /// At least one holds.
+    Any(&'static [Presence]),
+    /// Exactly one holds.
+    One(&'static [Presence]),
+    /// The condition does not hold.
+    Not(&'static Presence),
+}
+
+impl Presence {
+    fn holds(&self, present: &[bool]) -> bool {
+        match self {
+            Presence::Field(i) => present[*i],
+            Presence::All(xs) => xs.iter().all(|x| x.holds(present)),
+            Presence::Any(xs) => xs.iter().any(|x| x.holds(present)),
+            Presence::One(xs) => xs.iter().filter(|x| x.holds(present)).count() == 1,
+            Presence::Not(x) => !x.holds(present),
+        }
+    }
+}
+
+/// A presence rule of an object and the 400 message when a request breaks it.
+#[derive(Debug)]
+pub struct Rule {
+    /// What must hold.
+    pub holds: Presence,
+    /// The message: the spec's own (`x-authgen-message`), or one derived from the rule.
+    pub message: &'static str,
+    /// The message is the spec's: a request body breaking the rule is answered with exactly this message.
+    pub from_spec: bool,
+}
+
+/// The first of `rules` that the presence flags break.
+pub fn first_broken_rule(present: &[bool], rules: &'static [Rule]) -> Option<&'static Rule> {
+    rules.iter().find(|r| !r.holds.holds(present))
+}
+
+/// The violation message of a broken rule of the object at `path`.
+pub fn rule_violation(path: &str, rule: &Rule) -> String {
+    format!("`{}`: {}", shown(path), rule.message)
 }

@@ -129,6 +129,159 @@ impl crate::runtime::Validate for Circle {
     ) {}
 }
 
+/// Reached by exactly one of an email or a phone number.
+///
+/// Presence rules (checked in this order):
+/// - must have exactly one of `email` or `phone` (otherwise 400 "Please give exactly one of email or phone")
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Contact {
+    /// `email`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub email: ::std::option::Option<::std::string::String>,
+    /// `phone`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::double_option"
+    )]
+    pub phone: ::std::option::Option<::std::option::Option<::std::string::String>>,
+    /// Default: `"home"`.
+    #[serde(default = "default_contact_label")]
+    pub label: ::std::string::String,
+    /// A device is named by its id and code together, or not at all.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub device: ::std::option::Option<crate::types::Device>,
+}
+
+/// The default of `Contact.label`.
+fn default_contact_label() -> ::std::string::String {
+    ::std::string::String::from("home")
+}
+
+impl crate::runtime::Validate for Contact {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::rule_violation(path, rule));
+        }
+        {
+            let path = crate::runtime::join_path(path, "device");
+            crate::runtime::Validate::validate_into(&self.device, &path, errors);
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::One(
+                    &[
+                        crate::runtime::Presence::Field(0usize),
+                        crate::runtime::Presence::Field(1usize),
+                    ],
+                ),
+                message: "Please give exactly one of email or phone",
+                from_spec: true,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.email.is_some(), self.phone.is_some()],
+            RULES,
+        )
+    }
+}
+
+/// A device is named by its id and code together, or not at all.
+///
+/// Presence rules (checked in this order):
+/// - must have at least one of (not (at least one of `id` or `code`)) or (`id` and `code`)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Device {
+    /// `id`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// `code`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub code: ::std::option::Option<::std::string::String>,
+}
+
+impl crate::runtime::Validate for Device {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::rule_violation(path, rule));
+        }
+        {
+            let path = crate::runtime::join_path(path, "id");
+            if let ::std::option::Option::Some(value) = &self.id {
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::Some(2usize),
+                    ::std::option::Option::None,
+                    errors,
+                );
+            }
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Any(
+                    &[
+                        crate::runtime::Presence::Not(
+                            &crate::runtime::Presence::Any(
+                                &[
+                                    crate::runtime::Presence::Field(0usize),
+                                    crate::runtime::Presence::Field(1usize),
+                                ],
+                            ),
+                        ),
+                        crate::runtime::Presence::All(
+                            &[
+                                crate::runtime::Presence::Field(0usize),
+                                crate::runtime::Presence::Field(1usize),
+                            ],
+                        ),
+                    ],
+                ),
+                message: "must have at least one of (not (at least one of `id` or `code`)) or (`id` and `code`)",
+                from_spec: false,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.id.is_some(), self.code.is_some()],
+            RULES,
+        )
+    }
+}
+
 /// An email address.
 pub type Email = ::std::string::String;
 /// Typed string formats.
