@@ -34,7 +34,7 @@ pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest};
 pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};
 pub use validate::{
     Presence, Rule, Validate, check_email, check_items, check_length, check_range, check_uri, first_broken_rule,
-    join_path, pattern_violation, rule_violation, validate_body, validate_param,
+    join_path, message_at, pattern_violation, validate_body, validate_param, validate_param_as,
 };
 
 // authgen:if axum

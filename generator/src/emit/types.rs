@@ -40,10 +40,19 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
         TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. } => quote!(),
         TypeKind::Struct { fields, additional, rules, .. } => {
             let mut parts = Vec::new();
+            // What the spec gives its own message for, checked at the root by `spec_message`.
+            let mut own_messages = Vec::new();
             if let Some(broken_rule) = emit_presence(fields, rules) {
                 parts.push(quote! {
                     if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(self) {
-                        errors.push(crate::runtime::rule_violation(path, rule));
+                        errors.push(crate::runtime::message_at(path, rule.message));
+                    }
+                });
+                own_messages.push(quote! {
+                    if let ::std::option::Option::Some(rule) =
+                        crate::runtime::Validate::broken_rule(self).filter(|rule| rule.from_spec)
+                    {
+                        return ::std::option::Option::Some(rule.message);
                     }
                 });
                 extra_fns = broken_rule;
@@ -66,6 +75,33 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                     },
                     (false, _, _) => quote! { if let ::std::option::Option::Some(value) = &self.#field { #own } },
                 };
+                // With the spec's message, the field's violations are that one message.
+                let own = match &f.constraints.message {
+                    Some(m) if !own.is_empty() => {
+                        own_messages.push(quote! {{
+                            let path = ::std::string::String::new();
+                            let mut broken = ::std::vec::Vec::new();
+                            {
+                                let errors = &mut broken;
+                                #own
+                            }
+                            if !broken.is_empty() {
+                                return ::std::option::Option::Some(#m);
+                            }
+                        }});
+                        quote! {
+                            let mut broken = ::std::vec::Vec::new();
+                            {
+                                let errors = &mut broken;
+                                #own
+                            }
+                            if !broken.is_empty() {
+                                errors.push(crate::runtime::message_at(&path, #m));
+                            }
+                        }
+                    }
+                    _ => own,
+                };
                 let nested = if nested {
                     quote!(crate::runtime::Validate::validate_into(&self.#field, &path, errors);)
                 } else {
@@ -76,6 +112,15 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                     #own
                     #nested
                 }});
+            }
+            if !own_messages.is_empty() {
+                extra_fns = quote! {
+                    #extra_fns
+                    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+                        #(#own_messages)*
+                        ::std::option::Option::None
+                    }
+                };
             }
             if let Some(ty) = additional
                 && checks.nests(ty)

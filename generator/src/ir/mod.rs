@@ -271,12 +271,15 @@ pub struct Constraints {
     pub unique_items: bool,
     /// Rules for each item of an array.
     pub items: Option<Box<Constraints>>,
+    /// The spec's own message when the value breaks these rules (`x-authgen-message`), in place of the
+    /// generated ones.
+    pub message: Option<String>,
 }
 
 impl Constraints {
     /// True when there is nothing to check.
     pub fn is_empty(&self) -> bool {
-        *self == Constraints::default()
+        Constraints { message: None, ..self.clone() } == Constraints::default()
     }
 
     /// Every `pattern` in these rules, items included.

@@ -175,7 +175,7 @@ impl Client {
         crate::ops::put_event::Response::from_raw(response)
     }
 
-    /// Presence rules, at the root of the body with the spec's message and nested without one.
+    /// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
     ///
     /// Handles `POST /contacts` (operation `addContact`).
     pub async fn add_contact(

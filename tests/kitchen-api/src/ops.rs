@@ -1976,7 +1976,7 @@ pub mod put_event {
     }
 }
 
-/// Presence rules, at the root of the body with the spec's message and nested without one.
+/// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
 ///
 /// Handles `POST /contacts` (operation `addContact`).
 pub mod add_contact {
@@ -1986,9 +1986,18 @@ pub mod add_contact {
     pub const PATH: &str = "/contacts";
     /// The operationId.
     pub const OPERATION_ID: &str = "addContact";
+    static PATTERN_SOURCE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-z]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `addContact` (`POST /contacts`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The `source` query parameter.
+        ///
+        /// Query `source`.
+        pub source: ::std::option::Option<::std::string::String>,
         /// The request body (`application/json`).
         pub body: crate::types::Contact,
     }
@@ -1996,16 +2005,36 @@ pub mod add_contact {
     impl Request {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(body: crate::types::Contact) -> Self {
-            Self { body }
+            Self {
+                source: ::std::option::Option::None,
+                body,
+            }
         }
 
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let source = raw.query_value("source");
+            crate::runtime::validate_param_as(
+                "Please give a lowercase source",
+                |path, errors| {
+                    let path = path.to_owned();
+                    if let ::std::option::Option::Some(value) = source.as_ref() {
+                        errors
+                            .extend(
+                                (!PATTERN_SOURCE.is_match(value))
+                                    .then(|| crate::runtime::pattern_violation(
+                                        &path,
+                                        "^[a-z]+$",
+                                    )),
+                            );
+                    }
+                },
+            )?;
             let body = crate::runtime::parse_json_body(raw)?;
             crate::runtime::validate_body(&body)?;
-            ::std::result::Result::Ok(Self { body })
+            ::std::result::Result::Ok(Self { source, body })
         }
 
         /// Builds the raw request (client side).
@@ -2023,6 +2052,9 @@ pub mod add_contact {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = self.source.as_ref() {
+                crate::runtime::push_query(&mut query, "source", &value.to_string());
+            }
             if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
                 &self.body,
             ) {

@@ -12,6 +12,8 @@
     deprecated,
     reason = "deprecated schemas are still part of the API; uses outside the generated code still warn"
 )]
+static PATTERN_DEVICE_CODE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{ ::regex::Regex::new("^[0-9]+$").expect("authgen checked that the pattern compiles") });
 static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
 /// `AttachBody` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema`).
@@ -175,7 +177,32 @@ impl crate::runtime::Validate for Contact {
         if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
             self,
         ) {
-            errors.push(crate::runtime::rule_violation(path, rule));
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
+        {
+            let path = crate::runtime::join_path(path, "email");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.email {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(3usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(
+                            &path,
+                            "Please give an email of 3 characters or more",
+                        ),
+                    );
+            }
         }
         {
             let path = crate::runtime::join_path(path, "device");
@@ -200,6 +227,38 @@ impl crate::runtime::Validate for Contact {
             &[self.email.is_some(), self.phone.is_some()],
             RULES,
         )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.email {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(3usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some(
+                    "Please give an email of 3 characters or more",
+                );
+            }
+        }
+        ::std::option::Option::None
     }
 }
 
@@ -234,7 +293,7 @@ impl crate::runtime::Validate for Device {
         if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
             self,
         ) {
-            errors.push(crate::runtime::rule_violation(path, rule));
+            errors.push(crate::runtime::message_at(path, rule.message));
         }
         {
             let path = crate::runtime::join_path(path, "id");
@@ -246,6 +305,26 @@ impl crate::runtime::Validate for Device {
                     ::std::option::Option::None,
                     errors,
                 );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "code");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.code {
+                    errors
+                        .extend(
+                            (!PATTERN_DEVICE_CODE.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[0-9]+$",
+                                )),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                errors.push(crate::runtime::message_at(&path, "a code is digits"));
             }
         }
     }
@@ -279,6 +358,37 @@ impl crate::runtime::Validate for Device {
             &[self.id.is_some(), self.code.is_some()],
             RULES,
         )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.code {
+                    errors
+                        .extend(
+                            (!PATTERN_DEVICE_CODE.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[0-9]+$",
+                                )),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("a code is digits");
+            }
+        }
+        ::std::option::Option::None
     }
 }
 

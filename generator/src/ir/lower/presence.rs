@@ -118,14 +118,15 @@ impl Lowerer<'_> {
         vec![FoundRule { expr, message, ptr: at }]
     }
 
-    /// The rule's message from `x-authgen-message` in `extensions` (of the schema at `ptr`).
+    /// The spec's own 400 message, `x-authgen-message` in `extensions` (of the schema at `ptr`): for the
+    /// schema's presence rule, or for a value's checks.
     pub(super) fn rule_message(&mut self, extensions: &indexmap::IndexMap<String, Value>, ptr: &str) -> Option<String> {
         match extensions.get("x-authgen-message") {
             Some(Value::String(m)) => Some(m.clone()),
             Some(_) => {
                 self.diags
                     .error("E0110", &ptr_join(ptr, "x-authgen-message"), "`x-authgen-message` must be a string")
-                    .help("write the 400 message sent when the request breaks this schema's presence rule");
+                    .help("write the 400 message sent when the request breaks this schema's rules");
                 None
             }
             None => None,

@@ -16,6 +16,12 @@ pub trait Validate {
     fn broken_rule(&self) -> Option<&'static Rule> {
         None
     }
+
+    /// The spec's own message (`x-authgen-message`) for the first rule of the object that has one and is
+    /// broken: its presence rules first, then its properties' checks.
+    fn spec_message(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 macro_rules! nothing_to_validate {
@@ -34,6 +40,10 @@ impl<T: Validate> Validate for Option<T> {
     fn broken_rule(&self) -> Option<&'static Rule> {
         self.as_ref().and_then(T::broken_rule)
     }
+
+    fn spec_message(&self) -> Option<&'static str> {
+        self.as_ref().and_then(T::spec_message)
+    }
 }
 
 impl<T: Validate> Validate for Box<T> {
@@ -43,6 +53,10 @@ impl<T: Validate> Validate for Box<T> {
 
     fn broken_rule(&self) -> Option<&'static Rule> {
         (**self).broken_rule()
+    }
+
+    fn spec_message(&self) -> Option<&'static str> {
+        (**self).spec_message()
     }
 }
 
@@ -67,11 +81,11 @@ pub fn join_path(path: &str, name: &str) -> String {
     if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
-/// Validates a parsed request body: 400 naming every violated rule, or, when the body breaks a presence rule
-/// that has the spec's own message, 400 with exactly that message.
+/// Validates a parsed request body: 400 naming every violated rule, or, when the body breaks a rule that has
+/// the spec's own message (`x-authgen-message`), 400 with exactly that message.
 pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
-    if let Some(rule) = body.broken_rule().filter(|r| r.from_spec) {
-        return Err(RequestError::bad_request(rule.message));
+    if let Some(message) = body.spec_message() {
+        return Err(RequestError::bad_request(message));
     }
     let mut errors = Vec::new();
     body.validate_into("", &mut errors);
@@ -80,6 +94,13 @@ pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
     } else {
         Err(RequestError::bad_request(format!("invalid request body: {}", errors.join("; "))))
     }
+}
+
+/// Validates one parameter value whose schema has the spec's own message: 400 with exactly that message.
+pub fn validate_param_as(message: &'static str, check: impl FnOnce(&str, &mut Vec<String>)) -> Result<(), RequestError> {
+    let mut errors = Vec::new();
+    check("", &mut errors);
+    if errors.is_empty() { Ok(()) } else { Err(RequestError::bad_request(message)) }
 }
 
 /// Validates one parameter value: 400 naming the parameter and the rule.
@@ -233,7 +254,7 @@ pub fn first_broken_rule(present: &[bool], rules: &'static [Rule]) -> Option<&'s
     rules.iter().find(|r| !r.holds.holds(present))
 }
 
-/// The violation message of a broken rule of the object at `path`.
-pub fn rule_violation(path: &str, rule: &Rule) -> String {
-    format!("`{}`: {}", shown(path), rule.message)
+/// A violation of a rule of the value at `path`, in the rule's own words.
+pub fn message_at(path: &str, message: &str) -> String {
+    format!("`{}`: {message}", shown(path))
 }

@@ -78,7 +78,7 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::put_event::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::put_event::Response> + Send;
-    /// Presence rules, at the root of the body with the spec's message and nested without one.
+    /// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
     ///
     /// Handles `POST /contacts` (operation `addContact`).
     fn add_contact(
