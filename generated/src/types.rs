@@ -239,6 +239,28 @@ impl crate::runtime::Validate for ConsumeCodeRequest {
                     );
             }
         }
+        {
+            let path = crate::runtime::join_path(path, "deviceId");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.device_id {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(&path, "Please provide a deviceId"),
+                    );
+            }
+        }
     }
 
     fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
@@ -329,6 +351,25 @@ impl crate::runtime::Validate for ConsumeCodeRequest {
             }
             if !broken.is_empty() {
                 return ::std::option::Option::Some("Please provide preAuthSessionId");
+            }
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.device_id {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("Please provide a deviceId");
             }
         }
         ::std::option::Option::None
