@@ -294,7 +294,10 @@ pub async fn actix_server_with_limits<S: Store>(
         server.client_request_timeout(std::time::Duration::ZERO).on_connect(actix_limits::watcher(limits.clone()));
     #[cfg(not(unix))]
     let server = server.client_request_timeout(limits.header_read_timeout);
-    Ok(server.listen(listener)?.run())
+    let server = server.listen(listener)?.run();
+    // On this system's arbiter, which lives as long as the server.
+    actix_web::rt::spawn(limits::release_memory_after_bursts());
+    Ok(server)
 }
 
 /// The actix-web glue of the [`ConnectionLimits`].
@@ -399,6 +402,7 @@ pub async fn serve_with(
     let slots = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
     let permits = Arc::new(tokio::sync::Semaphore::new(slots as usize));
     let (stop, stopping) = tokio::sync::watch::channel(());
+    let trimming = tokio::spawn(limits::release_memory_after_bursts());
     tokio::pin!(shutdown);
     loop {
         // Beyond the cap, clients wait in the listen queue until a connection closes.
@@ -422,6 +426,7 @@ pub async fn serve_with(
     stop.send_replace(());
     // Every connection holds a permit until it ends.
     let _ = permits.acquire_many(slots).await;
+    trimming.abort();
     Ok(())
 }
 

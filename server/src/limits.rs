@@ -6,7 +6,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -48,6 +48,40 @@ impl ConnectionLimits {
         auth_api::runtime::error_response(408, &message)
     }
 }
+
+/// Connections ended since the process started, counted when their [`ConnectionWatch`] drops.
+static CONNECTIONS_ENDED: AtomicUsize = AtomicUsize::new(0);
+
+/// Gives back to the system the memory that a burst of connections (slow clients cut off at their deadlines,
+/// say) left free in the allocator: glibc keeps freed memory for reuse, so without this the process would
+/// stay at its peak. Checks every second; trims once at least 100 connections have ended since the last
+/// trim and none ended in the last second, so a steady stream of connections never pays for it.
+pub(crate) async fn release_memory_after_bursts() {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut seen = CONNECTIONS_ENDED.load(Ordering::Relaxed);
+    let mut since_trim = 0;
+    loop {
+        ticks.tick().await;
+        let ended = CONNECTIONS_ENDED.load(Ordering::Relaxed);
+        let new = ended.wrapping_sub(seen);
+        seen = ended;
+        since_trim += new;
+        if new == 0 && since_trim >= 100 {
+            since_trim = 0;
+            trim_allocator();
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_allocator() {
+    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps to the system.
+    let released = unsafe { libc::malloc_trim(0) };
+    tracing::debug!(released = released != 0, "returned free allocator memory after a burst of connections");
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_allocator() {}
 
 /// The deadline of one connection: while no request is in flight, the next request head must be complete
 /// before it (the header-read timeout after the connection opens, the keep-alive after each response).
@@ -125,6 +159,12 @@ impl ConnectionWatch {
     fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
         // The state stays consistent even if a holder panicked: every change is a plain assignment.
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for ConnectionWatch {
+    fn drop(&mut self) {
+        CONNECTIONS_ENDED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
