@@ -1,7 +1,8 @@
 //! Connection limits against real clients on loopback, on the `auth-server` process: clients that send
 //! nothing, trickle a request head or trickle a body are disconnected at their deadlines (a trickled body
-//! first gets 408 with a JSON message), connections beyond the cap wait for a free slot, and the memory
-//! thousands of slow clients took comes back to the allocator once they are cut off.
+//! first gets 408 with a JSON message), connections beyond the cap wait for a free slot, the memory
+//! thousands of slow clients took comes back once they are cut off, and a shutdown still finishes the request
+//! in flight and closes idle connections at once.
 
 #[macro_use]
 mod support;
@@ -322,5 +323,40 @@ async fn memory_comes_back_after_thousands_of_slow_clients_are_cut_off() {
     }
     eprintln!("{report}");
     process.terminate();
+}
+}
+
+on_both_frameworks! {
+async fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The default deadlines, far longer than the shutdown may take.
+    let process = start(dir.path(), &[]);
+    let mut idle = connect(&process).await;
+    idle.write_all(LOGIN_METHODS).await.expect("write");
+    let answer = read_response(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A createCode whose body is half sent when the server is told to stop.
+    let body = br#"{"email":"shutdown@example.com"}"#;
+    let mut busy = connect(&process).await;
+    let head = format!(
+        "POST /auth/signinup/code HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    busy.write_all(head.as_bytes()).await.expect("write");
+    busy.write_all(&body[..10]).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopping = Instant::now();
+    process.sigterm();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    busy.write_all(&body[10..]).await.expect("write");
+    let answer = read_response(&mut busy).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""status":"OK""#), "{answer}");
+    let (received, _) = read_until_closed(&mut idle, stopping, Duration::from_secs(5)).await;
+    assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+    process.code_for("shutdown@example.com");
+    tokio::task::spawn_blocking(move || process.wait_for_clean_exit()).await.expect("exit");
+    assert!(stopping.elapsed() < Duration::from_secs(5), "stopping took {:?}", stopping.elapsed());
 }
 }
