@@ -458,22 +458,7 @@ async fn serve_connection(
                 if !timed_out.load(std::sync::atomic::Ordering::Relaxed) {
                     return Ok::<_, std::convert::Infallible>(response);
                 }
-                let raw = limits.body_timeout_response();
-                let mut answer = axum::response::Response::new(axum::body::Body::from(raw.body));
-                *answer.status_mut() = http_status(raw.status).unwrap_or(axum::http::StatusCode::REQUEST_TIMEOUT);
-                for (name, value) in &raw.headers {
-                    if let (Ok(name), Ok(value)) = (
-                        axum::http::HeaderName::try_from(name.as_str()),
-                        axum::http::HeaderValue::try_from(value.as_str()),
-                    ) {
-                        answer.headers_mut().insert(name, value);
-                    }
-                }
-                // The rest of the body may still be on its way: the connection cannot carry another request.
-                answer
-                    .headers_mut()
-                    .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
-                Ok(answer)
+                Ok(body_timeout_answer(&limits))
             }
         })
     };
@@ -501,8 +486,22 @@ async fn serve_connection(
     }
 }
 
-fn http_status(code: u16) -> Option<axum::http::StatusCode> {
-    axum::http::StatusCode::from_u16(code).ok()
+/// The 408 of [`ConnectionLimits::body_timeout_response`] as an axum response that closes the connection.
+fn body_timeout_answer(limits: &ConnectionLimits) -> axum::response::Response {
+    let raw = limits.body_timeout_response();
+    let mut answer = axum::response::Response::new(axum::body::Body::from(raw.body));
+    *answer.status_mut() =
+        axum::http::StatusCode::from_u16(raw.status).unwrap_or(axum::http::StatusCode::REQUEST_TIMEOUT);
+    for (name, value) in &raw.headers {
+        if let (Ok(name), Ok(value)) =
+            (axum::http::HeaderName::try_from(name.as_str()), axum::http::HeaderValue::try_from(value.as_str()))
+        {
+            answer.headers_mut().insert(name, value);
+        }
+    }
+    // The rest of the body may still be on its way: the connection cannot carry another request.
+    answer.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    answer
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
