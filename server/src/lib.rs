@@ -462,8 +462,9 @@ async fn serve_connection(
             }
         })
     };
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_header_size(limits::MAX_HEAD_BYTES)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     tokio::pin!(connection);
     let mut draining = false;
     loop {

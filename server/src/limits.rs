@@ -1,8 +1,8 @@
 //! Connection limits, the same on both frameworks: how long a client may take to send a request head and a
 //! request body, how long a connection may stay open between requests, and how many connections are served
 //! at once. A client that sends nothing, or trickles its bytes, holds a connection (and its buffers) only
-//! until its deadline; the framework glue (`serve` for axum, `actix_server_with_limits` for actix-web) reports
-//! each request to a [`ConnectionWatch`] and closes the connection when the watch expires.
+//! until its deadline; the framework glue (`serve_with` for axum, `actix_server_with_limits` for actix-web)
+//! reports each request to a [`ConnectionWatch`] and closes the connection when the watch expires.
 
 use std::io;
 use std::pin::Pin;
@@ -14,6 +14,11 @@ use std::time::Duration;
 use hyper::body::{Body, Bytes, Frame, SizeHint};
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
+
+/// The largest request head either framework reads: actix-web's fixed limit, set on hyper too (whose default
+/// is about 400 KB). A larger head is answered 431. It bounds what a slow client can make a connection buffer
+/// before its body.
+pub(crate) const MAX_HEAD_BYTES: usize = 128 * 1024;
 
 /// Deadlines and the connection cap.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -190,6 +190,26 @@ async fn slow_and_idle_clients_are_disconnected_at_their_deadlines() {
 }
 }
 
+on_both_frameworks! {
+async fn a_request_head_over_128_kib_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let process = start(dir.path(), &[]);
+    for (size, status) in [(120 * 1024, "HTTP/1.1 200"), (130 * 1024, "HTTP/1.1 431")] {
+        let mut stream = connect(&process).await;
+        let head = format!(
+            "GET /auth/loginmethods HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Pad: {}\r\n\r\n",
+            "a".repeat(size)
+        );
+        // The server may answer and close before it has read the whole head: a failed write is fine.
+        let _ = stream.write_all(head.as_bytes()).await;
+        let (received, _) = read_until_closed(&mut stream, Instant::now(), Duration::from_secs(10)).await;
+        let received = String::from_utf8_lossy(&received);
+        assert!(received.starts_with(status), "a head of {size} bytes: {received}");
+    }
+    process.terminate();
+}
+}
+
 /// The connections `--max-connections N` serves at once: actix-web gives each of its workers (one per CPU)
 /// `N / workers` of them.
 fn effective_cap(configured: usize) -> usize {
@@ -205,7 +225,8 @@ fn effective_cap(configured: usize) -> usize {
 on_both_frameworks! {
 async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let process = start(dir.path(), &["--max-connections", "4", "--header-read-timeout-s", "30", "--keep-alive-s", "30"]);
+    let process =
+        start(dir.path(), &["--max-connections", "4", "--header-read-timeout-s", "30", "--keep-alive-s", "30"]);
     let cap = effective_cap(4);
     // Each connection up to the cap is served, and stays open.
     let mut held = Vec::new();
@@ -299,7 +320,16 @@ async fn memory_comes_back_after_thousands_of_slow_clients_are_cut_off() {
     let deadline = Duration::from_secs(5);
     let process = start(
         dir.path(),
-        &["--header-read-timeout-s", "5", "--body-read-timeout-s", "5", "--keep-alive-s", "5", "--max-connections", "4096"],
+        &[
+            "--header-read-timeout-s",
+            "5",
+            "--body-read-timeout-s",
+            "5",
+            "--keep-alive-s",
+            "5",
+            "--max-connections",
+            "4096",
+        ],
     );
     // Warm up: the runtime, the database pool and the routes have allocated what they keep.
     for _ in 0..20 {
