@@ -26,7 +26,7 @@ use support::{WEBSITE, create_code_for_email, sign_in, start};
 const MIN_CASES: u64 = 5_000;
 /// `--max-examples`: per operation and phase; with the 12 operations and four phases this gives more than
 /// [`MIN_CASES`].
-const MAX_EXAMPLES: u32 = 450;
+const MAX_EXAMPLES: u32 = 500;
 /// Sessions signed in for refresh and sign-out, one per case (more than those two operations get).
 const SESSIONS: usize = 2_000;
 const PROVIDER: &str = "my-oidc";
