@@ -40,20 +40,13 @@ where
     })
 }
 
-/// Parses a comma-separated or repeated list parameter; `expected` as for [`parse_formatted`].
-pub fn parse_list<T>(
-    location: &str,
-    name: &str,
-    values: Vec<String>,
-    explode: bool,
-    expected: Option<&str>,
-) -> Result<Vec<T>, RequestError>
+/// Parses the items of a list parameter (see [`RawRequest::query_list`](super::RawRequest::query_list));
+/// `expected` as for [`parse_formatted`].
+pub fn parse_list<T>(location: &str, name: &str, items: Vec<String>, expected: Option<&str>) -> Result<Vec<T>, RequestError>
 where
     T: FromStr,
     T::Err: fmt::Display,
 {
-    let items: Vec<String> =
-        if explode { values } else { values.iter().flat_map(|v| v.split(',')).map(str::to_owned).collect() };
     items.iter().map(|v| parse_formatted(location, name, v, expected)).collect()
 }
 
@@ -111,6 +104,18 @@ pub fn percent_encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// Appends a comma-separated list: each item encoded, the commas between them literal, so an item may hold a
+/// comma of its own (`tags=a%2Cb,c`); an empty list is `name=`.
+pub fn push_query_list(query: &mut String, name: &str, items: &[String]) {
+    let encoded: Vec<String> = items.iter().map(|item| percent_encode(item)).collect();
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(&percent_encode(name));
+    query.push('=');
+    query.push_str(&encoded.join(","));
 }
 
 /// Appends `name=value` to a query string.

@@ -48,9 +48,36 @@ async fn parameters_of_every_location_arrive_typed() {
         // The query is really encoded as the spec's styles say.
         let raw = req.to_raw().expect("builds");
         assert_eq!(raw.path, "/pets/12");
-        assert_eq!(raw.query, "fields=a%20b&fields=c%26d&tags=x%2Cy&mode=brief");
+        assert_eq!(raw.query, "fields=a%20b&fields=c%26d&tags=x,y&mode=brief");
         assert!(raw.headers.contains(&("cookie".into(), "session=s1".into())));
         assert!(raw.headers.contains(&("x-api-key".into(), "k".into())));
+
+        // A comma inside an item stays inside it: items are encoded, the commas between them literal
+        // (`tags=a%2Cb,c`), as OpenAPI's form style has it; an empty list is `tags=`.
+        let mut commas = get_pet::Request::new(12, "req-1".into());
+        commas.tags = Some(vec!["a,b".into(), "c".into()]);
+        assert_eq!(commas.to_raw().expect("builds").query, "tags=a%2Cb,c");
+        let get_pet::Response::Ok { body, .. } = client.get_pet(commas).await.expect(name) else { panic!() };
+        assert_eq!(body.labels.unwrap()["tags"], "a,b|c", "{name}: an item with a comma");
+        let mut empty = get_pet::Request::new(12, "req-1".into());
+        empty.tags = Some(Vec::new());
+        assert_eq!(empty.to_raw().expect("builds").query, "tags=");
+        let get_pet::Response::Ok { body, .. } = client.get_pet(empty).await.expect(name) else { panic!() };
+        assert_eq!(body.labels.unwrap()["tags"], "", "{name}: an empty list");
+        // Hand-written: an empty value is the empty list, not one empty item; an encoded comma is data.
+        for (query, tags) in [("tags=", ""), ("tags=%2Cz,", ",z|"), ("tags=x,y", "x|y")] {
+            let raw = kitchen_api::runtime::RawRequest {
+                method: "GET".into(),
+                path: "/pets/12".into(),
+                query: query.into(),
+                headers: vec![("x-request-id".into(), "r".into())],
+                ..Default::default()
+            };
+            let resp = client.send(raw).await.unwrap();
+            assert_eq!(resp.status, 200, "{name}: {query}: {}", resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+            assert_eq!(json["labels"]["tags"], tags, "{name}: {query}");
+        }
 
         let mut basic = get_pet::Request::new(1, "r".into());
         basic.basic = Some("dXNlcjpwdw==".into());
@@ -474,7 +501,7 @@ async fn formats_are_typed_in_parameters_headers_and_bodies() {
         req.x_token = Some(kitchen_api::runtime::Base64(vec![0, 0xff, b'a', b'?']));
         let raw = req.to_raw().expect("builds");
         assert_eq!(raw.path, format!("/events/{EVENT_ID}"));
-        assert_eq!(raw.query, "since=2024-02-29T21%3A59%3A58.500Z&days=2024-02-29%2C2024-03-01");
+        assert_eq!(raw.query, "since=2024-02-29T21%3A59%3A58.500Z&days=2024-02-29,2024-03-01");
         assert!(raw.headers.contains(&("x-token".into(), "AP9hPw==".into())), "{:?}", raw.headers);
 
         let resp = client.get_event(req).await.expect(name);
@@ -713,7 +740,7 @@ async fn object_query_parameters_travel_in_their_style() {
         raw.query,
         "filter%5Bkind%5D=self&filter%5Bafter%5D=2024-02-29T12%3A00%3A00Z&filter%5Bmax%5D=3&filter%5Btag%5D=a%20b%26c\
          &offset=20&limit=10&sort=field%2Cat%2Cdesc%2Ctrue&meta%5Bx%5D=1&meta%5By%20z%5D=%5B2%5D\
-         &at=2024-02-29T22%3A00%3A00Z%2C2024-03-01T00%3A00%3A00Z",
+         &at=2024-02-29T22%3A00%3A00Z,2024-03-01T00%3A00%3A00Z",
         "deepObject, exploded form, comma-joined form, and an array of a named date-time in RFC 3339"
     );
     for (name, client) in both().await {

@@ -96,30 +96,18 @@ pub mod get_pet {
                 "path",
                 "petId",
             )?;
-            let fields = {
-                let values = raw.query_values("fields");
-                if values.is_empty() {
-                    ::std::option::Option::None
-                } else {
-                    ::std::option::Option::Some(
-                        crate::runtime::parse_list::<
-                            ::std::string::String,
-                        >("query", "fields", values, true, ::std::option::Option::None)?,
-                    )
-                }
-            };
-            let tags = {
-                let values = raw.query_values("tags");
-                if values.is_empty() {
-                    ::std::option::Option::None
-                } else {
-                    ::std::option::Option::Some(
-                        crate::runtime::parse_list::<
-                            ::std::string::String,
-                        >("query", "tags", values, false, ::std::option::Option::None)?,
-                    )
-                }
-            };
+            let fields = raw
+                .query_list("fields", true)
+                .map(|items| crate::runtime::parse_list::<
+                    ::std::string::String,
+                >("query", "fields", items, ::std::option::Option::None))
+                .transpose()?;
+            let tags = raw
+                .query_list("tags", false)
+                .map(|items| crate::runtime::parse_list::<
+                    ::std::string::String,
+                >("query", "tags", items, ::std::option::Option::None))
+                .transpose()?;
             crate::runtime::validate_param(
                 "query",
                 "tags",
@@ -219,11 +207,11 @@ pub mod get_pet {
                 }
             }
             if let ::std::option::Option::Some(value) = self.tags.as_ref() {
-                let joined: ::std::vec::Vec<::std::string::String> = value
+                let items: ::std::vec::Vec<::std::string::String> = value
                     .iter()
                     .map(|v| v.to_string())
                     .collect();
-                crate::runtime::push_query(&mut query, "tags", &joined.join(","));
+                crate::runtime::push_query_list(&mut query, "tags", &items);
             }
             if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
                 &self.x_request_id,
@@ -1393,26 +1381,19 @@ pub mod list_events {
                     >,
                 >("meta", &pairs))
                 .transpose()?;
-            let at = {
-                let values = raw.query_values("at");
-                if values.is_empty() {
-                    ::std::option::Option::None
-                } else {
+            let at = raw
+                .query_list("at", false)
+                .map(|items| crate::runtime::parse_list::<
+                    crate::types::Stamp,
+                >(
+                    "query",
+                    "at",
+                    items,
                     ::std::option::Option::Some(
-                        crate::runtime::parse_list::<
-                            crate::types::Stamp,
-                        >(
-                            "query",
-                            "at",
-                            values,
-                            false,
-                            ::std::option::Option::Some(
-                                "an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
-                            ),
-                        )?,
-                    )
-                }
-            };
+                        "an RFC 3339 date-time such as `2024-02-29T12:00:00Z` (format: date-time)",
+                    ),
+                ))
+                .transpose()?;
             ::std::result::Result::Ok(Self {
                 filter,
                 page,
@@ -1470,11 +1451,11 @@ pub mod list_events {
                 )?;
             }
             if let ::std::option::Option::Some(value) = self.at.as_ref() {
-                let joined: ::std::vec::Vec<::std::string::String> = value
+                let items: ::std::vec::Vec<::std::string::String> = value
                     .iter()
                     .map(|v| v.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true))
                     .collect();
-                crate::runtime::push_query(&mut query, "at", &joined.join(","));
+                crate::runtime::push_query_list(&mut query, "at", &items);
             }
             if !cookies.is_empty() {
                 headers.push(("cookie".to_owned(), cookies.join("; ")));
@@ -1619,26 +1600,19 @@ pub mod get_event {
                     ),
                 ))
                 .transpose()?;
-            let days = {
-                let values = raw.query_values("days");
-                if values.is_empty() {
-                    ::std::option::Option::None
-                } else {
+            let days = raw
+                .query_list("days", false)
+                .map(|items| crate::runtime::parse_list::<
+                    ::chrono::NaiveDate,
+                >(
+                    "query",
+                    "days",
+                    items,
                     ::std::option::Option::Some(
-                        crate::runtime::parse_list::<
-                            ::chrono::NaiveDate,
-                        >(
-                            "query",
-                            "days",
-                            values,
-                            false,
-                            ::std::option::Option::Some(
-                                "a date such as `2024-02-29` (format: date)",
-                            ),
-                        )?,
-                    )
-                }
-            };
+                        "a date such as `2024-02-29` (format: date)",
+                    ),
+                ))
+                .transpose()?;
             let x_token = raw
                 .header("X-Token")
                 .map(str::to_owned)
@@ -1691,11 +1665,11 @@ pub mod get_event {
                 );
             }
             if let ::std::option::Option::Some(value) = self.days.as_ref() {
-                let joined: ::std::vec::Vec<::std::string::String> = value
+                let items: ::std::vec::Vec<::std::string::String> = value
                     .iter()
                     .map(|v| v.to_string())
                     .collect();
-                crate::runtime::push_query(&mut query, "days", &joined.join(","));
+                crate::runtime::push_query_list(&mut query, "days", &items);
             }
             if let ::std::option::Option::Some(value) = self.x_token.as_ref() {
                 headers.push(("x-token".to_owned(), value.to_string()));

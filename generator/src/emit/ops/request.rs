@@ -82,14 +82,11 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 let expected =
                     expected_form(newtype_target(ctx, inner)).unwrap_or_else(|| quote!(::std::option::Option::None));
                 let explode = p.explode;
-                quote! {{
-                    let values = raw.query_values(#wire);
-                    if values.is_empty() {
-                        ::std::option::Option::None
-                    } else {
-                        ::std::option::Option::Some(crate::runtime::parse_list::<#inner_ty>(#loc, #wire, values, #explode, #expected)?)
-                    }
-                }}
+                quote! {
+                    raw.query_list(#wire, #explode)
+                        .map(|items| crate::runtime::parse_list::<#inner_ty>(#loc, #wire, items, #expected))
+                        .transpose()?
+                }
             }
             (ty, location) => {
                 let src = match location {
@@ -158,8 +155,8 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                     quote! { for v in value { crate::runtime::push_query(&mut query, #wire, &#item); } }
                 } else {
                     quote! {
-                        let joined: ::std::vec::Vec<::std::string::String> = value.iter().map(|v| #item).collect();
-                        crate::runtime::push_query(&mut query, #wire, &joined.join(","));
+                        let items: ::std::vec::Vec<::std::string::String> = value.iter().map(|v| #item).collect();
+                        crate::runtime::push_query_list(&mut query, #wire, &items);
                     }
                 }
             }

@@ -52,6 +52,30 @@ impl RawRequest {
         self.query_values(name).into_iter().next()
     }
 
+    /// The items of a list query parameter, or `None` when the query does not name it. With `explode` every
+    /// value is an item (`tags=a&tags=b`); without, each value is split at its literal commas before it is
+    /// decoded, so an encoded comma stays inside its item (`tags=a,b%2Cc` is `a` and `b,c`), and an empty value
+    /// is an empty list (`tags=`), as OpenAPI's table of styles has it.
+    pub fn query_list(&self, name: &str, explode: bool) -> Option<Vec<String>> {
+        let raw: Vec<&str> = self.raw_query_values(name).collect();
+        if raw.is_empty() {
+            return None;
+        }
+        Some(if explode {
+            raw.into_iter().map(decode_component).collect()
+        } else {
+            raw.into_iter().filter(|v| !v.is_empty()).flat_map(|v| v.split(',')).map(decode_component).collect()
+        })
+    }
+
+    /// The undecoded values of a query parameter, in order.
+    fn raw_query_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query.split('&').filter(|pair| !pair.is_empty()).filter_map(move |pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(key) == name).then_some(value)
+        })
+    }
+
     /// The properties of an object query parameter as decoded `(property, value)` pairs, or `None` when the
     /// query holds none of them. `keys` are the object's property names: the query keys themselves for
     /// [`ObjectStyle::Exploded`]; for the other styles every property present is returned (a map's keys are
@@ -133,4 +157,9 @@ pub enum ObjectStyle {
     Exploded,
     /// `style: form`, `explode: false`: `filter=kind,cat,max,3`.
     Joined,
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component (`+` is a space, `%XX` a byte).
+fn decode_component(raw: &str) -> String {
+    form_urlencoded::parse(format!("_={raw}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
