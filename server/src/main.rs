@@ -101,6 +101,12 @@ struct Args {
     /// How long an access token is valid, in seconds, before the frontend must refresh it.
     #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
     access_token_lifetime_s: u64,
+
+    /// How long, in milliseconds, protected routes and sign-out reuse the database's answer to "is this session
+    /// still live?". A session signed out or revoked (token theft) on another instance is refused here at
+    /// most this long later; on the instance that ended it, at once. 0 reads the database on every request.
+    #[arg(long, env = "AUTH_SESSION_CHECK_TTL_MS", default_value_t = 5000)]
+    session_check_ttl_ms: u64,
     /// A third-party sign-in provider as comma-separated key=value pairs, repeatable; e.g.
     /// `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=...` for any OpenID Connect
     /// provider, or `id=github,client_id=...,client_secret=...` for a built-in one. The keys are those of
@@ -169,6 +175,7 @@ impl From<Args> for Settings {
             live_codes_per_device: args.live_codes_per_device,
             prune_interval: Duration::from_secs(args.prune_interval_s),
             access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
+            session_check_ttl: Duration::from_millis(args.session_check_ttl_ms),
             framework: match args.framework {
                 FrameworkArg::Axum => Framework::Axum,
                 FrameworkArg::ActixWeb => Framework::ActixWeb,
