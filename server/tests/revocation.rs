@@ -75,6 +75,31 @@ async fn after_sign_out_the_access_token_is_refused_at_once_and_a_second_sign_ou
 }
 
 on_both_frameworks! {
+async fn of_concurrent_sign_outs_with_one_token_exactly_one_succeeds() {
+    let server = start(|c| c).await;
+    let client = server.client();
+    let (_, headers) = sign_in(&server, &client, "race@example.com", Some("header")).await;
+    let access = headers.st_access_token.expect("access token");
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, access) = (client.clone(), access.clone());
+            tokio::spawn(async move { client.sign_out(sign_out_with_bearer(&access)).await.expect("sign-out call") })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for attempt in attempts {
+        match attempt.await.expect("task") {
+            sign_out::Response::Ok { .. } => succeeded += 1,
+            sign_out::Response::Unauthorized { body, .. } => assert_eq!(body.message, "unauthorised"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(succeeded, 1);
+    server.stop().await;
+}
+}
+
+on_both_frameworks! {
 async fn after_token_theft_every_access_token_of_the_session_is_refused() {
     let server = start(|c| c).await;
     let client = server.client();

@@ -235,8 +235,13 @@ impl<S: Store> AuthRecipes<S> {
     }
 
     async fn revoke(&self, session: VerifySession) -> Result<sign_out::Response, Failure> {
-        self.store.revoke_session(&session.session_handle).await?;
+        let existed = self.store.revoke_session(&session.session_handle).await?;
         self.verifier.session_ended(&session.session_handle);
+        if !existed {
+            // A concurrent sign-out (or theft detection) ended it between the check and now.
+            let headers = SessionHeaders::cleared_everywhere(&self.config);
+            return Ok(sign_out_rejected(SessionRejection::SessionEnded, headers));
+        }
         let headers = SessionHeaders::cleared(&self.config, session.transfer_mode);
         Ok(sign_out::Response::Ok { body: SignOutResponse::Ok(StatusOk {}), headers: headers.into() })
     }
