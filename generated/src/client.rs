@@ -78,7 +78,7 @@ impl Client {
 
     /// Finish a passwordless sign-in or sign-up with a code or magic link.
     ///
-    /// Consumes either a magic link code or a deviceId plus user input code, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. A wrong code increments the failed attempt count, and the last allowed failure returns RESTART_FLOW_ERROR.
+    /// Consumes either a magic link code or a deviceId plus user input code, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. A wrong code increments the failed attempt count, and the last allowed failure returns RESTART_FLOW_ERROR. The deviceId must be the one createCode returned with this preAuthSessionId; OpenAPI cannot relate two fields, so any other deviceId is answered with 400 "preAuthSessionId and deviceId do not match".
     ///
     /// Handles `POST /auth/signinup/code/consume` (operation `consumeCode`).
     pub async fn consume_code(
@@ -129,7 +129,7 @@ impl Client {
 
     /// Get the provider URL that starts a third-party sign-in.
     ///
-    /// Builds the authorisation URL of the configured provider, including a PKCE code verifier when the provider uses PKCE. The frontend appends its own state parameter before redirecting the user.
+    /// Builds the authorisation URL of the configured provider, including a PKCE code verifier when the provider uses PKCE. The frontend appends its own state parameter before redirecting the user. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
     ///
     /// Handles `GET /auth/authorisationurl` (operation `getAuthorisationUrl`).
     pub async fn get_authorisation_url(
@@ -146,7 +146,7 @@ impl Client {
 
     /// Finish a third-party sign-in or sign-up.
     ///
-    /// Exchanges the provider redirect (or tokens already obtained by the frontend) for the provider user, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. Provider tokens and raw user info are never returned to the client.
+    /// Exchanges the provider redirect (or tokens already obtained by the frontend) for the provider user, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. Provider tokens and raw user info are never returned to the client. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
     ///
     /// Handles `POST /auth/signinup` (operation `thirdPartySignInUp`).
     pub async fn third_party_sign_in_up(

@@ -8,6 +8,16 @@
     clippy::doc_overindented_list_items,
     reason = "doc comments are the spec's descriptions, kept as written"
 )]
+static PATTERN_CONSUME_CODE_REQUEST_PRE_AUTH_SESSION_ID: ::std::sync::LazyLock<
+    ::regex::Regex,
+> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new("[^=]").expect("authgen checked that the pattern compiles")
+});
+static PATTERN_RESEND_CODE_REQUEST_PRE_AUTH_SESSION_ID: ::std::sync::LazyLock<
+    ::regex::Regex,
+> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new("[^=]").expect("authgen checked that the pattern compiles")
+});
 /// The form fields Apple posts to the callback; every field, including ones not listed here such as error when the user cancels, is forwarded to the frontend as a query parameter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AppleCallbackForm {
@@ -149,11 +159,16 @@ impl crate::runtime::Validate for ConsumeCodeOk {
 }
 
 /// Give preAuthSessionId plus either linkCode (magic link) or both deviceId and userInputCode (one-time code), but not both forms; any other combination is answered with 400.
+///
+/// Presence rules (checked in this order):
+/// - must not have `linkCode` and (at least one of `deviceId` or `userInputCode`) (otherwise 400 "Please provide one of (linkCode) or (deviceId+userInputCode) and not both")
+/// - must have at least one of (not (at least one of `deviceId` or `userInputCode`)) or (`deviceId` and `userInputCode`) (otherwise 400 "Please provide both deviceId and userInputCode")
+/// - must have at least one of `linkCode`, `deviceId` or `userInputCode` (otherwise 400 "Please provide one of (linkCode) or (deviceId+userInputCode) and not both")
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConsumeCodeRequest {
-    /// The preAuthSessionId from createCode or from the magic link query string.
+    /// The preAuthSessionId returned by createCode or found in the magic link's query string; trailing `=` padding is ignored, so it needs at least one other character.
     #[serde(rename = "preAuthSessionId")]
-    pub pre_auth_session_id: ::std::string::String,
+    pub pre_auth_session_id: crate::types::PreAuthSessionId,
     /// The magic link code from the link's URL fragment, base64url without padding.
     #[serde(rename = "linkCode")]
     #[serde(
@@ -191,9 +206,174 @@ pub struct ConsumeCodeRequest {
 impl crate::runtime::Validate for ConsumeCodeRequest {
     fn validate_into(
         &self,
-        _path: &str,
-        _errors: &mut ::std::vec::Vec<::std::string::String>,
-    ) {}
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
+        {
+            let path = crate::runtime::join_path(path, "preAuthSessionId");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.pre_auth_session_id;
+                    errors
+                        .extend(
+                            (!PATTERN_CONSUME_CODE_REQUEST_PRE_AUTH_SESSION_ID
+                                .is_match(value))
+                                .then(|| crate::runtime::pattern_violation(&path, "[^=]")),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(
+                            &path,
+                            "Please provide preAuthSessionId",
+                        ),
+                    );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "deviceId");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.device_id {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(&path, "Please provide a deviceId"),
+                    );
+            }
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Not(
+                    &crate::runtime::Presence::All(
+                        &[
+                            crate::runtime::Presence::Field(0usize),
+                            crate::runtime::Presence::Any(
+                                &[
+                                    crate::runtime::Presence::Field(1usize),
+                                    crate::runtime::Presence::Field(2usize),
+                                ],
+                            ),
+                        ],
+                    ),
+                ),
+                message: "Please provide one of (linkCode) or (deviceId+userInputCode) and not both",
+                from_spec: true,
+            },
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Any(
+                    &[
+                        crate::runtime::Presence::Not(
+                            &crate::runtime::Presence::Any(
+                                &[
+                                    crate::runtime::Presence::Field(1usize),
+                                    crate::runtime::Presence::Field(2usize),
+                                ],
+                            ),
+                        ),
+                        crate::runtime::Presence::All(
+                            &[
+                                crate::runtime::Presence::Field(1usize),
+                                crate::runtime::Presence::Field(2usize),
+                            ],
+                        ),
+                    ],
+                ),
+                message: "Please provide both deviceId and userInputCode",
+                from_spec: true,
+            },
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Any(
+                    &[
+                        crate::runtime::Presence::Field(0usize),
+                        crate::runtime::Presence::Field(1usize),
+                        crate::runtime::Presence::Field(2usize),
+                    ],
+                ),
+                message: "Please provide one of (linkCode) or (deviceId+userInputCode) and not both",
+                from_spec: true,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[
+                self.link_code.is_some(),
+                self.device_id.is_some(),
+                self.user_input_code.is_some(),
+            ],
+            RULES,
+        )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.pre_auth_session_id;
+                    errors
+                        .extend(
+                            (!PATTERN_CONSUME_CODE_REQUEST_PRE_AUTH_SESSION_ID
+                                .is_match(value))
+                                .then(|| crate::runtime::pattern_violation(&path, "[^=]")),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("Please provide preAuthSessionId");
+            }
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.device_id {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("Please provide a deviceId");
+            }
+        }
+        ::std::option::Option::None
+    }
 }
 
 /// The result of consumeCode.
@@ -272,6 +452,9 @@ impl crate::runtime::Validate for CreateCodeOk {
 }
 
 /// Exactly one of email or phoneNumber must be given; otherwise the server answers 400. The email is trimmed and the phone number is normalised to E.164 before use.
+///
+/// Presence rules (checked in this order):
+/// - must have exactly one of `email` or `phoneNumber` (otherwise 400 "Please provide exactly one of email or phoneNumber")
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateCodeRequest {
     /// The email to send the code or magic link to.
@@ -302,9 +485,45 @@ pub struct CreateCodeRequest {
 impl crate::runtime::Validate for CreateCodeRequest {
     fn validate_into(
         &self,
-        _path: &str,
-        _errors: &mut ::std::vec::Vec<::std::string::String>,
-    ) {}
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::One(
+                    &[
+                        crate::runtime::Presence::Field(0usize),
+                        crate::runtime::Presence::Field(1usize),
+                    ],
+                ),
+                message: "Please provide exactly one of email or phoneNumber",
+                from_spec: true,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.email.is_some(), self.phone_number.is_some()],
+            RULES,
+        )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        ::std::option::Option::None
+    }
 }
 
 /// The result of createCode.
@@ -910,6 +1129,8 @@ impl crate::runtime::Validate for NoEmailGivenByProviderError {
     ) {}
 }
 
+/// The preAuthSessionId returned by createCode or found in the magic link's query string; trailing `=` padding is ignored, so it needs at least one other character.
+pub type PreAuthSessionId = ::std::string::String;
 /// A configured third-party provider.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProviderSummary {
@@ -978,9 +1199,9 @@ pub struct ResendCodeRequest {
     /// The device id returned by createCode.
     #[serde(rename = "deviceId")]
     pub device_id: ::std::string::String,
-    /// The preAuthSessionId returned by createCode.
+    /// The preAuthSessionId returned by createCode or found in the magic link's query string; trailing `=` padding is ignored, so it needs at least one other character.
     #[serde(rename = "preAuthSessionId")]
-    pub pre_auth_session_id: ::std::string::String,
+    pub pre_auth_session_id: crate::types::PreAuthSessionId,
     /// Whether to link the new login method to the user of the current session (FDI 3.1 and later).
     #[serde(rename = "shouldTryLinkingWithSessionUser")]
     #[serde(
@@ -994,9 +1215,101 @@ pub struct ResendCodeRequest {
 impl crate::runtime::Validate for ResendCodeRequest {
     fn validate_into(
         &self,
-        _path: &str,
-        _errors: &mut ::std::vec::Vec<::std::string::String>,
-    ) {}
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "deviceId");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.device_id;
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(&path, "Please provide a deviceId"),
+                    );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "preAuthSessionId");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.pre_auth_session_id;
+                    errors
+                        .extend(
+                            (!PATTERN_RESEND_CODE_REQUEST_PRE_AUTH_SESSION_ID
+                                .is_match(value))
+                                .then(|| crate::runtime::pattern_violation(&path, "[^=]")),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(
+                            &path,
+                            "Please provide preAuthSessionId",
+                        ),
+                    );
+            }
+        }
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.device_id;
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("Please provide a deviceId");
+            }
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                {
+                    let value = &self.pre_auth_session_id;
+                    errors
+                        .extend(
+                            (!PATTERN_RESEND_CODE_REQUEST_PRE_AUTH_SESSION_ID
+                                .is_match(value))
+                                .then(|| crate::runtime::pattern_violation(&path, "[^=]")),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("Please provide preAuthSessionId");
+            }
+        }
+        ::std::option::Option::None
+    }
 }
 
 /// The result of resendCode.
@@ -1164,6 +1477,9 @@ impl crate::runtime::Validate for ThirdPartySignInUpOk {
 }
 
 /// Give thirdPartyId plus one of redirectURIInfo (the provider redirected back to the frontend) or oAuthTokens (the frontend already holds provider tokens); without either the server answers 400.
+///
+/// Presence rules (checked in this order):
+/// - must have at least one of `redirectURIInfo` or `oAuthTokens` (otherwise 400 "Please provide one of redirectURIInfo or oAuthTokens in the request body")
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ThirdPartySignInUpRequest {
     /// The id of the configured third-party provider.
@@ -1211,6 +1527,11 @@ impl crate::runtime::Validate for ThirdPartySignInUpRequest {
         path: &str,
         errors: &mut ::std::vec::Vec<::std::string::String>,
     ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
         {
             let path = crate::runtime::join_path(path, "redirectURIInfo");
             crate::runtime::Validate::validate_into(
@@ -1219,6 +1540,36 @@ impl crate::runtime::Validate for ThirdPartySignInUpRequest {
                 errors,
             );
         }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Any(
+                    &[
+                        crate::runtime::Presence::Field(0usize),
+                        crate::runtime::Presence::Field(1usize),
+                    ],
+                ),
+                message: "Please provide one of redirectURIInfo or oAuthTokens in the request body",
+                from_spec: true,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.redirect_uri_info.is_some(), self.o_auth_tokens.is_some()],
+            RULES,
+        )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        ::std::option::Option::None
     }
 }
 

@@ -63,6 +63,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("multi_file_error_in_referenced_file/", &["E0101"]),
     ("multi_file_missing_fragment/", &["E0212"]),
     ("multi_file_broken_json/", &["E0001"]),
+    ("presence_rules.yaml", &["W0120", "E0110"]),
 ];
 
 fn corpus_dir() -> PathBuf {

@@ -1,6 +1,9 @@
 //! The reference authgen server, as a library so that tests can start it in-process: [`Settings`] (what the
 //! command line configures), [`app`] (settings → axum router: recipes, generated routes, the example
-//! `/sessioninfo` route and CORS) and [`serve`] (router → listening server with graceful shutdown).
+//! `/sessioninfo` route and CORS) and [`serve_with`] (router → listening server with graceful shutdown and the
+//! [`ConnectionLimits`]).
+
+mod limits;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,6 +18,8 @@ use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_pro
 use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
 use axum::Json;
 use axum::routing::get;
+pub use limits::ConnectionLimits;
+use limits::{BodyDeadline, ConnectionWatch};
 
 /// How codes are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +83,8 @@ pub struct Settings {
     pub framework: Framework,
     /// The third-party sign-in providers (none by default).
     pub third_party_providers: Vec<ProviderConfig>,
+    /// Timeouts and the connection cap.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -99,6 +106,7 @@ impl Default for Settings {
             session_check_ttl: authgen_recipes::config::DEFAULT_SESSION_CHECK_TTL,
             third_party_providers: Vec::new(),
             framework: Framework::Axum,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -240,44 +248,265 @@ fn session_info_body(session: &VerifySession) -> serde_json::Value {
     })
 }
 
-/// The same application on actix-web, serving on `listener`: the generated FDI routes under `/auth`, the
-/// example `GET /sessioninfo` and CORS for the website domain with credentials. Run the returned server
-/// (it stops gracefully on SIGINT and SIGTERM, or through its handle) inside an actix-web system.
+/// The same application on actix-web, serving on `listener` with the default [`ConnectionLimits`]; see
+/// [`actix_server_with_limits`].
 pub async fn actix_server_with<S: Store>(
     config: Config,
     store: S,
     delivery: Arc<dyn Delivery>,
     listener: std::net::TcpListener,
 ) -> Result<actix_web::dev::Server, Error> {
+    actix_server_with_limits(config, store, delivery, listener, &ConnectionLimits::default()).await
+}
+
+/// The same application on actix-web, serving on `listener`: the generated FDI routes under `/auth`, the
+/// example `GET /sessioninfo` and CORS for the website domain with credentials, within `limits`. Run the
+/// returned server (it stops gracefully on SIGINT and SIGTERM, or through its handle) inside an actix-web
+/// system.
+pub async fn actix_server_with_limits<S: Store>(
+    config: Config,
+    store: S,
+    delivery: Arc<dyn Delivery>,
+    listener: std::net::TcpListener,
+    limits: &ConnectionLimits,
+) -> Result<actix_web::dev::Server, Error> {
     let cors = CorsConfig::new([config.website_domain.clone()]);
     cors.validate()?;
     let recipes = AuthRecipes::new(config, store, delivery).await?;
     let verifier = recipes.session_verifier();
     let routes = recipes.into_actix_config();
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let app_limits = limits.clone();
     let server = actix_web::HttpServer::new(move || {
+        let limits = app_limits.clone();
         actix_web::App::new()
             .wrap(cors.actix_cors().expect("the CORS configuration was validated above"))
+            .wrap(actix_web::middleware::from_fn(move |request, next| {
+                actix_limits::request(limits.clone(), request, next)
+            }))
             .app_data(verifier.clone())
             .route("/sessioninfo", actix_web::web::get().to(session_info_actix))
             .configure(routes.clone())
     })
-    .listen(listener)?
-    .run();
+    .workers(workers)
+    .max_connections((limits.max_connections / workers).max(1))
+    .keep_alive(limits.keep_alive);
+    // actix-web's own head timeout covers only a connection's first request: the watch replaces it (and
+    // closes silently, like the axum server). Elsewhere the head timeout stands in for the watch.
+    #[cfg(unix)]
+    let server =
+        server.client_request_timeout(std::time::Duration::ZERO).on_connect(actix_limits::watcher(limits.clone()));
+    #[cfg(not(unix))]
+    let server = server.client_request_timeout(limits.header_read_timeout);
+    let server = server.listen(listener)?.run();
+    // On this system's arbiter, which lives as long as the server.
+    actix_web::rt::spawn(limits::release_memory_after_bursts());
     Ok(server)
+}
+
+/// The actix-web glue of the [`ConnectionLimits`].
+mod actix_limits {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use actix_web::HttpMessage as _;
+    use actix_web::body::{BoxBody, MessageBody};
+    use actix_web::dev::{ServiceRequest, ServiceResponse};
+    use actix_web::middleware::Next;
+
+    use super::{BodyDeadline, ConnectionLimits, ConnectionWatch};
+
+    /// Kept in a connection's data for as long as actix-web serves it; closes the watch when dropped.
+    struct Watched(Arc<ConnectionWatch>);
+
+    impl Drop for Watched {
+        fn drop(&mut self) {
+            self.0.close();
+        }
+    }
+
+    /// The `on_connect` hook that watches every connection: one that misses its deadline is shut down under
+    /// actix-web, which then reads the end of the stream and drops it.
+    #[cfg(unix)]
+    pub(super) fn watcher(
+        limits: ConnectionLimits,
+    ) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) + Send + Sync + 'static {
+        use std::os::fd::AsFd as _;
+        move |connection, data| {
+            let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else { return };
+            // A second descriptor of the socket, owned by the watch task, so that it never shuts down a
+            // descriptor number that actix-web has closed and the system has handed to another connection.
+            let socket = match stream.as_fd().try_clone_to_owned() {
+                Ok(fd) => std::net::TcpStream::from(fd),
+                Err(error) => {
+                    tracing::warn!(%error, "connection not watched: cannot duplicate its socket");
+                    return;
+                }
+            };
+            let watch = ConnectionWatch::new(&limits);
+            data.insert(Watched(watch.clone()));
+            actix_web::rt::spawn(async move {
+                if watch.expired().await {
+                    tracing::debug!("closing a connection without a complete request in time");
+                    let _ = socket.shutdown(std::net::Shutdown::Both);
+                }
+            });
+        }
+    }
+
+    /// Reports the request to its connection's watch and gives its body the body-read deadline.
+    pub(super) async fn request(
+        limits: ConnectionLimits,
+        mut request: ServiceRequest,
+        next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+        let _in_flight = request.conn_data::<Watched>().map(|watched| watched.0.request());
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let payload = BodyDeadline::new(request.take_payload(), limits.body_read_timeout, timed_out.clone());
+        request.set_payload(actix_web::dev::Payload::Stream { payload: Box::pin(payload) });
+        let response = next.call(request).await?;
+        if !timed_out.load(Ordering::Relaxed) {
+            return Ok(response.map_into_boxed_body());
+        }
+        let raw = limits.body_timeout_response();
+        let mut answer = actix_web::HttpResponse::build(
+            actix_web::http::StatusCode::from_u16(raw.status).unwrap_or(actix_web::http::StatusCode::REQUEST_TIMEOUT),
+        );
+        for (name, value) in &raw.headers {
+            answer.insert_header((name.as_str(), value.as_str()));
+        }
+        // The rest of the body may still be on its way: the connection cannot carry another request.
+        answer.force_close();
+        Ok(response.into_response(answer.body(raw.body)))
+    }
 }
 
 async fn session_info_actix(session: VerifySession) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().json(session_info_body(&session))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves `app` on `listener` with the default [`ConnectionLimits`] until `shutdown` completes; see
+/// [`serve_with`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    serve_with(listener, app, &ConnectionLimits::default(), shutdown).await
+}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` completes, then stops accepting, lets the
+/// requests in flight finish and closes every connection.
+pub async fn serve_with(
+    mut listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: &ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let slots = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
+    let permits = Arc::new(tokio::sync::Semaphore::new(slots as usize));
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let trimming = tokio::spawn(limits::release_memory_after_bursts());
+    tokio::pin!(shutdown);
+    loop {
+        // Beyond the cap, clients wait in the listen queue until a connection closes.
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit,
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permit else { break };
+        let stream = tokio::select! {
+            // axum's accept retries, and waits out a lack of file descriptors.
+            (stream, _) = axum::serve::Listener::accept(&mut listener) => stream,
+            () = &mut shutdown => break,
+        };
+        let connection = serve_connection(stream, app.clone(), limits.clone(), stopping.clone());
+        tokio::spawn(async move {
+            connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    stop.send_replace(());
+    // Every connection holds a permit until it ends.
+    let _ = permits.acquire_many(slots).await;
+    trimming.abort();
     Ok(())
+}
+
+/// One HTTP/1 connection of [`serve_with`]: closed when its watch expires, drained on shutdown.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    mut stopping: tokio::sync::watch::Receiver<()>,
+) {
+    use tower::ServiceExt as _;
+    let watch = ConnectionWatch::new(&limits);
+    let service = {
+        let watch = watch.clone();
+        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let in_flight = watch.request();
+            let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let deadline = limits.body_read_timeout;
+            let request =
+                request.map(|body| axum::body::Body::new(BodyDeadline::new(body, deadline, timed_out.clone())));
+            let app = app.clone();
+            let limits = limits.clone();
+            async move {
+                let response = match app.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                drop(in_flight);
+                if !timed_out.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok::<_, std::convert::Infallible>(response);
+                }
+                Ok(body_timeout_answer(&limits))
+            }
+        })
+    };
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_header_size(limits::MAX_HEAD_BYTES)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
+            }
+            _ = watch.expired() => {
+                tracing::debug!("closing a connection without a complete request in time");
+                return;
+            }
+            _ = stopping.changed(), if !draining => {
+                draining = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// The 408 of [`ConnectionLimits::body_timeout_response`] as an axum response that closes the connection.
+fn body_timeout_answer(limits: &ConnectionLimits) -> axum::response::Response {
+    let raw = limits.body_timeout_response();
+    let mut answer = axum::response::Response::new(axum::body::Body::from(raw.body));
+    *answer.status_mut() =
+        axum::http::StatusCode::from_u16(raw.status).unwrap_or(axum::http::StatusCode::REQUEST_TIMEOUT);
+    for (name, value) in &raw.headers {
+        if let (Ok(name), Ok(value)) =
+            (axum::http::HeaderName::try_from(name.as_str()), axum::http::HeaderValue::try_from(value.as_str()))
+        {
+            answer.headers_mut().insert(name, value);
+        }
+    }
+    // The rest of the body may still be on its way: the connection cannot carry another request.
+    answer.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    answer
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -107,6 +107,26 @@ struct Args {
     /// most this long later; on the instance that ended it, at once. 0 reads the database on every request.
     #[arg(long, env = "AUTH_SESSION_CHECK_TTL_MS", default_value_t = 5000)]
     session_check_ttl_ms: u64,
+
+    /// How long a new connection may take to send its first complete request head, in seconds; a client
+    /// still sending it then is disconnected.
+    #[arg(long, env = "AUTH_HEADER_READ_TIMEOUT_S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_read_timeout_s: u64,
+
+    /// How long a request body may take to arrive in full after its head, in seconds; a slower one is
+    /// answered 408 and its connection closed.
+    #[arg(long, env = "AUTH_BODY_READ_TIMEOUT_S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_read_timeout_s: u64,
+
+    /// How long a connection stays open after a response without a complete next request, in seconds.
+    #[arg(long, env = "AUTH_KEEP_ALIVE_S", default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    keep_alive_s: u64,
+
+    /// Connections served at once; more clients wait in the listen queue until one closes (actix-web divides
+    /// them between its workers, one per CPU).
+    #[arg(long, env = "AUTH_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+
     /// A third-party sign-in provider as comma-separated key=value pairs, repeatable; e.g.
     /// `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=...` for any OpenID Connect
     /// provider, or `id=github,client_id=...,client_secret=...` for a built-in one. The keys are those of
@@ -181,6 +201,12 @@ impl From<Args> for Settings {
                 FrameworkArg::ActixWeb => Framework::ActixWeb,
             },
             third_party_providers: Vec::new(),
+            limits: auth_server::ConnectionLimits {
+                header_read_timeout: Duration::from_secs(args.header_read_timeout_s),
+                body_read_timeout: Duration::from_secs(args.body_read_timeout_s),
+                keep_alive: Duration::from_secs(args.keep_alive_s),
+                max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            },
         }
     }
 }
@@ -232,10 +258,11 @@ async fn run(settings: Settings) -> Result<(), auth_server::Error> {
         website_domain = %settings.website_domain,
         third_party_providers = %settings.third_party_provider_ids(),
         framework = "axum",
+        max_connections = settings.limits.max_connections,
         "listening on http://{}",
         listener.local_addr()?
     );
-    auth_server::serve(listener, app, auth_server::shutdown_signal()).await?;
+    auth_server::serve_with(listener, app, &settings.limits, auth_server::shutdown_signal()).await?;
     tracing::info!("shut down");
     Ok(())
 }
@@ -250,11 +277,12 @@ async fn run_actix(settings: Settings) -> Result<(), auth_server::Error> {
         website_domain = %settings.website_domain,
         third_party_providers = %settings.third_party_provider_ids(),
         framework = "actix-web",
+        max_connections = settings.limits.max_connections,
         "listening on http://{}",
         listener.local_addr()?
     );
     // actix-web stops gracefully on SIGINT and SIGTERM by itself.
-    auth_server::actix_server_with(config, store, delivery, listener).await?.await?;
+    auth_server::actix_server_with_limits(config, store, delivery, listener, &settings.limits).await?.await?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -480,8 +480,11 @@ async fn third_party_and_misc_operations_round_trip() {
             matches!(resp, third_party_sign_in_up::Response::Ok { body: ThirdPartySignInUpResponse::Ok(ref ok), .. } if ok.user.id == "tp1"),
             "{name}: {resp:?}"
         );
+        // Another code: the fake answers that the provider gave no email.
         let mut no_email = body;
-        no_email.redirect_uri_info = None;
+        if let Some(info) = no_email.redirect_uri_info.as_mut() {
+            info.redirect_uri_query_params.insert("code".into(), "other".into());
+        }
         let resp = client.third_party_sign_in_up(third_party_sign_in_up::Request::new(no_email)).await.expect(name);
         assert!(matches!(
             resp,

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::validate::Checks;
 use super::{EmitCtx, doc_attrs, doc_or, ident, type_tokens};
-use crate::ir::{DefaultValue, EnumVariant, Field, TypeDef, TypeKind, TypeRef};
+use crate::ir::{DefaultValue, EnumVariant, Field, Presence, PresenceRule, TypeDef, TypeKind, TypeRef};
 
 /// Emits every named type, sorted by Rust name.
 pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
@@ -34,11 +34,29 @@ pub fn emit_types(ctx: EmitCtx<'_>) -> TokenStream {
 /// The `Validate` impl of a named type (none for aliases, which validate as their target).
 fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> {
     let name = ident(&def.rust_name);
+    let mut extra_fns = quote!();
     let body = match &def.kind {
         TypeKind::Newtype(_) => return None,
         TypeKind::StringEnum { .. } | TypeKind::IntEnum { .. } => quote!(),
-        TypeKind::Struct { fields, additional, .. } => {
+        TypeKind::Struct { fields, additional, rules, .. } => {
             let mut parts = Vec::new();
+            // What the spec gives its own message for, checked at the root by `spec_message`.
+            let mut own_messages = Vec::new();
+            if let Some(broken_rule) = emit_presence(fields, rules) {
+                parts.push(quote! {
+                    if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(self) {
+                        errors.push(crate::runtime::message_at(path, rule.message));
+                    }
+                });
+                own_messages.push(quote! {
+                    if let ::std::option::Option::Some(rule) =
+                        crate::runtime::Validate::broken_rule(self).filter(|rule| rule.from_spec)
+                    {
+                        return ::std::option::Option::Some(rule.message);
+                    }
+                });
+                extra_fns = broken_rule;
+            }
             for f in fields {
                 let field = ident(&f.rust_name);
                 let wire = &f.api_name;
@@ -57,6 +75,33 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                     },
                     (false, _, _) => quote! { if let ::std::option::Option::Some(value) = &self.#field { #own } },
                 };
+                // With the spec's message, the field's violations are that one message.
+                let own = match &f.constraints.message {
+                    Some(m) if !own.is_empty() => {
+                        own_messages.push(quote! {{
+                            let path = ::std::string::String::new();
+                            let mut broken = ::std::vec::Vec::new();
+                            {
+                                let errors = &mut broken;
+                                #own
+                            }
+                            if !broken.is_empty() {
+                                return ::std::option::Option::Some(#m);
+                            }
+                        }});
+                        quote! {
+                            let mut broken = ::std::vec::Vec::new();
+                            {
+                                let errors = &mut broken;
+                                #own
+                            }
+                            if !broken.is_empty() {
+                                errors.push(crate::runtime::message_at(&path, #m));
+                            }
+                        }
+                    }
+                    _ => own,
+                };
                 let nested = if nested {
                     quote!(crate::runtime::Validate::validate_into(&self.#field, &path, errors);)
                 } else {
@@ -67,6 +112,15 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
                     #own
                     #nested
                 }});
+            }
+            if !own_messages.is_empty() {
+                extra_fns = quote! {
+                    #extra_fns
+                    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+                        #(#own_messages)*
+                        ::std::option::Option::None
+                    }
+                };
             }
             if let Some(ty) = additional
                 && checks.nests(ty)
@@ -89,8 +143,79 @@ fn emit_validate(def: &TypeDef, checks: &mut Checks<'_>) -> Option<TokenStream> 
             fn validate_into(&self, #path: &str, #errors: &mut ::std::vec::Vec<::std::string::String>) {
                 #body
             }
+            #extra_fns
         }
     })
+}
+
+/// `broken_rule` of a struct with presence rules: the flags of the properties the rules name (a property the
+/// type always holds counts as present) and the rules over them, as data the runtime evaluates.
+fn emit_presence(fields: &[Field], rules: &[PresenceRule]) -> Option<TokenStream> {
+    if rules.is_empty() {
+        return None;
+    }
+    let mut named: Vec<&str> = Vec::new();
+    for r in rules {
+        for f in r.expr.fields() {
+            if !named.contains(&f) {
+                named.push(f);
+            }
+        }
+    }
+    let flags = named.iter().map(|n| match fields.iter().find(|f| f.api_name == *n) {
+        Some(f) if !(f.required || (f.default.is_some() && !f.nullable)) => {
+            let field = ident(&f.rust_name);
+            quote!(self.#field.is_some())
+        }
+        _ => quote!(true),
+    });
+    fn condition(p: &Presence, named: &[&str]) -> TokenStream {
+        let (variant, xs) = match p {
+            Presence::Field(f) => {
+                let i = named.iter().position(|n| n == f).expect("every named property has a flag");
+                return quote!(crate::runtime::Presence::Field(#i));
+            }
+            Presence::Not(x) => {
+                let inner = condition(x, named);
+                return quote!(crate::runtime::Presence::Not(&#inner));
+            }
+            Presence::All(xs) => ("All", xs),
+            Presence::Any(xs) => ("Any", xs),
+            Presence::One(xs) => ("One", xs),
+        };
+        let variant = format_ident!("{variant}");
+        let items = xs.iter().map(|x| condition(x, named));
+        quote!(crate::runtime::Presence::#variant(&[#(#items),*]))
+    }
+    let rules = rules.iter().map(|r| {
+        let holds = condition(&r.expr, &named);
+        let (message, from_spec) = match &r.message {
+            Some(m) => (m.clone(), true),
+            None => (r.expr.requirement(), false),
+        };
+        quote!(crate::runtime::Rule { holds: #holds, message: #message, from_spec: #from_spec })
+    });
+    Some(quote! {
+        fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+            static RULES: &[crate::runtime::Rule] = &[#(#rules),*];
+            crate::runtime::first_broken_rule(&[#(#flags),*], RULES)
+        }
+    })
+}
+
+/// The struct's presence rules in its documentation.
+fn rules_doc(rules: &[PresenceRule]) -> TokenStream {
+    if rules.is_empty() {
+        return quote!();
+    }
+    let mut text = String::from("\nPresence rules (checked in this order):");
+    for r in rules {
+        text.push_str(&format!("\n- {}", r.expr.requirement()));
+        if let Some(m) = &r.message {
+            text.push_str(&format!(" (otherwise 400 \"{m}\")"));
+        }
+    }
+    doc_attrs(&text)
 }
 
 /// The body of a union's `validate_into`: members with rules of their own validate, the others (strings,
@@ -121,7 +246,8 @@ fn emit_type(def: &TypeDef, lenient_null: bool) -> TokenStream {
     let doc = doc_or(def.doc.as_deref(), &format!("`{}` (defined at `{}`).", def.rust_name, def.source));
     let dep = deprecated(def.deprecated);
     match &def.kind {
-        TypeKind::Struct { fields, deny_unknown, additional } => {
+        TypeKind::Struct { fields, deny_unknown, additional, rules } => {
+            let rules_doc = rules_doc(rules);
             let deny = if *deny_unknown { quote!(#[serde(deny_unknown_fields)]) } else { quote!() };
             let fields_ts: Vec<TokenStream> =
                 fields.iter().map(|f| emit_field(&def.rust_name, f, lenient_null)).collect();
@@ -136,6 +262,7 @@ fn emit_type(def: &TypeDef, lenient_null: bool) -> TokenStream {
             });
             quote! {
                 #doc
+                #rules_doc
                 #dep
                 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
                 #deny

@@ -91,6 +91,8 @@ pub enum TypeKind {
         deny_unknown: bool,
         /// `additionalProperties` with a schema (or `true`), flattened next to the fields.
         additional: Option<TypeRef>,
+        /// Rules over which properties are present (`oneOf`/`anyOf`/`not` of `required`), checked in order.
+        rules: Vec<PresenceRule>,
     },
     /// A string enum.
     StringEnum {
@@ -120,6 +122,85 @@ pub enum TypeKind {
     },
     /// A named alias for another type (a newtype).
     Newtype(TypeRef),
+}
+
+/// A rule over which properties of an object are present: `oneOf: [{required: [email]}, {required:
+/// [phoneNumber]}]` beside the object's properties, or an `allOf` member made only of such keywords.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceRule {
+    /// What must hold.
+    pub expr: Presence,
+    /// The 400 message when it does not (`x-authgen-message`); without one, a message is derived from `expr`.
+    pub message: Option<String>,
+}
+
+/// A condition over the presence of properties (present = the key is in the JSON object, even as `null`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Presence {
+    /// The property (wire name) is present.
+    Field(String),
+    /// Every condition holds (`required: [a, b]`, `allOf`, several keywords in one schema).
+    All(Vec<Presence>),
+    /// At least one holds (`anyOf`).
+    Any(Vec<Presence>),
+    /// Exactly one holds (`oneOf`).
+    One(Vec<Presence>),
+    /// The condition does not hold (`not`).
+    Not(Box<Presence>),
+}
+
+impl Presence {
+    /// Every property the condition names, in order of first mention.
+    pub fn fields(&self) -> Vec<&str> {
+        fn walk<'p>(p: &'p Presence, out: &mut Vec<&'p str>) {
+            match p {
+                Presence::Field(f) => {
+                    if !out.contains(&f.as_str()) {
+                        out.push(f);
+                    }
+                }
+                Presence::All(xs) | Presence::Any(xs) | Presence::One(xs) => xs.iter().for_each(|x| walk(x, out)),
+                Presence::Not(x) => walk(x, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
+    /// The condition in words, for documentation and for the default message: ``exactly one of `email` or
+    /// `phoneNumber` ``.
+    pub fn describe(&self) -> String {
+        let list = |xs: &[Presence], last: &str| {
+            let words: Vec<String> = xs.iter().map(Presence::describe_nested).collect();
+            match words.split_last() {
+                Some((tail, head)) if !head.is_empty() => format!("{} {last} {tail}", head.join(", ")),
+                _ => words.join(""),
+            }
+        };
+        match self {
+            Presence::Field(f) => format!("`{f}`"),
+            Presence::All(xs) => list(xs, "and"),
+            Presence::Any(xs) => format!("at least one of {}", list(xs, "or")),
+            Presence::One(xs) => format!("exactly one of {}", list(xs, "or")),
+            Presence::Not(x) => format!("not {}", x.describe_nested()),
+        }
+    }
+
+    /// The rule as a requirement on the object: ``must have exactly one of `email` or `phoneNumber` ``.
+    pub fn requirement(&self) -> String {
+        match self {
+            Presence::Not(x) => format!("must not have {}", x.describe()),
+            _ => format!("must have {}", self.describe()),
+        }
+    }
+
+    fn describe_nested(&self) -> String {
+        match self {
+            Presence::Field(_) => self.describe(),
+            _ => format!("({})", self.describe()),
+        }
+    }
 }
 
 /// A struct field.
@@ -190,12 +271,15 @@ pub struct Constraints {
     pub unique_items: bool,
     /// Rules for each item of an array.
     pub items: Option<Box<Constraints>>,
+    /// The spec's own message when the value breaks these rules (`x-authgen-message`), in place of the
+    /// generated ones.
+    pub message: Option<String>,
 }
 
 impl Constraints {
     /// True when there is nothing to check.
     pub fn is_empty(&self) -> bool {
-        *self == Constraints::default()
+        Constraints { message: None, ..self.clone() } == Constraints::default()
     }
 
     /// Every `pattern` in these rules, items included.

@@ -79,10 +79,25 @@ impl Process {
         code.to_owned()
     }
 
-    /// Sends SIGTERM and waits for a clean exit.
-    pub fn terminate(mut self) {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(self) {
+        self.sigterm();
+        self.wait_for_clean_exit();
+    }
+
+    /// Waits for the process to exit 0 after logging its shutdown.
+    pub fn wait_for_clean_exit(mut self) {
         let status = self.child.wait().expect("wait");
         assert!(status.success(), "graceful shutdown exits 0: {status:?}");
         self.wait_for_line("shut down");

@@ -19,7 +19,7 @@ impl build_api::api::KitchenSinkApi for Echo {
     async fn echo_shape(&self, r: echo_shape::Request) -> echo_shape::Response {
         echo_shape::Response::Ok(r.body)
     }
-    not_used!(get_pet, put_pet, post_pets, upload, attach, login, list_events, get_event, put_event);
+    not_used!(get_pet, put_pet, post_pets, upload, attach, login, list_events, get_event, put_event, add_contact);
 }
 
 #[tokio::test]

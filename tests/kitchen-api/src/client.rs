@@ -174,4 +174,19 @@ impl Client {
         let response = self.send(raw).await?;
         crate::ops::put_event::Response::from_raw(response)
     }
+
+    /// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
+    ///
+    /// Handles `POST /contacts` (operation `addContact`).
+    pub async fn add_contact(
+        &self,
+        request: crate::ops::add_contact::Request,
+    ) -> ::std::result::Result<
+        crate::ops::add_contact::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::add_contact::Response::from_raw(response)
+    }
 }

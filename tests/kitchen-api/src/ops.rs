@@ -1975,3 +1975,159 @@ pub mod put_event {
         }
     }
 }
+
+/// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
+///
+/// Handles `POST /contacts` (operation `addContact`).
+pub mod add_contact {
+    /// The HTTP method.
+    pub const METHOD: &str = "POST";
+    /// The path template.
+    pub const PATH: &str = "/contacts";
+    /// The operationId.
+    pub const OPERATION_ID: &str = "addContact";
+    static PATTERN_SOURCE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-z]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
+    /// The request of `addContact` (`POST /contacts`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The `source` query parameter.
+        ///
+        /// Query `source`.
+        pub source: ::std::option::Option<::std::string::String>,
+        /// The request body (`application/json`).
+        pub body: crate::types::Contact,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(body: crate::types::Contact) -> Self {
+            Self {
+                source: ::std::option::Option::None,
+                body,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let source = raw.query_value("source");
+            crate::runtime::validate_param_as(
+                "Please give a lowercase source",
+                |path, errors| {
+                    let path = path.to_owned();
+                    if let ::std::option::Option::Some(value) = source.as_ref() {
+                        errors
+                            .extend(
+                                (!PATTERN_SOURCE.is_match(value))
+                                    .then(|| crate::runtime::pattern_violation(
+                                        &path,
+                                        "^[a-z]+$",
+                                    )),
+                            );
+                    }
+                },
+            )?;
+            let body = crate::runtime::parse_json_body(raw)?;
+            crate::runtime::validate_body(&body)?;
+            ::std::result::Result::Ok(Self { source, body })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = self.source.as_ref() {
+                crate::runtime::push_query(&mut query, "source", &value.to_string());
+            }
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.body,
+            ) {
+                body = crate::runtime::encode_json(value)
+                    .map_err(|e| crate::runtime::ClientError::InvalidRequest(
+                        e.message,
+                    ))?;
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Every response of `addContact`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The contact as received.
+        Ok(crate::types::Contact),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok(_) => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    ::std::result::Result::Ok(
+                        Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}

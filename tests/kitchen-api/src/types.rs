@@ -12,6 +12,8 @@
     deprecated,
     reason = "deprecated schemas are still part of the API; uses outside the generated code still warn"
 )]
+static PATTERN_DEVICE_CODE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{ ::regex::Regex::new("^[0-9]+$").expect("authgen checked that the pattern compiles") });
 static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
 /// `AttachBody` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema`).
@@ -127,6 +129,267 @@ impl crate::runtime::Validate for Circle {
         _path: &str,
         _errors: &mut ::std::vec::Vec<::std::string::String>,
     ) {}
+}
+
+/// Reached by exactly one of an email or a phone number.
+///
+/// Presence rules (checked in this order):
+/// - must have exactly one of `email` or `phone` (otherwise 400 "Please give exactly one of email or phone")
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Contact {
+    /// `email`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub email: ::std::option::Option<::std::string::String>,
+    /// `phone`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::double_option"
+    )]
+    pub phone: ::std::option::Option<::std::option::Option<::std::string::String>>,
+    /// Default: `"home"`.
+    #[serde(default = "default_contact_label")]
+    pub label: ::std::string::String,
+    /// A device is named by its id and code together, or not at all.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub device: ::std::option::Option<crate::types::Device>,
+}
+
+/// The default of `Contact.label`.
+fn default_contact_label() -> ::std::string::String {
+    ::std::string::String::from("home")
+}
+
+impl crate::runtime::Validate for Contact {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
+        {
+            let path = crate::runtime::join_path(path, "email");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.email {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(3usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                errors
+                    .push(
+                        crate::runtime::message_at(
+                            &path,
+                            "Please give an email of 3 characters or more",
+                        ),
+                    );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "device");
+            crate::runtime::Validate::validate_into(&self.device, &path, errors);
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::One(
+                    &[
+                        crate::runtime::Presence::Field(0usize),
+                        crate::runtime::Presence::Field(1usize),
+                    ],
+                ),
+                message: "Please give exactly one of email or phone",
+                from_spec: true,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.email.is_some(), self.phone.is_some()],
+            RULES,
+        )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.email {
+                    crate::runtime::check_length(
+                        &path,
+                        value,
+                        ::std::option::Option::Some(3usize),
+                        ::std::option::Option::None,
+                        errors,
+                    );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some(
+                    "Please give an email of 3 characters or more",
+                );
+            }
+        }
+        ::std::option::Option::None
+    }
+}
+
+/// A device is named by its id and code together, or not at all.
+///
+/// Presence rules (checked in this order):
+/// - must have at least one of (not (at least one of `id` or `code`)) or (`id` and `code`)
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Device {
+    /// `id`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// `code`.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub code: ::std::option::Option<::std::string::String>,
+}
+
+impl crate::runtime::Validate for Device {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+            self,
+        ) {
+            errors.push(crate::runtime::message_at(path, rule.message));
+        }
+        {
+            let path = crate::runtime::join_path(path, "id");
+            if let ::std::option::Option::Some(value) = &self.id {
+                crate::runtime::check_length(
+                    &path,
+                    value,
+                    ::std::option::Option::Some(2usize),
+                    ::std::option::Option::None,
+                    errors,
+                );
+            }
+        }
+        {
+            let path = crate::runtime::join_path(path, "code");
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.code {
+                    errors
+                        .extend(
+                            (!PATTERN_DEVICE_CODE.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[0-9]+$",
+                                )),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                errors.push(crate::runtime::message_at(&path, "a code is digits"));
+            }
+        }
+    }
+
+    fn broken_rule(&self) -> ::std::option::Option<&'static crate::runtime::Rule> {
+        static RULES: &[crate::runtime::Rule] = &[
+            crate::runtime::Rule {
+                holds: crate::runtime::Presence::Any(
+                    &[
+                        crate::runtime::Presence::Not(
+                            &crate::runtime::Presence::Any(
+                                &[
+                                    crate::runtime::Presence::Field(0usize),
+                                    crate::runtime::Presence::Field(1usize),
+                                ],
+                            ),
+                        ),
+                        crate::runtime::Presence::All(
+                            &[
+                                crate::runtime::Presence::Field(0usize),
+                                crate::runtime::Presence::Field(1usize),
+                            ],
+                        ),
+                    ],
+                ),
+                message: "must have at least one of (not (at least one of `id` or `code`)) or (`id` and `code`)",
+                from_spec: false,
+            },
+        ];
+        crate::runtime::first_broken_rule(
+            &[self.id.is_some(), self.code.is_some()],
+            RULES,
+        )
+    }
+
+    fn spec_message(&self) -> ::std::option::Option<&'static str> {
+        if let ::std::option::Option::Some(rule) = crate::runtime::Validate::broken_rule(
+                self,
+            )
+            .filter(|rule| rule.from_spec)
+        {
+            return ::std::option::Option::Some(rule.message);
+        }
+        {
+            let path = ::std::string::String::new();
+            let mut broken = ::std::vec::Vec::new();
+            {
+                let errors = &mut broken;
+                if let ::std::option::Option::Some(value) = &self.code {
+                    errors
+                        .extend(
+                            (!PATTERN_DEVICE_CODE.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[0-9]+$",
+                                )),
+                        );
+                }
+            }
+            if !broken.is_empty() {
+                return ::std::option::Option::Some("a code is digits");
+            }
+        }
+        ::std::option::Option::None
+    }
 }
 
 /// An email address.

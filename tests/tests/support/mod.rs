@@ -204,6 +204,10 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         kops::echo_shape::Response::Ok(r.body)
     }
 
+    async fn add_contact(&self, r: kops::add_contact::Request) -> kops::add_contact::Response {
+        kops::add_contact::Response::Ok(r.body)
+    }
+
     /// Reports each object parameter as it arrived (its `Debug` form).
     async fn list_events(&self, r: kops::list_events::Request) -> kops::list_events::Response {
         let mut seen = std::collections::BTreeMap::new();

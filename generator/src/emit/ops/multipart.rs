@@ -39,7 +39,7 @@ fn part_content_type(part: &Part, default: &str) -> String {
 pub(super) fn emit_multipart(ctx: EmitCtx<'_>, body: &RequestBody) -> TokenStream {
     let ty = type_tokens(&body.ty);
     let TypeRef::Named(name) = &body.ty else { return quote!() };
-    let Some(TypeDef { kind: TypeKind::Struct { fields, deny_unknown, additional }, .. }) = ctx.api.types.get(name)
+    let Some(TypeDef { kind: TypeKind::Struct { fields, deny_unknown, additional, .. }, .. }) = ctx.api.types.get(name)
     else {
         return quote!();
     };

@@ -126,11 +126,13 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             } else {
                 quote! { if let ::std::option::Option::Some(value) = #name.as_ref() { #own } }
             };
-            parse.push(quote! {
-                crate::runtime::validate_param(#loc, #wire, |path, errors| {
-                    let path = path.to_owned();
-                    #guarded
-                })?;
+            let check = quote!(|path, errors| {
+                let path = path.to_owned();
+                #guarded
+            });
+            parse.push(match &p.constraints.message {
+                Some(m) => quote!(crate::runtime::validate_param_as(#m, #check)?;),
+                None => quote!(crate::runtime::validate_param(#loc, #wire, #check)?;),
             });
         }
         if object.is_some() && checks.nests(&p.ty) {

@@ -4,7 +4,8 @@
 use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
 use serde_json::Value;
 
-use super::schemas::unbox;
+use super::presence;
+use super::schemas::{ObjectParts, unbox};
 use super::{Lowerer, SCHEMA_PREFIX, ptr_join};
 use crate::ir::names::{Scope, pascal, variant};
 use crate::ir::{TaggedVariant, TypeKind, UntaggedVariant};
@@ -162,7 +163,13 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_all_of(&mut self, rust: &str, members: &[ReferenceOr<Schema>], ptr: &str) -> TypeKind {
         let mut merged = Merged::default();
         self.merge_all_of(members, ptr, 0, &mut merged);
-        self.lower_struct(rust, &merged.properties, &merged.required, merged.additional.as_ref(), ptr, None)
+        let parts = ObjectParts {
+            properties: &merged.properties,
+            required: &merged.required,
+            additional: merged.additional.as_ref(),
+            rules: merged.rules,
+        };
+        self.lower_struct(rust, parts, ptr, None)
     }
 
     /// Collects the properties of every object member, following nested `allOf`s (a member that references
@@ -171,6 +178,15 @@ impl<'a> Lowerer<'a> {
         for (i, m) in members.iter().enumerate() {
             let m_ptr = format!("{ptr}/allOf/{i}");
             if annotation_only(m) {
+                continue;
+            }
+            if let (Some(expr), ReferenceOr::Item(s)) = (presence::presence_of(m), m) {
+                let message = self.rule_message(&s.schema_data.extensions, &m_ptr);
+                match (presence::plain_required(&expr), message) {
+                    // `allOf: [{$ref: Base}, {required: [id]}]`: the fields are required, in the type itself.
+                    (Some(names), None) => out.required.extend(names),
+                    (_, message) => out.rules.push(presence::FoundRule { expr, message, ptr: m_ptr }),
+                }
                 continue;
             }
             let Some(s) = self.resolve(m) else { continue };
@@ -228,6 +244,8 @@ struct Merged {
     properties: indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
     required: Vec<String>,
     additional: Option<AdditionalProperties>,
+    /// Members that only say which properties are present.
+    rules: Vec<presence::FoundRule>,
 }
 
 /// An `allOf` member that only annotates (`{description: ..}`, `{nullable: true}`): no type of its own.

@@ -61,6 +61,10 @@ impl<'a> Lowerer<'a> {
             }
             _ => {}
         }
+        // An object's message belongs to its presence rules (lowered with them); a value's to its checks.
+        if matches!(&schema.schema_kind, SchemaKind::Type(t) if !matches!(t, Type::Object(_))) {
+            c.message = self.rule_message(&schema.schema_data.extensions, ptr);
+        }
         if let Some(p) = &c.pattern
             && let Err(e) = regex::Regex::new(p)
         {

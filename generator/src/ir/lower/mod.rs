@@ -16,6 +16,7 @@ mod formats;
 mod multipart;
 mod operations;
 mod parameters;
+mod presence;
 mod responses;
 mod schemas;
 mod security;

@@ -5,6 +5,7 @@ use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type, Var
 use serde_json::Value;
 
 use super::composition::effective_all_of;
+use super::presence;
 use super::{Lowerer, SCHEMA_PREFIX, join_doc, non_empty, ptr_join};
 use crate::ir::names::{Scope, pascal, snake, variant};
 use crate::ir::{Constraints, DefaultValue, Field, TypeDef, TypeKind, TypeRef};
@@ -58,23 +59,26 @@ impl<'a> Lowerer<'a> {
         let kind = match &schema.schema_kind {
             SchemaKind::Type(Type::Object(obj)) => self.lower_struct(
                 rust,
-                &obj.properties,
-                &obj.required,
-                obj.additional_properties.as_ref(),
+                ObjectParts {
+                    properties: &obj.properties,
+                    required: &obj.required,
+                    additional: obj.additional_properties.as_ref(),
+                    rules: Vec::new(),
+                },
                 ptr,
                 strip_tag,
             ),
             SchemaKind::Any(any)
                 if !unknown_type(any) && (!any.properties.is_empty() || any.typ.as_deref() == Some("object")) =>
             {
-                self.lower_struct(
-                    rust,
-                    &any.properties,
-                    &any.required,
-                    any.additional_properties.as_ref(),
-                    ptr,
-                    strip_tag,
-                )
+                let rules = self.own_rules(any, &data.extensions, ptr);
+                let parts = ObjectParts {
+                    properties: &any.properties,
+                    required: &any.required,
+                    additional: any.additional_properties.as_ref(),
+                    rules,
+                };
+                self.lower_struct(rust, parts, ptr, strip_tag)
             }
             SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
                 let variants = self.enum_variants(&s.enumeration, &data.extensions, ptr, variant);
@@ -107,12 +111,11 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_struct(
         &mut self,
         rust: &str,
-        properties: &indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
-        required: &[String],
-        additional: Option<&AdditionalProperties>,
+        object: ObjectParts<'_>,
         ptr: &str,
         strip_tag: Option<&str>,
     ) -> TypeKind {
+        let ObjectParts { properties, required, additional, rules } = object;
         let mut scope = Scope::with_reserved(&[]);
         let mut fields = Vec::new();
         for (name, prop) in properties {
@@ -194,7 +197,8 @@ impl<'a> Lowerer<'a> {
             }
             None => (false, None),
         };
-        TypeKind::Struct { fields, deny_unknown, additional }
+        let rules = self.settle_rules(rules, |name| properties.contains_key(name));
+        TypeKind::Struct { fields, deny_unknown, additional, rules }
     }
 
     /// The type of a schema used in place: primitives inline, objects/enums/unions as new named types.
@@ -334,6 +338,15 @@ impl<'a> Lowerer<'a> {
 }
 
 /// A `type` that is none of the six OpenAPI 3.0 types (openapiv3 keeps such a schema as "any").
+/// What an object schema (or an `allOf` merged into one) gives its struct.
+pub(super) struct ObjectParts<'s> {
+    pub(super) properties: &'s indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>,
+    pub(super) required: &'s [String],
+    pub(super) additional: Option<&'s AdditionalProperties>,
+    /// Presence rules, before their properties are checked.
+    pub(super) rules: Vec<presence::FoundRule>,
+}
+
 pub(super) fn unknown_type(schema: &openapiv3::AnySchema) -> bool {
     schema.typ.as_deref().is_some_and(|t| !["string", "number", "integer", "boolean", "array", "object"].contains(&t))
 }

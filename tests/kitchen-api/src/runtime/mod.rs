@@ -30,8 +30,8 @@ pub use params::{
 pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest};
 pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};
 pub use validate::{
-    Validate, check_email, check_items, check_length, check_range, check_uri, join_path, pattern_violation,
-    validate_body, validate_param,
+    Presence, Rule, Validate, check_email, check_items, check_length, check_range, check_uri, first_broken_rule,
+    join_path, message_at, pattern_violation, validate_body, validate_param, validate_param_as,
 };
 
 #[cfg(feature = "axum")]

@@ -11,6 +11,17 @@ use super::{FilePart, RequestError};
 pub trait Validate {
     /// Appends violations under `path` (e.g. `user.emails[0]`; empty for the root).
     fn validate_into(&self, path: &str, errors: &mut Vec<String>);
+
+    /// The first presence rule (`oneOf`/`anyOf`/`not` of `required`) the object breaks, if it has any.
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        None
+    }
+
+    /// The spec's own message (`x-authgen-message`) for the first rule of the object that has one and is
+    /// broken: its presence rules first, then its properties' checks.
+    fn spec_message(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 macro_rules! nothing_to_validate {
@@ -25,11 +36,27 @@ impl<T: Validate> Validate for Option<T> {
             v.validate_into(path, errors);
         }
     }
+
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        self.as_ref().and_then(T::broken_rule)
+    }
+
+    fn spec_message(&self) -> Option<&'static str> {
+        self.as_ref().and_then(T::spec_message)
+    }
 }
 
 impl<T: Validate> Validate for Box<T> {
     fn validate_into(&self, path: &str, errors: &mut Vec<String>) {
         (**self).validate_into(path, errors);
+    }
+
+    fn broken_rule(&self) -> Option<&'static Rule> {
+        (**self).broken_rule()
+    }
+
+    fn spec_message(&self) -> Option<&'static str> {
+        (**self).spec_message()
     }
 }
 
@@ -54,8 +81,12 @@ pub fn join_path(path: &str, name: &str) -> String {
     if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
-/// Validates a parsed request body: 400 naming every violated rule.
+/// Validates a parsed request body: 400 naming every violated rule, or, when the body breaks a rule that has
+/// the spec's own message (`x-authgen-message`), 400 with exactly that message.
 pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
+    if let Some(message) = body.spec_message() {
+        return Err(RequestError::bad_request(message));
+    }
     let mut errors = Vec::new();
     body.validate_into("", &mut errors);
     if errors.is_empty() {
@@ -63,6 +94,13 @@ pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
     } else {
         Err(RequestError::bad_request(format!("invalid request body: {}", errors.join("; "))))
     }
+}
+
+/// Validates one parameter value whose schema has the spec's own message: 400 with exactly that message.
+pub fn validate_param_as(message: &'static str, check: impl FnOnce(&str, &mut Vec<String>)) -> Result<(), RequestError> {
+    let mut errors = Vec::new();
+    check("", &mut errors);
+    if errors.is_empty() { Ok(()) } else { Err(RequestError::bad_request(message)) }
 }
 
 /// Validates one parameter value: 400 naming the parameter and the rule.
@@ -170,4 +208,53 @@ pub fn check_uri(path: &str, value: &str, errors: &mut Vec<String>) {
     if !valid {
         errors.push(format!("`{}`: must be an absolute URI (format: uri)", shown(path)));
     }
+}
+
+/// A condition over which properties of an object are present, as the spec states it with `oneOf`, `anyOf`,
+/// `not` and `required`. `Field(i)` is the i-th flag of the object's generated `broken_rule`.
+#[derive(Debug)]
+pub enum Presence {
+    /// The i-th property is present.
+    Field(usize),
+    /// Every condition holds.
+    All(&'static [Presence]),
+    /// At least one holds.
+    Any(&'static [Presence]),
+    /// Exactly one holds.
+    One(&'static [Presence]),
+    /// The condition does not hold.
+    Not(&'static Presence),
+}
+
+impl Presence {
+    fn holds(&self, present: &[bool]) -> bool {
+        match self {
+            Presence::Field(i) => present[*i],
+            Presence::All(xs) => xs.iter().all(|x| x.holds(present)),
+            Presence::Any(xs) => xs.iter().any(|x| x.holds(present)),
+            Presence::One(xs) => xs.iter().filter(|x| x.holds(present)).count() == 1,
+            Presence::Not(x) => !x.holds(present),
+        }
+    }
+}
+
+/// A presence rule of an object and the 400 message when a request breaks it.
+#[derive(Debug)]
+pub struct Rule {
+    /// What must hold.
+    pub holds: Presence,
+    /// The message: the spec's own (`x-authgen-message`), or one derived from the rule.
+    pub message: &'static str,
+    /// The message is the spec's: a request body breaking the rule is answered with exactly this message.
+    pub from_spec: bool,
+}
+
+/// The first of `rules` that the presence flags break.
+pub fn first_broken_rule(present: &[bool], rules: &'static [Rule]) -> Option<&'static Rule> {
+    rules.iter().find(|r| !r.holds.holds(present))
+}
+
+/// A violation of a rule of the value at `path`, in the rule's own words.
+pub fn message_at(path: &str, message: &str) -> String {
+    format!("`{}`: {message}", shown(path))
 }

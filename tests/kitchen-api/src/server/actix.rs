@@ -171,6 +171,18 @@ pub fn configure_with<T: KitchenSinkApi>(
                 )
                 .default_service(not_allowed("GET, PUT, HEAD")),
         );
+        cfg.service(
+            ::actix_web::web::resource("/contacts")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::AddContact,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("POST")),
+        );
     }
 }
 

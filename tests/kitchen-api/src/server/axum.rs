@@ -148,6 +148,19 @@ pub fn router_with<T: KitchenSinkApi>(
                 "GET, PUT, HEAD",
             ),
         )
+        .route(
+            "/contacts",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::POST,
+                    &api,
+                    super::Operation::AddContact,
+                    limit,
+                ),
+                "POST",
+            ),
+        )
 }
 
 /// `router` serving `operation` for `filter` as well.

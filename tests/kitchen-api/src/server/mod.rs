@@ -78,6 +78,13 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::put_event::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::put_event::Response> + Send;
+    /// Presence rules, at the root of the body with the spec's message and nested without one; the spec's own messages for a property's and a parameter's checks.
+    ///
+    /// Handles `POST /contacts` (operation `addContact`).
+    fn add_contact(
+        &self,
+        request: crate::ops::add_contact::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::add_contact::Response> + Send;
 }
 
 /// Every operation of the API.
@@ -103,6 +110,8 @@ pub enum Operation {
     GetEvent,
     /// `PUT /events/{eventId}` (`putEvent`).
     PutEvent,
+    /// `POST /contacts` (`addContact`).
+    AddContact,
 }
 
 impl Operation {
@@ -118,6 +127,7 @@ impl Operation {
         Operation::ListEvents,
         Operation::GetEvent,
         Operation::PutEvent,
+        Operation::AddContact,
     ];
     /// The HTTP method.
     pub fn method(self) -> &'static str {
@@ -132,6 +142,7 @@ impl Operation {
             Operation::ListEvents => crate::ops::list_events::METHOD,
             Operation::GetEvent => crate::ops::get_event::METHOD,
             Operation::PutEvent => crate::ops::put_event::METHOD,
+            Operation::AddContact => crate::ops::add_contact::METHOD,
         }
     }
 
@@ -148,6 +159,7 @@ impl Operation {
             Operation::ListEvents => crate::ops::list_events::PATH,
             Operation::GetEvent => crate::ops::get_event::PATH,
             Operation::PutEvent => crate::ops::put_event::PATH,
+            Operation::AddContact => crate::ops::add_contact::PATH,
         }
     }
 
@@ -164,6 +176,7 @@ impl Operation {
             Operation::ListEvents => crate::ops::list_events::OPERATION_ID,
             Operation::GetEvent => crate::ops::get_event::OPERATION_ID,
             Operation::PutEvent => crate::ops::put_event::OPERATION_ID,
+            Operation::AddContact => crate::ops::add_contact::OPERATION_ID,
         }
     }
 }
@@ -252,6 +265,14 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             match crate::ops::put_event::Request::from_raw(&raw) {
                 ::std::result::Result::Ok(request) => {
                     api.put_event(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::AddContact => {
+            match crate::ops::add_contact::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.add_contact(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }
