@@ -3,6 +3,9 @@
 # router serving AuthRecipes against a minimal hand-written axum handler doing the same store, crypto and token
 # work. Both run in interleaved rounds of one process (server and load generator share the machine's cores,
 # alike for both modes); the figures are medians over the rounds, with the generated/hand-written ratio.
+# Then a protected route behind VerifySession, the same way: the session checked by its token alone (before
+# sessions were checked in the store), in the store on every request (TTL 0), and with the default TTL, with
+# each one's throughput ratio to the token-only check.
 #
 # Usage: bench/recipes.sh [DURATION_SECONDS] [CONCURRENCY] [ROUNDS]
 set -euo pipefail

@@ -142,6 +142,11 @@ pub struct Config {
     /// How long an access-token signing key signs before a new one replaces it; the old key keeps verifying
     /// until its tokens have expired. Default: 7 days.
     pub signing_key_rotation_interval: Duration,
+    /// How long the answer of the store to "is this session still live?" is reused when verifying access
+    /// tokens: a session signed out or revoked (token theft) on another instance sharing the store is refused
+    /// here at most this long later; on the instance that ended it, at once. Zero asks the store on every
+    /// request; a TTL as long as the access-token lifetime is as good as no check. Default: 5 s.
+    pub session_check_ttl: Duration,
     /// The website's origin, e.g. `http://localhost:3000`; magic links point to it.
     pub website_domain: String,
     /// The API's origin, e.g. `http://localhost:3001`; decides `Secure` and `SameSite`.
@@ -155,6 +160,9 @@ pub struct Config {
     /// The third-party sign-in providers, in the order `/loginmethods` lists them. Default: none.
     pub third_party_providers: Vec<ProviderConfig>,
 }
+
+/// The default of [`Config::session_check_ttl`].
+pub const DEFAULT_SESSION_CHECK_TTL: Duration = Duration::from_secs(5);
 
 /// The path prefix of every API route and of the website's auth pages.
 pub const BASE_PATH: &str = "/auth";
@@ -172,6 +180,7 @@ impl Config {
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(100 * 24 * 3600),
             signing_key_rotation_interval: Duration::from_secs(7 * 24 * 3600),
+            session_check_ttl: DEFAULT_SESSION_CHECK_TTL,
             website_domain: normalise_origin("website domain", website_domain)?,
             api_domain: normalise_origin("api domain", api_domain)?,
             cookie_same_site: None,
@@ -232,6 +241,13 @@ impl Config {
     /// Sets the signing key rotation interval.
     pub fn with_signing_key_rotation_interval(mut self, interval: Duration) -> Self {
         self.signing_key_rotation_interval = interval;
+        self
+    }
+
+    /// Sets how long a session's liveness, as read from the store, is reused; see
+    /// [`Config::session_check_ttl`].
+    pub fn with_session_check_ttl(mut self, ttl: Duration) -> Self {
+        self.session_check_ttl = ttl;
         self
     }
 

@@ -1,4 +1,5 @@
-//! The `VerifySession` extractor on an application's own routes, required and optional.
+//! The `VerifySession` extractor on an application's own routes, required and optional, and its refusal of
+//! a session that ended in the store.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use auth_api::runtime::RawRequest;
 use authgen_recipes::delivery::LogDelivery;
 use authgen_recipes::session::tokens::{AccessTokenClaims, SigningKey};
 use authgen_recipes::store::sqlite::SqliteStore;
+use authgen_recipes::store::{NewSession, Store as _};
 use authgen_recipes::{AuthRecipes, Config, VerifySession};
 use axum::Json;
 use axum::routing::get;
@@ -33,7 +35,10 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> RawRequest {
 async fn required_and_optional_sessions() {
     let dir = tempfile::tempdir().expect("temp dir");
     // Different sites: SameSite=None, so cookie-carried tokens need the rid header on POST.
-    let config = Config::new("http://localhost:3000", "http://127.0.0.1:3001").expect("valid domains");
+    // A session check TTL of zero: the store is asked on every request, so a revocation shows at once.
+    let config = Config::new("http://localhost:3000", "http://127.0.0.1:3001")
+        .expect("valid domains")
+        .with_session_check_ttl(std::time::Duration::ZERO);
     let store = SqliteStore::open(dir.path().join("auth.db")).await.expect("store");
     let recipes = AuthRecipes::new(config, store.clone(), Arc::new(LogDelivery)).await.expect("recipes");
     let verifier = recipes.session_verifier();
@@ -52,6 +57,18 @@ async fn required_and_optional_sessions() {
     let key = SigningKey::from_record(&key_record).expect("valid key");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
     let now = i64::try_from(now).expect("time fits");
+    // The session the tokens name, with its user, as a sign-in stores them.
+    let contact = authgen_recipes::Contact::Email("user-1@example.com".into());
+    store.sign_in_up("public", &contact, "user-1", now * 1000).await.expect("user");
+    let session = NewSession {
+        session_handle: "h".into(),
+        user_id: "user-1".into(),
+        tenant_id: "public".into(),
+        refresh_token_hash: "refresh-hash".into(),
+        created_at_ms: now * 1000,
+        expires_at_ms: (now + 3600) * 1000,
+    };
+    store.create_session(&session).await.expect("session");
     let claims = |exp: i64| AccessTokenClaims {
         user_id: "user-1".into(),
         session_handle: "h".into(),
@@ -70,6 +87,19 @@ async fn required_and_optional_sessions() {
     // The same rules on actix-web routes, with the actix-web extractors.
     let actix = actix_client(verifier);
     check(&actix, &bearer, &cookie, &expired).await;
+
+    // Once the session is gone from the store (signed out, revoked after theft), its valid tokens are refused,
+    // by the required and the optional extractor alike.
+    assert!(store.revoke_session("h").await.expect("revoke"));
+    for client in [&client, &actix] {
+        for (path, header) in
+            [("/required", ("authorization", bearer.as_str())), ("/optional", ("cookie", cookie.as_str()))]
+        {
+            let response = client.send(request("GET", path, &[header])).await.expect("call");
+            let body: Value = serde_json::from_slice(&response.body).expect("JSON body");
+            assert_eq!((response.status, body), (401, json!({ "message": "unauthorised" })), "{path}");
+        }
+    }
 }
 
 async fn actix_required(session: VerifySession) -> actix_web::HttpResponse {

@@ -1,6 +1,10 @@
-//! Load benchmark of the passwordless flow: createCode and consume throughput and p99 latency on loopback
-//! with SQLite, for the generated router serving `AuthRecipes` against a minimal hand-written axum handler
-//! doing the same store, crypto and token work, measured in interleaved rounds of one run.
+//! Load benchmarks on loopback with SQLite, each in interleaved rounds of one run:
+//! - the passwordless flow: createCode and consume throughput and p99 latency, for the generated router
+//!   serving `AuthRecipes` against a minimal hand-written axum handler doing the same store, crypto and token
+//!   work;
+//! - a protected route behind `VerifySession`: requests/s and p99 when the verifier checks the token alone
+//!   (as before sessions were checked in the store), when it asks the store on every request (TTL 0), and
+//!   with the default session check TTL; and the time of one verification alone, in process, in each mode.
 //!
 //! Run through `bench/recipes.sh`, or directly:
 //! `cargo run --release -p auth-server --example recipes_bench -- [SECONDS] [CONCURRENCY] [ROUNDS]`
@@ -19,7 +23,7 @@ use authgen_recipes::session::tokens::{AccessTokenClaims, SigningKey};
 use authgen_recipes::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use authgen_recipes::store::sqlite::SqliteStore;
 use authgen_recipes::store::{CodeRecord, NewDevice, NewSession, Store};
-use authgen_recipes::{AuthRecipes, Config};
+use authgen_recipes::{AuthRecipes, Config, SessionVerifier, VerifySession};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -325,6 +329,189 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// How the protected route's verifier checks sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The token alone (signature, expiry): the verifier before sessions were checked in the store.
+    TokenOnly,
+    /// The token, then the store on every request.
+    StoreEveryRequest,
+    /// The token, then the store at most once per session per default TTL.
+    StoreDefaultTtl,
+}
+
+impl Check {
+    fn name(self) -> &'static str {
+        match self {
+            Check::TokenOnly => "token only (before)",
+            Check::StoreEveryRequest => "store, TTL 0",
+            Check::StoreDefaultTtl => "store, TTL 5 s",
+        }
+    }
+}
+
+/// Sessions the protected-route workers cycle through.
+const SESSIONS: usize = 1000;
+
+async fn protected(session: VerifySession) -> Json<Value> {
+    Json(json!({ "userId": session.user_id }))
+}
+
+/// What a protected-route run needs: the verifier of `check` and the bearer values of [`SESSIONS`] stored
+/// sessions (the recipes and the directory must outlive the run).
+struct ProtectedSetup {
+    verifier: SessionVerifier,
+    tokens: Vec<String>,
+    _recipes: AuthRecipes<SqliteStore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn protected_setup(check: Check) -> ProtectedSetup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::new("http://localhost:3000", "http://localhost:3001").expect("valid domains");
+    let store = SqliteStore::open(dir.path().join("auth.db")).await.expect("store");
+    let recipes = AuthRecipes::new(config.clone(), store.clone(), Arc::new(Codes::default())).await.expect("recipes");
+    let key = recipes.keys().current().signing_key().clone();
+    let now = now_ms();
+    let mut tokens = Vec::with_capacity(SESSIONS);
+    for i in 0..SESSIONS {
+        let user_id = format!("user-{i}");
+        let contact = Contact::Email(format!("{user_id}@bench.example"));
+        store.sign_in_up("public", &contact, &user_id, now).await.expect("user");
+        let session_handle = format!("session-{i}");
+        let session = NewSession {
+            session_handle: session_handle.clone(),
+            user_id: user_id.clone(),
+            tenant_id: "public".into(),
+            refresh_token_hash: format!("refresh-{i}"),
+            created_at_ms: now,
+            expires_at_ms: now + 3_600_000,
+        };
+        store.create_session(&session).await.expect("session");
+        let claims = AccessTokenClaims {
+            user_id,
+            session_handle,
+            tenant_id: "public".into(),
+            issued_at_s: now / 1000,
+            expires_at_s: now / 1000 + 3600,
+            issuer: config.issuer(),
+        };
+        tokens.push(format!("Bearer {}", key.sign(&claims.to_payload())));
+    }
+    let verifier = match check {
+        Check::TokenOnly => SessionVerifier::with_key_ring(recipes.keys().clone(), config.anti_csrf()),
+        Check::StoreEveryRequest | Check::StoreDefaultTtl => {
+            let ttl = if check == Check::StoreEveryRequest { Duration::ZERO } else { config.session_check_ttl };
+            SessionVerifier::with_session_store(recipes.keys().clone(), config.anti_csrf(), Arc::new(store), ttl)
+        }
+    };
+    ProtectedSetup { verifier, tokens, _recipes: recipes, _dir: dir }
+}
+
+/// One timed run of `GET /protected` with the access tokens of [`SESSIONS`] stored sessions.
+async fn run_protected(check: Check, duration: Duration, concurrency: usize) -> (f64, f64) {
+    let ProtectedSetup { verifier, tokens, _recipes, _dir } = protected_setup(check).await;
+    let router =
+        axum::Router::new().route("/protected", axum::routing::get(protected)).layer(axum::Extension(verifier));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let tokens = Arc::new(tokens);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let client = Client::new(&base).expect("client");
+            let tokens = tokens.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut i = worker;
+                while Instant::now() < deadline {
+                    let request = auth_api::runtime::RawRequest {
+                        method: "GET".into(),
+                        path: "/protected".into(),
+                        headers: vec![("authorization".into(), tokens[i % tokens.len()].clone())],
+                        ..auth_api::runtime::RawRequest::default()
+                    };
+                    i += concurrency;
+                    let t = Instant::now();
+                    let response = client.send(request).await.expect("protected call");
+                    assert_eq!(response.status, 200, "{}", response.text());
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.expect("worker"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    server.abort();
+    (all.len() as f64 / elapsed, p99(&mut all))
+}
+
+/// One timed run of the verification alone, in process and in one task: microseconds per verification.
+async fn run_verify(check: Check, duration: Duration) -> f64 {
+    let ProtectedSetup { verifier, tokens, _recipes, _dir } = protected_setup(check).await;
+    let started = Instant::now();
+    let mut verified = 0usize;
+    while started.elapsed() < duration {
+        let token = &tokens[verified % tokens.len()];
+        let session = verifier.verify_headers(Some(token), std::iter::empty(), false, "GET").await;
+        assert!(matches!(session, Ok(Some(_))), "{session:?}");
+        verified += 1;
+    }
+    started.elapsed().as_secs_f64() * 1e6 / verified as f64
+}
+
+/// The protected-route benchmark: every check mode once per round, in a rotating order, medians and ratios to the
+/// token-only check.
+async fn protected_benchmark(duration: Duration, concurrency: usize, rounds: u64) {
+    let checks = [Check::TokenOnly, Check::StoreEveryRequest, Check::StoreDefaultTtl];
+    let mut results: BTreeMap<&str, [Vec<f64>; 3]> = BTreeMap::new();
+    for round in 0..rounds {
+        // Each round starts with another mode, so that no mode always runs first (or last) in a round.
+        for k in 0..checks.len() {
+            let check = checks[(usize::try_from(round).unwrap_or(0) + k) % checks.len()];
+            let (rps, p99) = run_protected(check, duration, concurrency).await;
+            let per_verification = run_verify(check, duration).await;
+            let entry = results.entry(check.name()).or_default();
+            entry[0].push(rps);
+            entry[1].push(p99);
+            entry[2].push(per_verification);
+        }
+    }
+    println!();
+    println!(
+        "median of {rounds} rounds of {}s, {concurrency} concurrent GET loops on a VerifySession route, {SESSIONS} sessions, SQLite",
+        duration.as_secs()
+    );
+    println!(
+        "{:<20} {:>12} {:>10} {:>10} {:>16} {:>10}",
+        "session check", "requests/s", "p99", "vs before", "µs/verification", "vs before"
+    );
+    let mut before = None;
+    for check in checks {
+        let Some(series) = results.get_mut(check.name()) else { continue };
+        let (rps, p99, micros) = (median(&mut series[0]), median(&mut series[1]), median(&mut series[2]));
+        let (base_rps, base_micros) = *before.get_or_insert((rps, micros));
+        println!(
+            "{:<20} {:>12.0} {:>8.2}ms {:>10.3} {:>16.1} {:>10.3}",
+            check.name(),
+            rps,
+            p99,
+            rps / base_rps,
+            micros,
+            micros / base_micros
+        );
+    }
+    println!(
+        "(µs/verification: the verification alone, in process, one task, the same tokens; a ratio above 1 is slower)"
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -359,4 +546,5 @@ async fn main() {
     if let (Some(g), Some(h)) = (medians.get(Mode::Generated.name()), medians.get(Mode::Handwritten.name())) {
         println!("generated/hand-written throughput ratio: createCode {:.3}, consume {:.3}", g[0] / h[0], g[2] / h[2]);
     }
+    protected_benchmark(duration, concurrency, rounds).await;
 }

@@ -77,6 +77,8 @@ pub struct Settings {
     pub prune_interval: Duration,
     /// Access token lifetime.
     pub access_token_lifetime: Duration,
+    /// How long a session's liveness, as read from the store, is reused by protected routes and sign-out.
+    pub session_check_ttl: Duration,
     /// The web framework.
     pub framework: Framework,
     /// The third-party sign-in providers (none by default).
@@ -101,6 +103,7 @@ impl Default for Settings {
             live_codes_per_device: 3,
             prune_interval: Duration::from_secs(600),
             access_token_lifetime: Duration::from_secs(3600),
+            session_check_ttl: authgen_recipes::config::DEFAULT_SESSION_CHECK_TTL,
             third_party_providers: Vec::new(),
             framework: Framework::Axum,
             limits: ConnectionLimits::default(),
@@ -118,6 +121,7 @@ impl Settings {
             .with_live_codes_per_device(self.live_codes_per_device)
             .with_prune_interval(self.prune_interval)
             .with_access_token_lifetime(self.access_token_lifetime)
+            .with_session_check_ttl(self.session_check_ttl)
             .with_signing_key_rotation_interval(self.signing_key_rotation);
         let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);
         config.validate()?;

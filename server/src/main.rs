@@ -102,6 +102,12 @@ struct Args {
     #[arg(long, env = "AUTH_ACCESS_TOKEN_LIFETIME_S", default_value_t = 3600)]
     access_token_lifetime_s: u64,
 
+    /// How long, in milliseconds, protected routes and sign-out reuse the database's answer to "is this session
+    /// still live?". A session signed out or revoked (token theft) on another instance is refused here at
+    /// most this long later; on the instance that ended it, at once. 0 reads the database on every request.
+    #[arg(long, env = "AUTH_SESSION_CHECK_TTL_MS", default_value_t = 5000)]
+    session_check_ttl_ms: u64,
+
     /// How long a new connection may take to send its first complete request head, in seconds; a client
     /// still sending it then is disconnected.
     #[arg(long, env = "AUTH_HEADER_READ_TIMEOUT_S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -189,6 +195,7 @@ impl From<Args> for Settings {
             live_codes_per_device: args.live_codes_per_device,
             prune_interval: Duration::from_secs(args.prune_interval_s),
             access_token_lifetime: Duration::from_secs(args.access_token_lifetime_s),
+            session_check_ttl: Duration::from_millis(args.session_check_ttl_ms),
             framework: match args.framework {
                 FrameworkArg::Axum => Framework::Axum,
                 FrameworkArg::ActixWeb => Framework::ActixWeb,

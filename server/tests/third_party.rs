@@ -2,7 +2,9 @@
 //! `oidc-provider`) on loopback, through the generated client and the real server on both frameworks:
 //! authorisation URL with PKCE -> sign-in and consent at the provider -> callback code -> `/auth/signinup` ->
 //! session -> protected route; also the `oAuthTokens` path, a provider without email, tampered and forged
-//! id_tokens, expired and reused codes, a cancelled sign-in, and `/auth/loginmethods`.
+//! id_tokens, expired and reused codes, a cancelled sign-in, and `/auth/loginmethods`; and access tokens
+//! brought without an id_token to providers that have none (GitHub, Facebook, custom OAuth2, served by the
+//! provider's API doubles): refused by default, checked with GitHub's and Facebook's token checks when enabled.
 
 #[macro_use]
 mod support;
@@ -99,6 +101,14 @@ fn general_error(body: ThirdPartySignInUpResponse) -> String {
     match body {
         ThirdPartySignInUpResponse::GeneralError(e) => e.message,
         other => panic!("expected GENERAL_ERROR, got {other:?}"),
+    }
+}
+
+/// `/auth/signinup`'s 400 message.
+async fn bad_request(client: &Client, request: third_party_sign_in_up::Request) -> String {
+    match client.third_party_sign_in_up(request).await.expect("signinup call") {
+        third_party_sign_in_up::Response::BadRequest(e) => e.message,
+        other => panic!("expected 400, got {other:?}"),
     }
 }
 
@@ -228,8 +238,12 @@ async fn oauth_tokens_sign_in_and_tampered_or_forged_id_tokens_are_refused() {
     assert_eq!(ok(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(id_only))).await.0).user.id, first.user.id);
     // An access token alone is refused: it may have been issued to any app of the provider.
     let access_only = json!({"access_token": tokens["access_token"]});
-    let message = general_error(sign_in_up(&client, sign_in_up_request("my-oidc", None, Some(access_only))).await.0);
-    assert!(message.contains("an id_token is required with oAuthTokens"), "{message}");
+    let message = bad_request(&client, sign_in_up_request("my-oidc", None, Some(access_only))).await;
+    assert_eq!(
+        message,
+        "an id_token is required with oAuthTokens for the provider my-oidc: an access token alone does not say which \
+         app it was issued to"
+    );
     // alice's id_token with bob's access token: the user info is about someone else.
     let bob = tokens_for(&provider, "bob").await;
     let mixed = json!({"id_token": tokens["id_token"], "access_token": bob["access_token"]});
@@ -444,4 +458,149 @@ fn the_readme_providers_file_is_valid() {
     let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["google", "corp-sso", "legacy-oauth"]);
     authgen_recipes::thirdparty::ThirdParty::new(&providers).expect("every provider resolves");
+}
+
+/// The test provider with two registered apps: ours (the default client) and another app of the same provider.
+const TWO_APPS: &str = r#"[
+    {"client_id": "authgen-web", "client_secret": "authgen-secret",
+     "redirect_uris": ["http://localhost:3000/auth/callback/my-oidc"]},
+    {"client_id": "other-app", "client_secret": "other-secret",
+     "redirect_uris": ["http://localhost:4000/cb"]}]"#;
+
+/// An access token the provider issued to `client_id` for `login`, as that app's mobile client holds it.
+async fn access_token_of(provider: &OidcProvider, client_id: &str, login: &str) -> String {
+    let (redirect, secret) = match client_id {
+        DEFAULT_CLIENT_ID => (DEFAULT_REDIRECT_URI, DEFAULT_CLIENT_SECRET),
+        _ => ("http://localhost:4000/cb", "other-secret"),
+    };
+    let url = provider.authorization_url(client_id, redirect, "openid email", "s", None);
+    let callback = oidc::authorize(&url, login).await.expect("consent");
+    let code = oidc::query_param(&callback, "code").expect("code");
+    let tokens = provider.exchange_code(&code, redirect, client_id, secret, None).await;
+    tokens["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {tokens}")).to_owned()
+}
+
+/// GitHub, with its APIs served by the test provider's doubles; `extra` adds settings.
+fn github_double(provider: &OidcProvider, id: &str, secret: &str, extra: &str) -> String {
+    let base = &provider.issuer;
+    format!(
+        "id={id},client_id={DEFAULT_CLIENT_ID},client_secret={secret},user_info_endpoint={base}/github/user,\
+         emails_endpoint={base}/github/user/emails{extra}"
+    )
+}
+
+/// Facebook, with its Graph API served by the test provider's doubles.
+fn facebook_double(provider: &OidcProvider, extra: &str) -> String {
+    format!(
+        "id=facebook,client_id={DEFAULT_CLIENT_ID},client_secret={DEFAULT_CLIENT_SECRET},\
+         user_info_endpoint={}/facebook/me{extra}",
+        provider.issuer
+    )
+}
+
+fn access_only(token: &str) -> Option<Value> {
+    Some(json!({ "access_token": token }))
+}
+
+on_both_frameworks! {
+async fn by_default_an_access_token_alone_is_refused_by_providers_without_id_tokens() {
+    let provider = OidcProvider::start_with(60, Some(TWO_APPS)).await;
+    let custom = format!(
+        "id=legacy-oauth,client_id={DEFAULT_CLIENT_ID},client_secret={DEFAULT_CLIENT_SECRET},\
+         authorization_endpoint={0}/auth,token_endpoint={0}/token,user_info_endpoint={0}/me",
+        provider.issuer
+    );
+    let lines = [github_double(&provider, "github", DEFAULT_CLIENT_SECRET, ""), facebook_double(&provider, ""), custom];
+    let server = start(|config| lines.iter().fold(config, |config, line| with_provider(line)(config))).await;
+    let client = server.client();
+    // A token issued to this very app: still refused, since nothing here can tell whose it is.
+    let ours = access_token_of(&provider, DEFAULT_CLIENT_ID, "alice").await;
+    for id in ["github", "facebook", "legacy-oauth"] {
+        let message = bad_request(&client, sign_in_up_request(id, None, access_only(&ours))).await;
+        assert_eq!(
+            message,
+            format!(
+                "sign-in with an access token alone is not enabled for the provider {id}: send the code of the \
+                 provider's redirect (redirectURIInfo) instead"
+            )
+        );
+    }
+    // An id_token beside it changes nothing where there are no keys to verify it with.
+    let id_token = tokens_for(&provider, "alice").await["id_token"].clone();
+    let with_id_token = Some(json!({ "access_token": ours, "id_token": id_token }));
+    let message = bad_request(&client, sign_in_up_request("github", None, with_id_token)).await;
+    assert!(message.starts_with("sign-in with an access token alone is not enabled"), "{message}");
+}
+}
+
+on_both_frameworks! {
+async fn the_github_token_check_accepts_this_apps_tokens_only() {
+    let provider = OidcProvider::start_with(60, Some(TWO_APPS)).await;
+    let check = format!(",access_token_check=github,access_token_check_endpoint={}/github/applications/{{client_id}}/token", provider.issuer);
+    let github = github_double(&provider, "github", DEFAULT_CLIENT_SECRET, &check);
+    // The same check made with a wrong secret of ours: GitHub answers 401, a provider failure.
+    let misconfigured = github_double(&provider, "github-misconfigured", "not-the-secret", &check);
+    let server = start(|config| with_provider(&misconfigured)(with_provider(&github)(config))).await;
+    let client = server.client();
+
+    let ours = access_token_of(&provider, DEFAULT_CLIENT_ID, "alice").await;
+    let (body, access_token) = sign_in_up(&client, sign_in_up_request("github", None, access_only(&ours))).await;
+    let signed_in = ok(body);
+    assert_eq!(signed_in.user.third_party[0].user_id, "1001", "GitHub's numeric id");
+    assert_eq!(signed_in.user.emails, ["alice@example.com"], "the primary email from the emails API");
+    assert!(signed_in.user.login_methods[0].verified);
+    protected_route_user(&client, &access_token.expect("a session")).await;
+
+    // alice's token issued to another app of the provider, and a token that is none: refused.
+    let theirs = access_token_of(&provider, "other-app", "alice").await;
+    let message = bad_request(&client, sign_in_up_request("github", None, access_only(&theirs))).await;
+    assert_eq!(message, "the access token was not issued to this app's client at the provider github");
+    let message = bad_request(&client, sign_in_up_request("github", None, access_only("forged-token"))).await;
+    assert_eq!(message, "the access token was not issued to this app's client at the provider github");
+
+    let message =
+        general_error(sign_in_up(&client, sign_in_up_request("github-misconfigured", None, access_only(&ours))).await.0);
+    assert_eq!(message, "The provider could not complete the sign-in; please try again");
+}
+}
+
+on_both_frameworks! {
+async fn facebook_debug_token_accepts_this_apps_tokens_only() {
+    let provider = OidcProvider::start_with(60, Some(TWO_APPS)).await;
+    let check = format!(",access_token_check=facebook,access_token_check_endpoint={}/facebook/debug_token", provider.issuer);
+    let server = start(with_provider(&facebook_double(&provider, &check))).await;
+    let client = server.client();
+
+    let ours = access_token_of(&provider, DEFAULT_CLIENT_ID, "bob").await;
+    let (body, access_token) = sign_in_up(&client, sign_in_up_request("facebook", None, access_only(&ours))).await;
+    let signed_in = ok(body);
+    assert_eq!(signed_in.user.third_party[0].user_id, "fb-bob");
+    assert_eq!(signed_in.user.emails, ["bob@example.com"]);
+    protected_route_user(&client, &access_token.expect("a session")).await;
+
+    // debug_token reports the token of another app as valid, with that app's id: refused; an unknown one too.
+    let theirs = access_token_of(&provider, "other-app", "bob").await;
+    let message = bad_request(&client, sign_in_up_request("facebook", None, access_only(&theirs))).await;
+    assert_eq!(message, "the access token was not issued to this app's client at the provider facebook");
+    let message = bad_request(&client, sign_in_up_request("facebook", None, access_only("forged-token"))).await;
+    assert_eq!(message, "the access token was not issued to this app's client at the provider facebook");
+}
+}
+
+on_both_frameworks! {
+async fn unsafe_trust_accepts_any_apps_token_as_documented() {
+    let provider = OidcProvider::start_with(60, Some(TWO_APPS)).await;
+    let custom = format!(
+        "id=legacy-oauth,client_id={DEFAULT_CLIENT_ID},client_secret={DEFAULT_CLIENT_SECRET},\
+         authorization_endpoint={0}/auth,token_endpoint={0}/token,user_info_endpoint={0}/me,\
+         access_token_check=unsafe_trust",
+        provider.issuer
+    );
+    let server = start(with_provider(&custom)).await;
+    let client = server.client();
+    // The reason it is unsafe: a token alice gave another app signs her in here.
+    let theirs = access_token_of(&provider, "other-app", "alice").await;
+    let signed_in = ok(sign_in_up(&client, sign_in_up_request("legacy-oauth", None, access_only(&theirs))).await.0);
+    assert_eq!(signed_in.user.third_party[0].user_id, "alice");
+}
 }

@@ -115,7 +115,12 @@ impl<S: Store> AuthRecipes<S> {
             access_token_lifetime: config.access_token_lifetime,
         };
         let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
-        let verifier = SessionVerifier::with_key_ring(keys.clone(), config.anti_csrf());
+        let verifier = SessionVerifier::with_session_store(
+            keys.clone(),
+            config.anti_csrf(),
+            store.clone(),
+            config.session_check_ttl,
+        );
         let maintenance = maintenance(keys.clone());
         let pruning = {
             let store = store.clone();
@@ -150,7 +155,8 @@ impl<S: Store> AuthRecipes<S> {
     }
 
     /// The verifier for [`crate::VerifySession`]: add it to the router with
-    /// `.layer(axum::Extension(recipes.session_verifier()))` after merging your routes.
+    /// `.layer(axum::Extension(recipes.session_verifier()))` after merging your routes. It refuses the tokens
+    /// of sessions that ended (see [`Config::session_check_ttl`]).
     pub fn session_verifier(&self) -> SessionVerifier {
         self.verifier.clone()
     }

@@ -35,10 +35,19 @@ pub(super) async fn sign_out<S: Store>(recipes: &AuthRecipes<S>, request: sign_o
         has_rid: request.rid.is_some(),
         anti_csrf_check: true,
     };
-    let session = match recipes.verifier.verify_reloading(sources, now_ms() / 1000).await {
+    let session = match recipes.verifier.verify_session(sources, now_ms() / 1000).await {
         Ok(Some(session)) => session,
-        Ok(None) => return sign_out_rejected(SessionRejection::Unauthorised),
-        Err(rejection) => return sign_out_rejected(rejection),
+        Ok(None) => return sign_out_rejected(SessionRejection::Unauthorised, SessionHeaders::default()),
+        // Signed out already, or revoked: unauthorised with every token cleared, as supertokens-node answers
+        // when core says the session is gone.
+        Err(SessionRejection::SessionEnded) => {
+            let headers = SessionHeaders::cleared_everywhere(&recipes.config);
+            return sign_out_rejected(SessionRejection::SessionEnded, headers);
+        }
+        Err(SessionRejection::StoreUnavailable) => {
+            return sign_out::Response::InternalServerError(message("internal error"));
+        }
+        Err(rejection) => return sign_out_rejected(rejection, SessionHeaders::default()),
     };
     match recipes.revoke(session).await {
         Ok(response) => response,
@@ -75,12 +84,9 @@ pub(super) async fn jwks<S: Store>(recipes: &AuthRecipes<S>) -> get_jwks::Respon
     get_jwks::Response::Ok { body: jwks, headers }
 }
 
-/// Sign-out without a usable session: 401 with the rejection's message; tokens are left alone.
-fn sign_out_rejected(rejection: SessionRejection) -> sign_out::Response {
-    sign_out::Response::Unauthorized {
-        body: message(rejection.message()),
-        headers: sign_out::UnauthorizedHeaders::default(),
-    }
+/// Sign-out without a usable session: 401 with the rejection's message and `headers`.
+fn sign_out_rejected(rejection: SessionRejection, headers: SessionHeaders) -> sign_out::Response {
+    sign_out::Response::Unauthorized { body: message(rejection.message()), headers: headers.into() }
 }
 
 impl<S: Store> AuthRecipes<S> {
@@ -213,6 +219,7 @@ impl<S: Store> AuthRecipes<S> {
                 return Ok(Response::Ok { body: EmptyObject {}, headers: headers.into() });
             }
             RefreshOutcome::TheftDetected(session) => {
+                self.verifier.session_ended(&session.session_handle);
                 tracing::warn!(user_id = %session.user_id, session_handle = %session.session_handle,
                     "refresh token reused: token theft detected, session revoked");
                 "token theft detected"
@@ -228,7 +235,13 @@ impl<S: Store> AuthRecipes<S> {
     }
 
     async fn revoke(&self, session: VerifySession) -> Result<sign_out::Response, Failure> {
-        self.store.revoke_session(&session.session_handle).await?;
+        let existed = self.store.revoke_session(&session.session_handle).await?;
+        self.verifier.session_ended(&session.session_handle);
+        if !existed {
+            // A concurrent sign-out (or theft detection) ended it between the check and now.
+            let headers = SessionHeaders::cleared_everywhere(&self.config);
+            return Ok(sign_out_rejected(SessionRejection::SessionEnded, headers));
+        }
         let headers = SessionHeaders::cleared(&self.config, session.transfer_mode);
         Ok(sign_out::Response::Ok { body: SignOutResponse::Ok(StatusOk {}), headers: headers.into() })
     }

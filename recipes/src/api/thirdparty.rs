@@ -118,6 +118,10 @@ impl<S: Store> AuthRecipes<S> {
             Err(error @ (ThirdPartyError::UnknownProvider(_) | ThirdPartyError::ClientType(_))) => {
                 return Ok(Response::BadRequest(message(error.to_string())));
             }
+            Err(error @ ThirdPartyError::AccessTokenRefused(_)) => {
+                tracing::warn!(provider = %Escaped(&body.third_party_id), error = %Escaped(&error), "third-party sign-in refused");
+                return Ok(Response::BadRequest(message(error.to_string())));
+            }
             Err(error) => {
                 tracing::warn!(provider = %Escaped(&body.third_party_id), error = %Escaped(&error), "third-party sign-in failed");
                 return general_error(sign_in_failure_message(&error));

@@ -1,5 +1,6 @@
 //! Verifying the session of a request: the access token from `Authorization: Bearer` (checked first) or the
-//! `sAccessToken` cookie, its signature and expiry, and the anti-CSRF check; plus the axum extractor.
+//! `sAccessToken` cookie, its signature and expiry, the anti-CSRF check, and whether its session is still live
+//! in the store (see `live.rs`); plus the axum and actix-web extractors.
 
 use std::sync::Arc;
 
@@ -9,9 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::keys::KeyRing;
+use super::live::LiveSessions;
 use super::tokens::{self, AccessTokenVerifier, TokenError};
 use super::transport::{ACCESS_TOKEN_COOKIE, TransferMode};
 use crate::config::AntiCsrf;
+use crate::store::Store;
 
 /// Checks access tokens of requests. Cheap to clone; add it to your router as an
 /// [`axum::Extension`] (see [`crate::AuthRecipes::session_verifier`]) so that [`VerifySession`] finds it.
@@ -24,6 +27,8 @@ pub struct SessionVerifier {
 struct Inner {
     keys: Keys,
     anti_csrf: AntiCsrf,
+    /// The store's view of which sessions are live; `None` for a verifier of tokens alone.
+    live: Option<LiveSessions>,
 }
 
 /// Where the verifier's keys come from.
@@ -49,20 +54,36 @@ pub struct AccessTokenSources<'a> {
 }
 
 impl SessionVerifier {
-    /// A verifier for tokens accepted by `tokens`, with anti-CSRF protection `anti_csrf`.
+    /// A verifier for tokens accepted by `tokens`, with anti-CSRF protection `anti_csrf`. It checks tokens
+    /// alone: without the store it cannot tell that a session was signed out, so a token stays valid until it
+    /// expires.
     pub fn new(tokens: AccessTokenVerifier, anti_csrf: AntiCsrf) -> Self {
-        Self { inner: Arc::new(Inner { keys: Keys::Fixed(tokens), anti_csrf }) }
+        Self { inner: Arc::new(Inner { keys: Keys::Fixed(tokens), anti_csrf, live: None }) }
     }
 
-    /// A verifier for the keys of `ring`, as they are reloaded and rotated.
+    /// A verifier for the keys of `ring`, as they are reloaded and rotated; like [`SessionVerifier::new`], it
+    /// checks tokens alone.
     pub fn with_key_ring(ring: Arc<KeyRing>, anti_csrf: AntiCsrf) -> Self {
-        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf }) }
+        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live: None }) }
     }
 
-    /// The session of a request: `Ok(None)` when it carries no access token of ours, an error when the
+    /// A verifier for the keys of `ring` that also refuses tokens of sessions that ended (signed out, revoked
+    /// after token theft, expired), as `store` says; each answer of the store is reused for `ttl` (zero: the
+    /// store is asked on every request). [`crate::AuthRecipes::session_verifier`] is one.
+    pub fn with_session_store<S: Store>(
+        ring: Arc<KeyRing>,
+        anti_csrf: AntiCsrf,
+        store: Arc<S>,
+        ttl: std::time::Duration,
+    ) -> Self {
+        let live = Some(LiveSessions::new(store, ttl));
+        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live }) }
+    }
+
+    /// The token of a request: `Ok(None)` when it carries no access token of ours, an error when the
     /// token is expired, badly signed, or fails the anti-CSRF check (all `try refresh token`). Checks
-    /// against the keys as currently loaded; [`SessionVerifier::verify_reloading`] also picks up keys that
-    /// other instances added since.
+    /// against the keys as currently loaded and does not consult the store; [`SessionVerifier::verify_session`]
+    /// is the whole check.
     pub fn verify(
         &self,
         sources: AccessTokenSources<'_>,
@@ -75,7 +96,8 @@ impl SessionVerifier {
     }
 
     /// Like [`SessionVerifier::verify`], but when a token names a key id this instance has not loaded (a key
-    /// another instance just added), reloads the keys from the store first (at most once a second).
+    /// another instance just added), reloads the keys from the store first (at most once a second). Still the
+    /// token alone: [`SessionVerifier::verify_session`] also checks that its session is live.
     pub async fn verify_reloading(
         &self,
         sources: AccessTokenSources<'_>,
@@ -95,6 +117,36 @@ impl SessionVerifier {
         match unknown {
             Some(kid) if ring.reload_for_unknown_key(&kid).await => self.verify(sources, now_s),
             _ => first,
+        }
+    }
+
+    /// The session of a request, checked in full: the token as [`SessionVerifier::verify_reloading`] checks
+    /// it, then, for a verifier with the store ([`SessionVerifier::with_session_store`]), that its session has
+    /// not ended since it was issued: a token of a session signed out, revoked after token theft or expired is
+    /// [`SessionRejection::SessionEnded`]. The store's answer is reused for the configured TTL, so on other
+    /// instances sharing the store an ended session is refused at most that long later.
+    pub async fn verify_session(
+        &self,
+        sources: AccessTokenSources<'_>,
+        now_s: i64,
+    ) -> Result<Option<VerifySession>, SessionRejection> {
+        let session = self.verify_reloading(sources, now_s).await?;
+        let (Some(found), Some(live)) = (&session, &self.inner.live) else { return Ok(session) };
+        match live.is_live(&found.session_handle).await {
+            Ok(true) => Ok(session),
+            Ok(false) => Err(SessionRejection::SessionEnded),
+            Err(error) => {
+                tracing::error!(%error, "the session could not be checked in the store");
+                Err(SessionRejection::StoreUnavailable)
+            }
+        }
+    }
+
+    /// Records that this instance ended a session (sign-out, token theft), so that its tokens are refused here
+    /// at once, whatever the TTL.
+    pub(crate) fn session_ended(&self, session_handle: &str) {
+        if let Some(live) = &self.inner.live {
+            live.ended(session_handle);
         }
     }
 
@@ -139,8 +191,8 @@ impl SessionVerifier {
     }
 
     /// The session from the raw header values of a request, whatever the web framework: `authorization`,
-    /// every `cookie` header, whether `rid` is present, and the method. Reloads the keys when a token names
-    /// one this instance has not loaded yet, like [`SessionVerifier::verify_reloading`].
+    /// every `cookie` header, whether `rid` is present, and the method; checked in full, as
+    /// [`SessionVerifier::verify_session`] does.
     pub async fn verify_headers<'a>(
         &self,
         authorization: Option<&'a str>,
@@ -149,7 +201,7 @@ impl SessionVerifier {
         method: &str,
     ) -> Result<Option<VerifySession>, SessionRejection> {
         let sources = sources_from_headers(authorization, cookies, has_rid, method);
-        self.verify_reloading(sources, crate::now_ms() / 1000).await
+        self.verify_session(sources, crate::now_ms() / 1000).await
     }
 }
 
@@ -175,7 +227,8 @@ fn sources_from_headers<'a>(
 /// The session of a request, as an axum extractor. As `VerifySession` it requires a session and answers
 /// 401 `{"message":"unauthorised"}` without one; as `Option<VerifySession>` a request without an access
 /// token gets `None`. Either way an expired or invalid token answers 401 `{"message":"try refresh token"}`,
-/// which makes the frontend SDKs refresh and retry.
+/// which makes the frontend SDKs refresh and retry, and the token of a session that ended (signed out,
+/// revoked after token theft) answers 401 `{"message":"unauthorised"}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifySession {
     /// The user id (`sub`).
@@ -197,6 +250,11 @@ pub enum SessionRejection {
     Unauthorised,
     /// An expired or invalid access token, or a failed anti-CSRF check: 401 `try refresh token`.
     TryRefreshToken,
+    /// A valid access token of a session that has ended (signed out, revoked after token theft, expired):
+    /// 401 `unauthorised`, as SuperTokens answers when it checks the session in its database.
+    SessionEnded,
+    /// The store could not say whether the session is live: 500, and the error is logged.
+    StoreUnavailable,
     /// The router lacks the [`SessionVerifier`] extension: a programming error, 500.
     MissingVerifier,
 }
@@ -205,15 +263,16 @@ impl SessionRejection {
     /// The status code.
     pub fn status(self) -> u16 {
         match self {
-            Self::Unauthorised | Self::TryRefreshToken => 401,
-            Self::MissingVerifier => 500,
+            Self::Unauthorised | Self::TryRefreshToken | Self::SessionEnded => 401,
+            Self::MissingVerifier | Self::StoreUnavailable => 500,
         }
     }
 
     /// The `message` of the JSON body.
     pub fn message(self) -> &'static str {
         match self {
-            Self::Unauthorised => "unauthorised",
+            Self::Unauthorised | Self::SessionEnded => "unauthorised",
+            Self::StoreUnavailable => "internal error",
             Self::TryRefreshToken => "try refresh token",
             Self::MissingVerifier => {
                 "the session verifier is not configured: add AuthRecipes::session_verifier() as an axum Extension"
@@ -301,8 +360,8 @@ mod actix {
         })
     }
 
-    /// Requires a session: 401 `unauthorised` without an access token, 401 `try refresh token` for an expired
-    /// or invalid one.
+    /// Requires a session: 401 `unauthorised` without an access token or for one of an ended session, 401
+    /// `try refresh token` for an expired or invalid one.
     impl actix_web::FromRequest for VerifySession {
         type Error = SessionRejection;
         type Future = LocalBoxFuture<Result<Self, SessionRejection>>;

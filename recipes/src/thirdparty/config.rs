@@ -54,6 +54,22 @@ pub struct ProviderConfig {
     /// The JWKS that signs the provider's id_tokens (from discovery for OpenID Connect providers).
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// The API listing the user's emails (GitHub's and Bitbucket's; built in for them), for GitHub Enterprise or
+    /// a test double.
+    #[serde(default)]
+    pub emails_endpoint: Option<String>,
+    /// Whether the frontend may sign in with an access token alone (`oAuthTokens` without an id_token, as
+    /// mobile apps do), and how the token is checked to be issued to this app: off by default, since the
+    /// user-info endpoint accepts a token issued to any app of the provider. Only for providers without
+    /// id_tokens (those with an `issuer` always need a verified id_token there).
+    #[serde(default)]
+    pub access_token_check: Option<AccessTokenCheck>,
+    /// The endpoint of the `access_token_check`: built in for GitHub
+    /// (`https://api.github.com/applications/{client_id}/token`) and Facebook
+    /// (`https://graph.facebook.com/debug_token`), required for other providers using those checks.
+    /// `{client_id}` is replaced by the client id.
+    #[serde(default)]
+    pub access_token_check_endpoint: Option<String>,
     /// Where the user id, email and verified flag are read from.
     #[serde(default)]
     pub user_info_map: UserInfoMap,
@@ -146,6 +162,24 @@ impl FieldPaths {
         };
         [pick(&self.user_id, defaults[0]), pick(&self.email, defaults[1]), pick(&self.email_verified, defaults[2])]
     }
+}
+
+/// How an access token the frontend brings alone is checked to be issued to this app's client.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenCheck {
+    /// Refused (the default): sign-in needs the redirect's code, or an id_token where the provider has them.
+    None,
+    /// GitHub's check of an OAuth app's token: `POST /applications/{client_id}/token` with the app's client id
+    /// and secret as basic auth; the token must belong to this client.
+    Github,
+    /// Facebook's `GET /debug_token` with the app access token (`client_id|client_secret`): the token must be
+    /// valid and its `app_id` this client's.
+    Facebook,
+    /// **Unsafe.** Any token the user-info endpoint accepts signs its user in, even one issued to another app
+    /// of the provider: whoever holds a token a user gave to any app can sign in here as that user. Only for
+    /// providers that offer no check and whose tokens are known to be issued to this app alone.
+    UnsafeTrust,
 }
 
 /// Client authentication at the token endpoint.

@@ -104,12 +104,22 @@ impl ThirdParty {
             error: IdTokenError::Claim(message.to_owned()),
         };
         // An access token the frontend brings may have been issued to any app of the provider; only an id_token
-        // names its audience. Providers with keys therefore need one on that path, and Google Workspaces needs
-        // one on every path, since only the id_token carries the `hd` domain.
-        if id_token.is_none() && given_tokens && endpoints.jwks_uri.is_some() {
-            return Err(refused(
-                "an id_token is required with oAuthTokens: an access token alone does not say which app it was issued to",
-            ));
+        // names its audience. Providers with keys therefore need one on that path; without keys (an id_token
+        // there cannot be verified and is ignored) the provider must confirm the token is this app's, as its
+        // configuration says (see `audience.rs`). Google Workspaces needs an id_token on every path, since only
+        // the id_token carries the `hd` domain.
+        if given_tokens && endpoints.jwks_uri.is_some() && id_token.is_none() {
+            return Err(ThirdPartyError::AccessTokenRefused(format!(
+                "an id_token is required with oAuthTokens for the provider {}: an access token alone does not say \
+                 which app it was issued to",
+                provider.id
+            )));
+        }
+        if given_tokens && endpoints.jwks_uri.is_none() {
+            let Some(access_token) = access_token else {
+                return Err(ThirdPartyError::Denied("the tokens hold no access_token".into()));
+            };
+            self.check_access_token_audience(provider, client, access_token).await?;
         }
         if id_token.is_none() && provider.builtin == Some(Builtin::GoogleWorkspaces) {
             return Err(refused(
@@ -161,12 +171,9 @@ impl ThirdParty {
         ];
         match (&secret, endpoints.token_auth) {
             (Some(secret), TokenAuthMethod::ClientSecretBasic) => {
+                // RFC 6749 2.3.1: the id and secret are form-encoded before basic authentication.
                 let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let credentials = format!("{}:{}", encode(&client.client_id), encode(secret));
-                headers.push((
-                    "authorization",
-                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)),
-                ));
+                headers.push(("authorization", basic_authorization(&encode(&client.client_id), &encode(secret))));
             }
             (Some(secret), TokenAuthMethod::ClientSecretPost) => {
                 form.insert("client_id".into(), client.client_id.clone());
@@ -247,6 +254,11 @@ fn apple_secret(provider: &Resolved, client: &ClientConfig) -> Result<String, Th
         300,
     )
     .map_err(|e| ThirdPartyError::Provider { provider: provider.id.clone(), message: e.to_string() })
+}
+
+/// An HTTP Basic `authorization` value.
+pub(super) fn basic_authorization(user: &str, password: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// A PKCE code verifier: 64 URL-safe characters from the OS CSPRNG.

@@ -14,8 +14,11 @@
 //! - `flow`: the OAuth2 / OpenID Connect flow: authorisation URL, PKCE, code exchange, id_token verification.
 //! - `userinfo`: the user-info endpoint, the emails APIs and the mapping to a [`ProviderUser`].
 //! - `discovery`: discovery documents and JWKS, fetched as JSON and cached.
+//! - `audience`: access tokens brought without an id_token, refused unless the configuration enables them
+//!   and the provider confirms they were issued to this app (GitHub's token check, Facebook's debug_token).
 //! - [`jwt`] verifies id_tokens and signs Apple's client secret; `outbound` is the HTTP client.
 
+mod audience;
 pub mod config;
 mod discovery;
 mod flow;
@@ -31,8 +34,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub use config::{
-    ClientConfig, FieldPaths, ProviderConfig, ProviderConfigError, TokenAuthMethod, UserInfoMap, parse_provider_line,
-    parse_providers_toml,
+    AccessTokenCheck, ClientConfig, FieldPaths, ProviderConfig, ProviderConfigError, TokenAuthMethod, UserInfoMap,
+    parse_provider_line, parse_providers_toml,
 };
 pub use discovery::JWKS_REFETCH_INTERVAL;
 pub use jwt::IdTokenError;
@@ -110,6 +113,10 @@ pub enum ThirdPartyError {
         /// Why.
         error: IdTokenError,
     },
+    /// `oAuthTokens` with an access token the recipes may not use: 400 with this message. Without an id_token
+    /// the token could have been issued to any app of the provider.
+    #[error("{0}")]
+    AccessTokenRefused(String),
     /// Neither the id_token nor the user-info response named the user.
     #[error("the provider {0} did not say who signed in (no user id in the id_token or the user info)")]
     NoUserId(String),
@@ -139,6 +146,12 @@ impl ThirdParty {
             let resolved = config.resolve()?;
             if providers.iter().any(|p| p.id == resolved.id) {
                 return Err(ProviderConfigError::Duplicate(resolved.id).into());
+            }
+            if resolved.access_token_audience == providers::AccessTokenAudience::Trusted {
+                tracing::warn!(
+                    provider = %resolved.id,
+                    "access_token_check = unsafe_trust: an access token this provider issued to any app signs its user in here"
+                );
             }
             providers.push(resolved);
         }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::config::{ClientConfig, ProviderConfig, ProviderConfigError, TokenAuthMethod};
+use super::config::{AccessTokenCheck, ClientConfig, ProviderConfig, ProviderConfigError, TokenAuthMethod};
 
 /// The built-in providers, chosen by the prefix of the `thirdPartyId` (so `google-staff` is Google too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +77,10 @@ pub(crate) struct Resolved {
     pub(crate) user_info_query: BTreeMap<String, String>,
     pub(crate) user_info_headers: BTreeMap<String, String>,
     pub(crate) jwks_uri: Option<String>,
+    /// GitHub's or Bitbucket's emails API.
+    pub(crate) emails_endpoint: Option<String>,
+    /// How an access token brought alone is checked.
+    pub(crate) access_token_audience: AccessTokenAudience,
     /// User id, email, verified paths in the id_token payload.
     pub(crate) id_token_paths: [Option<String>; 3],
     /// User id, email, verified paths in the user-info response.
@@ -85,6 +89,19 @@ pub(crate) struct Resolved {
     /// PKCE for every client (Twitter requires it).
     pub(crate) force_pkce: bool,
     pub(crate) clients: Vec<ClientConfig>,
+}
+
+/// How an access token the frontend brings alone (no verifiable id_token) is checked to be issued to this app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AccessTokenAudience {
+    /// Not accepted.
+    Refused,
+    /// GitHub's token check at this URL (with `{client_id}` to replace).
+    Github(String),
+    /// Facebook's debug_token at this URL.
+    Facebook(String),
+    /// Accepted unchecked (configured as unsafe).
+    Trusted,
 }
 
 /// `https://idp.example.com` → `https://idp.example.com/.well-known/openid-configuration`; a full document
@@ -128,6 +145,8 @@ impl ProviderConfig {
             user_info_query: BTreeMap::new(),
             user_info_headers: BTreeMap::new(),
             jwks_uri: None,
+            emails_endpoint: None,
+            access_token_audience: AccessTokenAudience::Refused,
             id_token_paths: [None, None, None],
             user_info_paths: [None, None, None],
             require_email: true,
@@ -195,6 +214,7 @@ impl ProviderConfig {
                 resolved.user_info_endpoint = Some("https://api.github.com/user".into());
                 resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
                 // The email comes from the emails API (see `super::userinfo`); the user API gives the id.
+                resolved.emails_endpoint = Some("https://api.github.com/user/emails".into());
                 user_info_defaults = ["id", "", ""];
             }
             Some(Builtin::Bitbucket) => {
@@ -202,6 +222,7 @@ impl ProviderConfig {
                 resolved.token_endpoint = Some("https://bitbucket.org/site/oauth2/access_token".into());
                 resolved.user_info_endpoint = Some("https://api.bitbucket.org/2.0/user".into());
                 resolved.authorization_query.insert("audience".into(), "api.atlassian.com".into());
+                resolved.emails_endpoint = Some("https://api.bitbucket.org/2.0/user/emails".into());
                 resolved.token_auth = Some(TokenAuthMethod::ClientSecretPost);
                 user_info_defaults = ["uuid", "", ""];
             }
@@ -248,6 +269,7 @@ impl ProviderConfig {
             ("token_endpoint", &self.token_endpoint, &mut resolved.token_endpoint),
             ("user_info_endpoint", &self.user_info_endpoint, &mut resolved.user_info_endpoint),
             ("jwks_uri", &self.jwks_uri, &mut resolved.jwks_uri),
+            ("emails_endpoint", &self.emails_endpoint, &mut resolved.emails_endpoint),
         ];
         for (what, given, target) in explicit {
             if let Some(value) = given {
@@ -282,6 +304,7 @@ impl ProviderConfig {
                 message: "a `jwks_uri` needs an `issuer` too, to check the id_token's `iss` against".into(),
             });
         }
+        resolved.access_token_audience = self.access_token_audience(&resolved)?;
         let oauth2_complete = resolved.authorization_endpoint.is_some() && resolved.token_endpoint.is_some();
         if resolved.discovery.is_none() && !oauth2_complete {
             return Err(ProviderConfigError::Invalid {
@@ -300,6 +323,57 @@ impl ProviderConfig {
             });
         }
         Ok(resolved)
+    }
+}
+
+impl ProviderConfig {
+    /// The `access_token_check` of a provider, with its endpoint, checked against the rest of its settings.
+    fn access_token_audience(&self, resolved: &Resolved) -> Result<AccessTokenAudience, ProviderConfigError> {
+        let invalid = |message: String| ProviderConfigError::Invalid { id: resolved.id.clone(), message };
+        let check = self.access_token_check.unwrap_or(AccessTokenCheck::None);
+        if self.access_token_check_endpoint.is_some()
+            && !matches!(check, AccessTokenCheck::Github | AccessTokenCheck::Facebook)
+        {
+            return Err(invalid(
+                "`access_token_check_endpoint` needs `access_token_check` = `github` or `facebook`".into(),
+            ));
+        }
+        if check != AccessTokenCheck::None && resolved.discovery.is_some() {
+            return Err(invalid(
+                "`access_token_check` is for providers without id_tokens: with an `issuer`, a sign-in with \
+                 oAuthTokens needs an id_token, whose audience is checked"
+                    .into(),
+            ));
+        }
+        let (builtin, default) = match check {
+            AccessTokenCheck::None => return Ok(AccessTokenAudience::Refused),
+            AccessTokenCheck::UnsafeTrust => return Ok(AccessTokenAudience::Trusted),
+            AccessTokenCheck::Github => (Builtin::Github, "https://api.github.com/applications/{client_id}/token"),
+            AccessTokenCheck::Facebook => (Builtin::Facebook, "https://graph.facebook.com/debug_token"),
+        };
+        let endpoint = match (&self.access_token_check_endpoint, resolved.builtin == Some(builtin)) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, true) => default.to_owned(),
+            (None, false) => {
+                return Err(invalid(format!(
+                    "`access_token_check` = `{}` needs an `access_token_check_endpoint` for a provider that is not {}",
+                    if builtin == Builtin::Github { "github" } else { "facebook" },
+                    if builtin == Builtin::Github { "GitHub" } else { "Facebook" },
+                )));
+            }
+        };
+        http_url(&resolved.id, "access_token_check_endpoint", &endpoint.replace("{client_id}", "x"))?;
+        if let Some(i) = resolved.clients.iter().position(|c| c.client_secret.is_none()) {
+            return Err(invalid(format!(
+                "the access token check authenticates as the app: client {} needs its `client_secret`",
+                i + 1
+            )));
+        }
+        Ok(if builtin == Builtin::Github {
+            AccessTokenAudience::Github(endpoint)
+        } else {
+            AccessTokenAudience::Facebook(endpoint)
+        })
     }
 }
 
@@ -335,6 +409,43 @@ mod tests {
         assert_eq!(resolved.name, "my-oidc");
         assert!(resolved.require_email);
         assert_eq!(resolved.id_token_paths[0].as_deref(), Some("sub"));
+    }
+
+    #[test]
+    fn access_token_checks_are_configured_where_they_can_work() {
+        let resolve = |line: &str| parse_provider_line(line).expect("parses").resolve();
+        let github = resolve("id=github,client_id=a,client_secret=s,access_token_check=github").expect("valid");
+        let expected = "https://api.github.com/applications/{client_id}/token";
+        assert_eq!(github.access_token_audience, AccessTokenAudience::Github(expected.into()));
+        let facebook = resolve("id=facebook,client_id=a,client_secret=s,access_token_check=facebook").expect("valid");
+        let expected = "https://graph.facebook.com/debug_token";
+        assert_eq!(facebook.access_token_audience, AccessTokenAudience::Facebook(expected.into()));
+        let off = resolve("id=discord,client_id=a,client_secret=s").expect("valid");
+        assert_eq!(off.access_token_audience, AccessTokenAudience::Refused, "off by default");
+        let trusted = resolve("id=discord,client_id=a,access_token_check=unsafe_trust").expect("valid");
+        assert_eq!(trusted.access_token_audience, AccessTokenAudience::Trusted);
+
+        for (line, reason) in [
+            ("id=google,client_id=a,access_token_check=unsafe_trust", "for providers without id_tokens"),
+            ("id=c,issuer=https://i,client_id=a,client_secret=s,access_token_check=github", "without id_tokens"),
+            (
+                "id=discord,client_id=a,client_secret=s,access_token_check=github",
+                "needs an `access_token_check_endpoint`",
+            ),
+            ("id=github,client_id=a,access_token_check=github", "needs its `client_secret`"),
+            (
+                "id=github,client_id=a,client_secret=s,access_token_check_endpoint=https://x",
+                "needs `access_token_check`",
+            ),
+            (
+                "id=facebook,client_id=a,client_secret=s,access_token_check=facebook,access_token_check_endpoint=x",
+                "http(s) URL",
+            ),
+            ("id=github,client_id=a,access_token_check=yes", "unknown variant"),
+        ] {
+            let error = parse_provider_line(line).and_then(|c| c.resolve()).unwrap_err().to_string();
+            assert!(error.contains(reason), "{line}: {error}");
+        }
     }
 
     #[test]

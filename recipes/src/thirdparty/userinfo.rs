@@ -31,13 +31,12 @@ impl ThirdParty {
         builtin: Builtin,
         access_token: &str,
     ) -> Result<Option<(String, bool)>, ThirdPartyError> {
-        let (url, list_key, primary, verified) = match builtin {
-            Builtin::Github => ("https://api.github.com/user/emails", None, "primary", "verified"),
-            Builtin::Bitbucket => {
-                ("https://api.bitbucket.org/2.0/user/emails", Some("values"), "is_primary", "is_confirmed")
-            }
+        let (list_key, primary, verified) = match builtin {
+            Builtin::Github => (None, "primary", "verified"),
+            Builtin::Bitbucket => (Some("values"), "is_primary", "is_confirmed"),
             _ => return Ok(None),
         };
+        let Some(url) = &provider.emails_endpoint else { return Ok(None) };
         let bearer = format!("Bearer {access_token}");
         let value = self.get_json(provider, url, &[("authorization", &bearer)], "the emails API").await?;
         let list = match list_key {

@@ -35,6 +35,20 @@
 //   POST /interaction/<uid>/confirm  grants every scope and claim the client asked for (consent prompt).
 //   POST /interaction/<uid>/abort    ends the flow with error=access_denied at the client's redirect URI.
 //
+// API doubles of the OAuth2 providers without id_tokens, over this provider's access tokens (ours; the paths
+// mirror the real APIs under a /github or /facebook prefix):
+//   POST /github/applications/<client_id>/token   GitHub's token check for OAuth apps: basic auth with a
+//                                   registered client's id and secret (401 otherwise), JSON body {access_token};
+//                                   200 {app: {client_id}, user: {login, id}, ...} when the token was issued to
+//                                   that client, 404 when it was not (or is unknown), 422 without a token.
+//   GET  /github/user               GitHub's user API: {login, id} (numeric ids) for a Bearer access token.
+//   GET  /github/user/emails        GitHub's emails API: [{email, primary: true, verified, visibility}].
+//   GET  /facebook/me               the Graph API's /me: {id, email?} for a Bearer access token.
+//   GET  /facebook/debug_token      ?input_token=<token>&access_token=<client_id>|<client_secret>: 400
+//                                   OAuthException unless the app token is a registered client's; otherwise 200
+//                                   {data: {app_id, is_valid: true, user_id, ...}} for a live token (of any
+//                                   client, as Facebook answers) and {data: {is_valid: false, error}} otherwise.
+//
 // Accounts (any other login name is rejected):
 //   alice    email alice@example.com, email_verified true, name "Alice Example"
 //   bob      email bob@example.com, email_verified false, name "Bob Example"
@@ -176,7 +190,12 @@ server.listen(port, '127.0.0.1', () => {
   const oidc = provider.callback();
   server.on('request', (req, res) => {
     const path = new URL(req.url, issuer).pathname;
-    if (path.startsWith('/interaction/')) {
+    if (path.startsWith('/github/') || path.startsWith('/facebook/')) {
+      apiDouble(provider, req, res, new URL(req.url, issuer)).catch((error) => {
+        process.stderr.write(`api double error: ${error.stack}\n`);
+        if (!res.headersSent) sendJson(res, 500, { message: error.message });
+      });
+    } else if (path.startsWith('/interaction/')) {
       interaction(provider, req, res, path).catch((error) => {
         process.stderr.write(`interaction error: ${error.stack}\n`);
         if (!res.headersSent) send(res, 400, `interaction failed: ${error.message}`);
@@ -198,6 +217,106 @@ async function formBody(req) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function sendJson(res, status, body) {
+  send(res, status, JSON.stringify(body), 'application/json; charset=utf-8');
+}
+
+async function jsonBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    return {};
+  }
+}
+
+// GitHub's user ids are numbers.
+const GITHUB_IDS = { alice: 1001, bob: 1002, noemail: 1003 };
+
+// A live access token of this provider, or undefined.
+async function accessToken(provider, value) {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const token = await provider.AccessToken.find(value);
+  return token && !token.isExpired ? token : undefined;
+}
+
+function bearer(req) {
+  const match = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+  return match ? match[1] : undefined;
+}
+
+// The registered client with this id and secret, or undefined.
+function registeredClient(id, secret) {
+  return clients.find((c) => c.client_id === id && c.client_secret === secret);
+}
+
+async function apiDouble(provider, req, res, url) {
+  const path = url.pathname;
+  const githubCheck = /^\/github\/applications\/([^/]+)\/token$/.exec(path);
+  if (githubCheck && req.method === 'POST') {
+    const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
+    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split(':');
+    const clientId = decodeURIComponent(githubCheck[1]);
+    if (scheme !== 'Basic' || user !== clientId || !registeredClient(user, rest.join(':'))) {
+      return sendJson(res, 401, { message: 'Requires authentication' });
+    }
+    const { access_token: value } = await jsonBody(req);
+    if (typeof value !== 'string' || value === '') return sendJson(res, 422, { message: 'Validation Failed' });
+    const token = await accessToken(provider, value);
+    if (!token || token.clientId !== clientId) return sendJson(res, 404, { message: 'Not Found' });
+    return sendJson(res, 200, {
+      id: 1,
+      token: value,
+      app: { client_id: token.clientId, name: token.clientId, url: 'http://127.0.0.1' },
+      user: { login: token.accountId, id: GITHUB_IDS[token.accountId] },
+      scopes: (token.scope ?? '').split(' ').filter(Boolean),
+    });
+  }
+  if (req.method !== 'GET') return sendJson(res, 405, { message: 'method not allowed' });
+  if (path === '/facebook/debug_token') {
+    const [appId, ...secret] = (url.searchParams.get('access_token') ?? '').split('|');
+    if (!registeredClient(appId, secret.join('|'))) {
+      return sendJson(res, 400, {
+        error: { message: 'Invalid OAuth access token signature.', type: 'OAuthException', code: 190 },
+      });
+    }
+    const token = await accessToken(provider, url.searchParams.get('input_token'));
+    if (!token) {
+      return sendJson(res, 200, {
+        data: { is_valid: false, error: { code: 190, message: 'Invalid OAuth access token.' }, scopes: [] },
+      });
+    }
+    return sendJson(res, 200, {
+      data: {
+        app_id: token.clientId,
+        type: 'USER',
+        application: token.clientId,
+        expires_at: token.exp,
+        is_valid: true,
+        scopes: (token.scope ?? '').split(' ').filter(Boolean),
+        user_id: `fb-${token.accountId}`,
+      },
+    });
+  }
+  const token = await accessToken(provider, bearer(req));
+  if (!token) return sendJson(res, 401, { message: 'Bad credentials' });
+  const account = ACCOUNTS[token.accountId] ?? {};
+  if (path === '/github/user') {
+    return sendJson(res, 200, { login: token.accountId, id: GITHUB_IDS[token.accountId], name: account.name });
+  }
+  if (path === '/github/user/emails') {
+    const emails = account.email
+      ? [{ email: account.email, primary: true, verified: account.email_verified, visibility: 'public' }]
+      : [];
+    return sendJson(res, 200, emails);
+  }
+  if (path === '/facebook/me') {
+    return sendJson(res, 200, account.email ? { id: `fb-${token.accountId}`, email: account.email } : { id: `fb-${token.accountId}` });
+  }
+  return sendJson(res, 404, { message: 'Not Found' });
 }
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

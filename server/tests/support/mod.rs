@@ -244,6 +244,39 @@ pub fn raw(method: &str, path: &str, headers: &[(&str, &str)]) -> RawRequest {
     }
 }
 
+/// Asserts that response headers clear every token in both transfer modes: empty `st-access-token` and
+/// `st-refresh-token`, `front-token: remove`, and both cookies expired (`SameSite=Lax`, the test servers').
+pub fn assert_tokens_cleared_everywhere(
+    st_access_token: Option<&str>,
+    st_refresh_token: Option<&str>,
+    front_token: Option<&str>,
+    set_cookie: &[String],
+) {
+    const EPOCH: &str = "Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    assert_eq!((st_access_token, st_refresh_token, front_token), (Some(""), Some(""), Some("remove")));
+    assert_eq!(
+        set_cookie,
+        [
+            format!("sAccessToken=; Path=/; {EPOCH}; HttpOnly; SameSite=Lax"),
+            format!("sRefreshToken=; Path=/auth/session/refresh; {EPOCH}; HttpOnly; SameSite=Lax"),
+        ]
+    );
+}
+
+/// A refresh request carrying `token` as a bearer token.
+pub fn refresh_with_bearer(token: &str) -> auth_api::ops::refresh_session::Request {
+    let mut request = auth_api::ops::refresh_session::Request::new();
+    request.refresh_token_bearer = Some(token.to_owned());
+    request
+}
+
+/// A sign-out request carrying `token` as a bearer token.
+pub fn sign_out_with_bearer(token: &str) -> auth_api::ops::sign_out::Request {
+    let mut request = auth_api::ops::sign_out::Request::new();
+    request.access_token_bearer = Some(token.to_owned());
+    request
+}
+
 /// GET /sessioninfo with optional extra headers.
 pub async fn session_info(client: &Client, headers: &[(&str, &str)]) -> RawResponse {
     client.send(raw("GET", "/sessioninfo", headers)).await.expect("sessioninfo call")
