@@ -27,7 +27,9 @@
 #   CHECK_TARGET   CARGO_TARGET_DIR shared by every `cargo check`, so common dependencies compile once
 #                  (default $WORK/target)
 #   GEN_TIMEOUT    seconds a generator may run (default 600); CHECK_TIMEOUT for `cargo check` (default 1800)
-#   AUTHGEN        the authgen binary (default: `cargo build --release -p authgen` of this repository)
+#   AUTHGEN_REPO   the checkout whose authgen runs (default: this one); built with `cargo build --release -p authgen`
+#                  there, its commit goes into the report
+#   AUTHGEN        an authgen binary to use instead of building one (labelled with AUTHGEN_REPO's commit)
 #   OPENAPI_GENERATOR  the openapi-generator command (default openapi-generator-cli, PyPI `openapi-generator-cli`)
 #   REUSE=1        keep a previous result from $WORK when the spec's files and the tool's version are unchanged
 #
@@ -45,6 +47,7 @@ check_target=${CHECK_TARGET:-$work/target}
 gen_timeout=${GEN_TIMEOUT:-600}
 check_timeout=${CHECK_TIMEOUT:-1800}
 oag=${OPENAPI_GENERATOR:-openapi-generator-cli}
+authgen_repo=$(cd "${AUTHGEN_REPO:-$repo}" && pwd)
 mkdir -p "$out" "$work"
 work=$(cd "$work" && pwd)
 case "$work/" in "$repo"/*) echo "WORK ($work) is inside the repository's cargo workspace; choose another" >&2; exit 2 ;; esac
@@ -56,11 +59,12 @@ for tool in $tools; do
   case $tool in
     authgen)
       if [ -z "${AUTHGEN:-}" ]; then
-        (cd "$repo" && cargo build --release --quiet -p authgen)
-        AUTHGEN=$(cd "$repo" && cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')/release/authgen
+        (cd "$authgen_repo" && cargo build --release --quiet -p authgen)
+        AUTHGEN=$(cd "$authgen_repo" && cargo metadata --format-version 1 --no-deps |
+          sed 's/.*"target_directory":"\([^"]*\)".*/\1/')/release/authgen
       fi
-      commit=$(git -C "$repo" rev-parse --short HEAD)
-      git -C "$repo" diff --quiet HEAD -- generator templates || commit+="+changes"
+      commit=$(git -C "$authgen_repo" rev-parse --short HEAD)
+      git -C "$authgen_repo" diff --quiet HEAD -- generator templates || commit+=" with uncommitted changes"
       version[$tool]="$("$AUTHGEN" --version) ($commit)" ;;
     openapi-generator | openapi-generator-rust)
       command -v "$oag" >/dev/null || { echo "$oag not found: pip install openapi-generator-cli" >&2; exit 2; }
