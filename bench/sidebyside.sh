@@ -171,6 +171,11 @@ run_one() { # tool spec name dir
   (cd "$dir" && CARGO_TARGET_DIR=$check_target timeout -k 10 "$check_timeout" \
     cargo check --quiet --message-format short) >"$dir.check.log" 2>&1 || rc=$?
   t2=$(date +%s.%N)
+  if grep -q -e 'No space left on device' -e 'Cannot allocate memory' "$dir.check.log"; then
+    # The machine failed, not the crate: not an outcome (and not kept for REUSE).
+    printf 'not-measured\t%s\t\t%s\n' "$gen_s" "$(grep -m1 -e 'No space left' -e 'Cannot allocate' "$dir.check.log" | oneline)"
+    return
+  fi
   local check_s
   check_s=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')
   if [ "$rc" = 0 ]; then
@@ -206,7 +211,7 @@ for i in "${!labels[@]}"; do
       row=$(tail -1 "$dir.result") reused=$((reused + 1))
     else
       row=$(run_one "$tool" "${paths[$i]}" "${names[$i]}" "$dir")
-      printf '%s\n%s\n' "$key" "$row" >"$dir.result"
+      case $row in not-measured*) rm -f "$dir.result" ;; *) printf '%s\n%s\n' "$key" "$row" >"$dir.result" ;; esac
     fi
     printf '%s\t%s\t%s\n' "${labels[$i]}" "$tool" "$row" | tee -a "$tsv" | cut -c1-200 >&2
   done
@@ -226,6 +231,7 @@ day=$(date -u +%Y-%m-%d)
       END { printf "| %s | %d/%d | %d/%d | %d/%d | %d/%d | %.0f s |\n", v, c["compiles"] + c["does-not-compile"], n,
             c["compiles"], n, c["refuses"], n, c["panics"], n, s }' "$tsv"
   done
+  awk -F'\t' '$3 == "not-measured" { printf "\n**Not measured** (the machine failed, run again): %s with %s: %s\n", $1, $2, $6 }' "$tsv"
   printf '\nInvocations (`cargo check` in DIR follows every one that exits 0):\n\n'
   for tool in $tools; do printf -- '- %s: `%s`\n' "$tool" "${invocation[$tool]}"; done
   printf '\n%s; `cargo check` with %s, dependencies resolved from crates.io on the day.\n' \
@@ -233,7 +239,7 @@ day=$(date -u +%Y-%m-%d)
 } >"$out/summary.md"
 {
   printf '# Side by side, per spec\n\nWritten by `bench/sidebyside.sh` on %s: the outcome of every spec with every tool, %s\n\n' \
-    "$day" 'and the first line of each failure (in full in [results.tsv](results.tsv)). The counts and what each outcome means are in the README, section "Side by side".'
+    "$day" 'and the first line of each failure (in full in [results.tsv](results.tsv)). The counts and what each outcome means are in the README, section "Side by side with openapi-generator and progenitor".'
   printf '| spec |'; for tool in $tools; do printf ' %s |' "$tool"; done; printf '\n|---|'
   for tool in $tools; do printf -- '---|'; done; printf '\n'
   for label in "${labels[@]}"; do
