@@ -173,6 +173,15 @@ where
         // when it commits between the select and the insert's check) or waits and deletes the code too.
         let mut tx = DB::begin_write(&self.pool).await?;
         DB::lock_device(&mut tx, tenant_id, device_id_hash).await?;
+        // A device's codes are kept newest first, so their times must tell them apart: a code created in the
+        // same millisecond as the device's latest one is stamped one millisecond later (the device is locked,
+        // so this is race-free; expiry moves by as much).
+        let latest = sqlx::query("SELECT MAX(created_at) AS latest FROM passwordless_codes WHERE device_id_hash = $1")
+            .bind(device_id_hash)
+            .fetch_one(&mut *tx)
+            .await?
+            .optional_integer("latest")?;
+        let created_at = latest.map_or(code.created_at_ms, |latest| code.created_at_ms.max(latest + 1));
         let inserted = sqlx::query(
             "INSERT INTO passwordless_codes (code_id, device_id_hash, link_code_hash, created_at) \
              SELECT $3, device_id_hash, $4, $5 FROM passwordless_devices \
@@ -183,7 +192,7 @@ where
         .bind(device_id_hash)
         .bind(&code.code_id)
         .bind(&code.link_code_hash)
-        .bind(code.created_at_ms)
+        .bind(created_at)
         .execute(&mut *tx)
         .await;
         match inserted {
