@@ -61,11 +61,10 @@ pub(crate) fn route_of(key: &str) -> Route {
 }
 
 impl Lowerer<'_> {
-    /// The route of every `paths` key in document order, after the warnings for padding (W0305) and `<name>`
-    /// segments (W0306), and the operations to leave out because an earlier-kept operation has their method
-    /// and route (W0307), as `(key, method)`. Of operations
-    /// sharing a method and route, the first whose key is its route keeps it, else the first without padding
-    /// (padding is how a spec disguises a duplicate), else the first.
+    /// The route of every `paths` key, after the warnings for padding (W0305) and `<name>` segments (W0306),
+    /// and the operations to leave out because another operation keeps their method and route (W0307), as
+    /// `(key, method)`. Of operations sharing a method and route, the first whose key is its route keeps it,
+    /// else the first without padding (padding is how a spec disguises a duplicate), else the first.
     pub(super) fn lower_routes(&mut self) -> (BTreeMap<String, Route>, BTreeSet<(String, String)>) {
         let mut routes = BTreeMap::new();
         // (method, route) -> the operations claiming it, as ((padded, has a `<name>` segment), key).
@@ -118,16 +117,15 @@ impl Lowerer<'_> {
             for (_, key) in keys.into_iter().filter(|(_, k)| *k != keeper) {
                 let at = format!("/paths/{}/{method}", escape_segment(&key));
                 let upper = method.to_ascii_uppercase();
-                let kept_line = self
-                    .diags
-                    .source()
-                    .locate(&kept_at)
-                    .map_or_else(|| kept_at.clone(), |l| format!("line {}", l.line));
+                // Named as the user wrote it: a Swagger 2.0 key has its `basePath` prefix only after conversion.
+                let source = self.diags.source();
+                let kept = source.original_pointer(&kept_at);
+                let kept_line = source.locate(&kept_at).map_or_else(|| kept.clone(), |l| format!("line {}", l.line));
                 self.diags
                     .warning("W0307", &at, format!("`{upper} {path}` is already the route of another operation"))
                     .label("this operation is left out")
                     .help(format!(
-                        "authgen leaves this operation out and keeps the one at {kept_line} ({kept_at}); a router \
+                        "authgen leaves this operation out and keeps the one at {kept_line} ({kept}); a router \
                          serves one operation per method and route, so give the two distinct paths"
                     ));
                 left_out.insert((key, method.clone()));
