@@ -60,15 +60,19 @@ pub(crate) fn route_of(key: &str) -> Route {
     Route { path, padding, placeholders }
 }
 
+/// The operations to leave out (W0307), as `(key, method)`.
+pub(super) type LeftOut = BTreeSet<(String, String)>;
+
 impl Lowerer<'_> {
     /// The route of every `paths` key, after the warnings for padding (W0305) and `<name>` segments (W0306),
     /// and the operations to leave out because another operation keeps their method and route (W0307), as
     /// `(key, method)`. Of operations sharing a method and route, the first whose key is its route keeps it,
     /// else the first without padding (padding is how a spec disguises a duplicate), else the first.
-    pub(super) fn lower_routes(&mut self) -> (BTreeMap<String, Route>, BTreeSet<(String, String)>) {
+    pub(super) fn lower_routes(&mut self) -> (BTreeMap<String, Route>, LeftOut) {
         let mut routes = BTreeMap::new();
         // (method, route) -> the operations claiming it, as ((padded, has a `<name>` segment), key).
-        let mut claims: BTreeMap<(String, String), Vec<((bool, bool), String)>> = BTreeMap::new();
+        type Claims = BTreeMap<(String, String), Vec<((bool, bool), String)>>;
+        let mut claims = Claims::new();
         for (key, item) in &self.doc.paths.paths {
             let route = route_of(key);
             let at = format!("/paths/{}", escape_segment(key));
@@ -106,7 +110,7 @@ impl Lowerer<'_> {
             }
             routes.insert(key.clone(), route);
         }
-        let mut left_out = BTreeSet::new();
+        let mut left_out = LeftOut::new();
         for ((method, path), keys) in claims {
             if keys.len() < 2 {
                 continue;
