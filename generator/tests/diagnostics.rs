@@ -41,6 +41,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("duplicate_operation_id.yaml", &["E0303", "E0303"]),
     ("path_template_without_parameter.yaml", &["E0305"]),
     ("path_parameter_not_in_template.yaml", &["W0304"]),
+    ("fdi_style_paths.yaml", &["W0305", "W0306", "W0306", "W0306", "W0307", "W0307"]),
     ("unbalanced_braces.yaml", &["E0302", "E0302"]),
     ("discriminator_mapping_not_in_one_of.yaml", &["E0104"]),
     ("discriminated_one_of_inline_member.yaml", &["W0113"]),

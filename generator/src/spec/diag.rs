@@ -265,7 +265,7 @@ where
 pub const WARNING_CODES: &[&str] = &[
     "W0003", "W0004", "W0005", "W0006", "W0007", "W0101", "W0102", "W0103", "W0104", "W0105", "W0106", "W0107",
     "W0108", "W0109", "W0110", "W0111", "W0112", "W0113", "W0114", "W0120", "W0201", "W0202", "W0203", "W0204",
-    "W0205", "W0206", "W0207", "W0301", "W0302", "W0303", "W0304", "W0404",
+    "W0205", "W0206", "W0207", "W0301", "W0302", "W0303", "W0304", "W0305", "W0306", "W0307", "W0404",
 ];
 
 /// The warnings that stand for a defect authgen works around instead of refusing the spec (a dangling

@@ -2,7 +2,7 @@
 //!
 //! This file holds the entry point, the lowering context shared by every concern and the resolution of schema
 //! references; each concern lowers in a file of its own:
-//! - `operations`: paths and their operations, which gather the parts below;
+//! - `operations`: paths and their operations, which gather the parts below; `routes`: the route of each path;
 //! - `parameters`, `security`, `bodies`, `multipart`, `responses`: the parts of an operation;
 //! - `schemas`, `composition`, `enums`, `formats`, `constraints`: named and inline types and their rules;
 //! - `cors`: the CORS facts, derived from the lowered operations.
@@ -18,6 +18,7 @@ mod operations;
 mod parameters;
 mod presence;
 mod responses;
+mod routes;
 mod schemas;
 mod security;
 

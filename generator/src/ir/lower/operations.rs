@@ -1,5 +1,5 @@
-//! Lowers `paths` to [`Operation`]s in document order: their names, and the parameters (path-level ones
-//! merged with the operation's own), security, body and responses lowered by the sibling files.
+//! Lowers `paths` to [`Operation`]s in document order: their routes (`routes.rs`), names, and the parameters
+//! (path-level ones merged with the operation's own), security, body and responses lowered by the sibling files.
 
 use openapiv3::{Parameter, ReferenceOr};
 
@@ -13,7 +13,9 @@ impl<'a> Lowerer<'a> {
         let doc = self.doc;
         let mut ops = Vec::new();
         let mut op_scope = Scope::with_reserved(&[]);
+        let (routes, left_out) = self.lower_routes();
         for (path, item) in &doc.paths.paths {
+            let route = &routes[path].path;
             let path_ptr = format!("/paths/{}", escape_segment(path));
             let ReferenceOr::Item(item) = item else {
                 self.diags
@@ -23,6 +25,9 @@ impl<'a> Lowerer<'a> {
             };
             for (method, op) in item.iter() {
                 let op_ptr = ptr_join(&path_ptr, method);
+                if left_out.contains(&(path.clone(), method.to_owned())) {
+                    continue;
+                }
                 if let Some(name) = op.callbacks.keys().next() {
                     self.diags
                         .warning(
@@ -34,7 +39,7 @@ impl<'a> Lowerer<'a> {
                             "the operation itself is generated; send the callback requests with a client of your own",
                         );
                 }
-                let id = op.operation_id.clone().unwrap_or_else(|| derived_operation_id(method, path));
+                let id = op.operation_id.clone().unwrap_or_else(|| derived_operation_id(method, route));
                 let rust_name = op_scope.claim(snake(&id));
                 let type_name = pascal(&rust_name);
                 let mut param_scope = Scope::with_reserved(&["body", "body_content_type"]);
@@ -73,7 +78,7 @@ impl<'a> Lowerer<'a> {
                     type_name,
                     api_id: id,
                     method: method.to_ascii_uppercase(),
-                    path: path.clone(),
+                    path: route.clone(),
                     summary: non_empty(&op.summary),
                     description: non_empty(&op.description),
                     deprecated: op.deprecated,
