@@ -26,9 +26,9 @@ use support::{WEBSITE, create_code_for_email, sign_in, start};
 const MIN_CASES: u64 = 5_000;
 /// `--max-examples`: per operation and phase; with the 12 operations and four phases this gives more than
 /// [`MIN_CASES`].
-const MAX_EXAMPLES: u32 = 500;
+const MAX_EXAMPLES: u32 = 600;
 /// Sessions signed in for refresh and sign-out, one per case (more than those two operations get).
-const SESSIONS: usize = 2_000;
+const SESSIONS: usize = 2_500;
 const PROVIDER: &str = "my-oidc";
 
 fn workspace() -> PathBuf {

@@ -63,7 +63,7 @@ const CORPUS: &[Case] = &[
     Case {
         file: "okta-management.yaml",
         operations: 732,
-        warnings: &[("W0101", 2), ("W0104", 4), ("W0107", 55), ("W0201", 2), ("W0204", 4), ("W0301", 6)],
+        warnings: &[("W0101", 3), ("W0104", 1), ("W0107", 55), ("W0201", 2), ("W0204", 4), ("W0301", 6)],
     },
     Case { file: "okta-oauth.yaml", operations: 44, warnings: &[("W0104", 14), ("W0106", 3)] },
     Case {
@@ -73,7 +73,7 @@ const CORPUS: &[Case] = &[
             ("W0003", 1),
             ("W0006", 2),
             ("W0101", 18),
-            ("W0104", 3),
+            ("W0104", 2),
             ("W0107", 56),
             ("W0113", 4),
             ("W0203", 1),

@@ -170,8 +170,15 @@ async fn keeps_serving(client: Client) {
         let resp = client.send(post("/auth/signinup/code", Some("application/json"), "[")).await.unwrap();
         assert_eq!(resp.status, 400);
     }
+    // `{}` breaks the spec's "exactly one of email or phoneNumber" and is answered before the implementation.
     let resp = client.send(post("/auth/signinup/code", Some("application/json"), "{}")).await.unwrap();
-    // `{}` parses (both fields are optional in the schema), so the implementation is called.
+    assert_eq!(resp.status, 400);
+    assert_eq!(message(&resp), "Please provide exactly one of email or phoneNumber");
+    // A valid body reaches the implementation.
+    let resp = client
+        .send(post("/auth/signinup/code", Some("application/json"), r#"{"email":"a@example.com"}"#))
+        .await
+        .unwrap();
     assert_eq!(resp.status, 500, "the stand-in answers every call with its 500 variant");
     assert_eq!(message(&resp), "reached the implementation");
 }

@@ -4,7 +4,9 @@ They teach the run what spec/auth.yaml cannot state (the operations' description
 spec accepts the one meaning the server also needs, never by turning a check off:
 - thirdPartyId must name a provider configured on the server;
 - the deviceId of consume and resend must belong to the preAuthSessionId (createCode returned both);
-- the Apple callback's state must be base64 JSON naming a page of the website.
+- the Apple callback's state must be base64 JSON naming a page of the website;
+- tokens sent for an OpenID Connect provider (the run's provider is one) must include an id_token, as an
+  access token alone does not say which app it was issued to.
 A value is replaced only when it is one the spec accepts, so a case generated to break the schema still breaks
 it. Refresh and sign-out need a live session, and each case may end the one it is given (a refresh rotates the
 refresh token, a sign-out revokes the session), so every such case gets a session of its own, signed in by the
@@ -45,8 +47,16 @@ _PINNED = {
 }
 
 
+# An id_token in the shape of a JWT, signed by nobody: the server must check it and turn it down.
+_UNSIGNED_ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzY2hlbWF0aGVzaXMifQ.c2lnbmF0dXJl"
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
+    if case.path == "/auth/signinup" and isinstance(case.body, dict):
+        tokens = case.body.get("oAuthTokens")
+        if isinstance(tokens, dict) and "id_token" not in tokens:
+            tokens["id_token"] = _UNSIGNED_ID_TOKEN
     for where, fields in _PINNED.get(case.path, {}).items():
         container = getattr(case, where)
         if not isinstance(container, dict):
