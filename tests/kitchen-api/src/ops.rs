@@ -503,6 +503,10 @@ pub mod put_pet {
     pub enum Response {
         /// `204`: Replaced.
         NoContent,
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -510,6 +514,8 @@ pub mod put_pet {
         pub fn status(&self) -> u16 {
             match self {
                 Self::NoContent => 204,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -517,6 +523,32 @@ pub mod put_pet {
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
                 Self::NoContent => crate::runtime::RawResponse::new(204),
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
             }
         }
 
@@ -526,6 +558,16 @@ pub mod put_pet {
         ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
             match raw.status {
                 204 => ::std::result::Result::Ok(Self::NoContent),
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
+                    )
+                }
                 _ => {
                     ::std::result::Result::Err(
                         crate::runtime::ClientError::UnexpectedStatus(raw),
@@ -619,6 +661,8 @@ pub mod post_pets {
         Created(crate::types::Pet),
         /// `400`: Invalid.
         BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -627,6 +671,7 @@ pub mod post_pets {
             match self {
                 Self::Created(_) => 201,
                 Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -659,6 +704,19 @@ pub mod post_pets {
                     }
                     raw
                 }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
             }
         }
 
@@ -675,6 +733,11 @@ pub mod post_pets {
                 400 => {
                     ::std::result::Result::Ok(
                         Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -764,6 +827,10 @@ pub mod upload {
     pub enum Response {
         /// `200`: Byte count as text.
         Ok(::std::string::String),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -771,6 +838,8 @@ pub mod upload {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -784,6 +853,32 @@ pub mod upload {
                     raw.body = ::bytes::Bytes::from(body);
                     raw
                 }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
             }
         }
 
@@ -795,6 +890,16 @@ pub mod upload {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_text(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -954,6 +1059,10 @@ pub mod attach {
     pub enum Response {
         /// `200`: What arrived, part by part.
         Ok(::std::string::String),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -961,6 +1070,8 @@ pub mod attach {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -974,6 +1085,32 @@ pub mod attach {
                     raw.body = ::bytes::Bytes::from(body);
                     raw
                 }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
             }
         }
 
@@ -985,6 +1122,16 @@ pub mod attach {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_text(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -1106,6 +1253,10 @@ pub mod login {
             /// The response headers.
             headers: SeeOtherHeaders,
         },
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -1113,6 +1264,8 @@ pub mod login {
         pub fn status(&self) -> u16 {
             match self {
                 Self::SeeOther { .. } => 303,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -1122,6 +1275,32 @@ pub mod login {
                 Self::SeeOther { headers } => {
                     let mut raw = crate::runtime::RawResponse::new(303);
                     SeeOtherHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
                     raw
                 }
             }
@@ -1135,6 +1314,16 @@ pub mod login {
                 303 => {
                     let headers = SeeOtherHeaders::read(&raw)?;
                     ::std::result::Result::Ok(Self::SeeOther { headers })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
+                    )
                 }
                 _ => {
                     ::std::result::Result::Err(
@@ -1219,6 +1408,10 @@ pub mod echo_shape {
     pub enum Response {
         /// `200`: The same shape.
         Ok(crate::types::Shape),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -1226,6 +1419,8 @@ pub mod echo_shape {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -1234,6 +1429,32 @@ pub mod echo_shape {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1256,6 +1477,16 @@ pub mod echo_shape {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -1476,6 +1707,8 @@ pub mod list_events {
     pub enum Response {
         /// `200`: What arrived, one entry per parameter.
         Ok(::std::collections::BTreeMap<::std::string::String, ::std::string::String>),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
     }
 
     impl Response {
@@ -1483,6 +1716,7 @@ pub mod list_events {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
             }
         }
 
@@ -1491,6 +1725,19 @@ pub mod list_events {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1513,6 +1760,11 @@ pub mod list_events {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -1747,6 +1999,8 @@ pub mod get_event {
             /// The response headers.
             headers: OkHeaders,
         },
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
     }
 
     impl Response {
@@ -1754,6 +2008,7 @@ pub mod get_event {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok { .. } => 200,
+                Self::BadRequest(_) => 400,
             }
         }
 
@@ -1774,6 +2029,19 @@ pub mod get_event {
                     OkHeaders::write(&headers, &mut raw);
                     raw
                 }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
             }
         }
 
@@ -1788,6 +2056,11 @@ pub mod get_event {
                         body: crate::runtime::decode_json(&raw)?,
                         headers,
                     })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
                 }
                 _ => {
                     ::std::result::Result::Err(
@@ -1901,6 +2174,10 @@ pub mod put_event {
     pub enum Response {
         /// `200`: The event as stored.
         Ok(crate::types::Event),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -1908,6 +2185,8 @@ pub mod put_event {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -1916,6 +2195,32 @@ pub mod put_event {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -1938,6 +2243,16 @@ pub mod put_event {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -2057,6 +2372,10 @@ pub mod add_contact {
     pub enum Response {
         /// `200`: The contact as received.
         Ok(crate::types::Contact),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
+        /// `415`: The body is not of a media type the operation takes.
+        UnsupportedMediaType(crate::types::Problem),
     }
 
     impl Response {
@@ -2064,6 +2383,8 @@ pub mod add_contact {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
+                Self::UnsupportedMediaType(_) => 415,
             }
         }
 
@@ -2072,6 +2393,32 @@ pub mod add_contact {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::UnsupportedMediaType(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(415);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2094,6 +2441,16 @@ pub mod add_contact {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                415 => {
+                    ::std::result::Result::Ok(
+                        Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {

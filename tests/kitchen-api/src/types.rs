@@ -28,7 +28,7 @@ pub struct AttachBody {
         deserialize_with = "crate::runtime::not_null"
     )]
     pub count: ::std::option::Option<i32>,
-    /// A date-time text part
+    /// A date-time text part, RFC 3339 on the wire.
     #[serde(
         default,
         skip_serializing_if = "::std::option::Option::is_none",

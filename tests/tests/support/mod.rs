@@ -194,8 +194,12 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
     async fn login(&self, r: kops::login::Request) -> kops::login::Response {
         kops::login::Response::SeeOther {
             headers: kops::login::SeeOtherHeaders {
-                location: format!("/home?user={}", r.body.user),
-                set_cookie: vec![format!("session={}; Path=/; HttpOnly", r.body.user)],
+                // Any text may be a user name; a header value takes it encoded.
+                location: format!("/home?user={}", kitchen_api::runtime::percent_encode(&r.body.user)),
+                set_cookie: vec![format!(
+                    "session={}; Path=/; HttpOnly",
+                    kitchen_api::runtime::percent_encode(&r.body.user)
+                )],
             },
         }
     }
