@@ -14,6 +14,8 @@
 )]
 static PATTERN_DEVICE_CODE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[0-9]+$").expect("authgen checked that the pattern compiles") });
+static PATTERN_LIST_EVENTS_SORT_FIELD: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{ ::regex::Regex::new("^[^,]*$").expect("authgen checked that the pattern compiles") });
 static PATTERN_POST_PETS_BODY_NAME: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
 { ::regex::Regex::new("^[A-Z]").expect("authgen checked that the pattern compiles") });
 /// `AttachBody` (defined at `/paths/~1attachments/post/requestBody/content/multipart~1form-data/schema`).
@@ -745,7 +747,7 @@ impl crate::runtime::Validate for ListEventsPage {
     ) {}
 }
 
-/// `ListEventsSort` (defined at `/paths/~1events/get/parameters/2/schema`).
+/// A comma-joined object; its texts hold no comma, which would split them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListEventsSort {
     /// `field`.
@@ -762,9 +764,21 @@ pub struct ListEventsSort {
 impl crate::runtime::Validate for ListEventsSort {
     fn validate_into(
         &self,
-        _path: &str,
-        _errors: &mut ::std::vec::Vec<::std::string::String>,
-    ) {}
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "field");
+            {
+                let value = &self.field;
+                errors
+                    .extend(
+                        (!PATTERN_LIST_EVENTS_SORT_FIELD.is_match(value))
+                            .then(|| crate::runtime::pattern_violation(&path, "^[^,]*$")),
+                    );
+            }
+        }
+    }
 }
 
 /// `LoginBody` (defined at `/paths/~1login/post/requestBody/content/application~1x-www-form-urlencoded/schema`).
