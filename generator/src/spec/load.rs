@@ -461,30 +461,6 @@ fn tidy_serde_message(message: &str) -> String {
     trimmed.trim_end_matches('.').to_owned()
 }
 
-/// Whether the value of keyword `k` (`oneOf`, `anyOf`, `allOf`, `not`) only says which properties are present:
-/// its schemas hold nothing but `required`, these keywords and annotations.
-fn about_presence(k: &str, v: &YamlValue) -> bool {
-    fn schema(s: &YamlValue) -> bool {
-        let YamlValue::Mapping(m) = s else { return false };
-        let mut said = false;
-        for (key, value) in m {
-            match key.as_str().unwrap_or_default() {
-                "required" => said = true,
-                k @ ("oneOf" | "anyOf" | "allOf" | "not") if about_presence(k, value) => said = true,
-                "description" | "title" => {}
-                other if other.starts_with("x-") => {}
-                _ => return false,
-            }
-        }
-        said
-    }
-    match (k, v) {
-        ("not", s) => schema(s),
-        (_, YamlValue::Sequence(items)) => !items.is_empty() && items.iter().all(schema),
-        _ => false,
-    }
-}
-
 /// `{type: object, allOf: [..], properties: {..}, required: [..]}` is common in real specs, and openapiv3
 /// would read it as a plain object and silently drop the `allOf`. The object's own keywords become one more
 /// `allOf` member instead, so every property is merged.
@@ -502,25 +478,7 @@ fn fold_all_of_siblings(node: &mut YamlValue) {
                 }
                 let object_like = own.keys().any(|k| k.as_str() != Some("type"))
                     || own.get("type").and_then(YamlValue::as_str) == Some("object");
-                // The object's own presence rule (`oneOf: [{required: [a]}, {required: [b]}]` beside its
-                // properties) becomes a member of its own, with its message.
-                let mut rule = yaml_serde::Mapping::new();
-                if object_like {
-                    for k in ["oneOf", "anyOf", "not"] {
-                        if m.get(k).is_some_and(|v| about_presence(k, v)) {
-                            rule.insert(YamlValue::String(k.to_owned()), m.shift_remove(k).expect("present"));
-                        }
-                    }
-                    if !rule.is_empty()
-                        && let Some(message) = m.shift_remove("x-authgen-message")
-                    {
-                        rule.insert(YamlValue::String("x-authgen-message".to_owned()), message);
-                    }
-                }
                 if object_like && let Some(YamlValue::Sequence(members)) = m.get_mut("allOf") {
-                    if !rule.is_empty() {
-                        members.push(YamlValue::Mapping(rule));
-                    }
                     members.push(YamlValue::Mapping(own));
                 }
             }

@@ -160,9 +160,18 @@ impl<'a> Lowerer<'a> {
         TypeKind::Untagged { variants }
     }
 
-    pub(super) fn lower_all_of(&mut self, rust: &str, members: &[ReferenceOr<Schema>], ptr: &str) -> TypeKind {
+    /// Merges `members` into one struct; `own_rules` are the presence rules written beside the `allOf`, checked
+    /// after the members' own.
+    pub(super) fn lower_all_of(
+        &mut self,
+        rust: &str,
+        members: &[ReferenceOr<Schema>],
+        ptr: &str,
+        own_rules: Vec<presence::FoundRule>,
+    ) -> TypeKind {
         let mut merged = Merged::default();
         self.merge_all_of(members, ptr, 0, &mut merged);
+        merged.rules.extend(own_rules);
         let parts = ObjectParts {
             properties: &merged.properties,
             required: &merged.required,

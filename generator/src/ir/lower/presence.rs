@@ -49,7 +49,14 @@ pub(super) fn presence_of(schema: &ReferenceOr<Schema>) -> Option<Presence> {
 /// The object's own rule: its `oneOf`/`anyOf`/`not` beside `properties`, when every one of them is about
 /// presence. A keyword that says more (a union beside properties) is left alone, as before.
 fn own_rule(any: &AnySchema) -> Option<Presence> {
-    conjunction(keywords(&AnySchema { required: Vec::new(), ..any.clone() }))
+    conjunction(keywords(&AnySchema { required: Vec::new(), all_of: Vec::new(), ..any.clone() }))
+}
+
+/// An `allOf` with nothing beside it but a presence rule (its `oneOf`/`anyOf`/`not`), as loading leaves
+/// `{allOf: [..], properties: .., oneOf: [{required: [a]}, {required: [b]}]}` once the properties are folded in.
+pub(super) fn all_of_with_rule(any: &AnySchema) -> bool {
+    let rest = AnySchema { all_of: Vec::new(), one_of: Vec::new(), any_of: Vec::new(), not: None, ..any.clone() };
+    !any.all_of.is_empty() && rest == AnySchema::default() && own_rule(any).is_some()
 }
 
 /// `oneOf`, `anyOf`, `allOf` and `not` of `a`, each as a condition (`None` for one that is not about presence).

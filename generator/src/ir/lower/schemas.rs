@@ -101,8 +101,13 @@ impl<'a> Lowerer<'a> {
                 [(i, only)] if all_of.len() > 1 => {
                     TypeKind::Newtype(unbox(self.inline_type(only, rust, &format!("{ptr}/allOf/{i}"))))
                 }
-                _ => self.lower_all_of(rust, all_of, ptr),
+                _ => self.lower_all_of(rust, all_of, ptr, Vec::new()),
             },
+            // `allOf` with a presence rule beside it (`oneOf: [{required: [a]}, {required: [b]}]`).
+            SchemaKind::Any(any) if presence::all_of_with_rule(any) => {
+                let rules = self.own_rules(any, &data.extensions, ptr);
+                self.lower_all_of(rust, &any.all_of, ptr, rules)
+            }
             _ => TypeKind::Newtype(self.inline_type(&ReferenceOr::Item(schema.clone()), rust, ptr)),
         };
         Some(TypeDef { rust_name: rust.to_owned(), doc, kind, deprecated: data.deprecated, source: ptr.to_owned() })
@@ -264,7 +269,9 @@ impl<'a> Lowerer<'a> {
                     .help("use `string`, `number`, `integer`, `boolean`, `array` or `object`");
                 TypeRef::Json
             }
-            SchemaKind::Any(a) if !a.properties.is_empty() => self.new_named(hint, schema, ptr),
+            SchemaKind::Any(a) if !a.properties.is_empty() || presence::all_of_with_rule(a) => {
+                self.new_named(hint, schema, ptr)
+            }
             // `additionalProperties` without `type: object` (common in 3.1 specs) is still a map.
             SchemaKind::Any(a)
                 if a.typ.is_none() && a.one_of.is_empty() && a.any_of.is_empty() && a.all_of.is_empty() =>

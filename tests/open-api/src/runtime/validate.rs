@@ -84,15 +84,15 @@ pub fn join_path(path: &str, name: &str) -> String {
 /// Validates a parsed request body: 400 naming every violated rule, or, when the body breaks a rule that has
 /// the spec's own message (`x-authgen-message`), 400 with exactly that message.
 pub fn validate_body<T: Validate>(body: &T) -> Result<(), RequestError> {
-    if let Some(message) = body.spec_message() {
-        return Err(RequestError::bad_request(message));
-    }
     let mut errors = Vec::new();
     body.validate_into("", &mut errors);
     if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(RequestError::bad_request(format!("invalid request body: {}", errors.join("; "))))
+        // A valid body is checked once; which message to send is only worked out for an invalid one.
+        return Ok(());
+    }
+    match body.spec_message() {
+        Some(message) => Err(RequestError::bad_request(message)),
+        None => Err(RequestError::bad_request(format!("invalid request body: {}", errors.join("; ")))),
     }
 }
 
