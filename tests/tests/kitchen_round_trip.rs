@@ -657,6 +657,36 @@ async fn null_is_refused_where_the_schema_does_not_allow_it() {
     assert!(err.to_string().starts_with("invalid type: null, expected a string"), "{err}");
 }
 
+/// A `format: float` property is a 32-bit float: a JSON number beyond its range would read as infinite (and go
+/// back out as `null`), so it is a 400 naming the property, bounds or not; one in range passes.
+#[tokio::test]
+async fn a_float_beyond_32_bits_is_refused_not_made_infinite() {
+    let pet = |weight: &str| kitchen_api::runtime::RawRequest {
+        method: "PUT".into(),
+        path: "/pets/7".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: bytes::Bytes::from(format!(
+            r#"{{"name":"n","id":7,"kind":"cat","nickname":null,"weight":{weight},"parent":{{"name":"p","id":8,"kind":"dog","nickname":null,"weight":{weight}}}}}"#
+        )),
+        ..Default::default()
+    };
+    for (name, client) in both().await {
+        for weight in ["1e300", "-3.5e38"] {
+            let resp = client.send(pet(weight)).await.unwrap();
+            assert_eq!(resp.status, 400, "{name}: {weight}: {}", resp.text());
+            let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("JSON error");
+            assert_eq!(
+                json["message"],
+                "invalid request body: `weight`: is beyond the range of a 32-bit float; \
+                 `parent.weight`: is beyond the range of a 32-bit float",
+                "{name}: {weight}"
+            );
+        }
+        let resp = client.send(pet("3.4e38")).await.unwrap();
+        assert_eq!(resp.status, 204, "{name}: the largest magnitude a 32-bit float holds: {}", resp.text());
+    }
+}
+
 /// Presence rules (`oneOf`/`anyOf`/`not` of `required`) and the spec's own messages (`x-authgen-message`): a
 /// body breaking a root rule gets exactly the spec's message (presence rules first), a nested rule is named by
 /// its path and its words, `null` counts as present, a parameter's message replaces the generated one, and

@@ -134,7 +134,8 @@ pub fn pattern_violation(path: &str, pattern: &str) -> String {
     format!("`{}`: must match the pattern `{pattern}` (pattern)", shown(path))
 }
 
-/// `minimum` / `maximum` and their exclusive forms.
+/// `minimum` / `maximum` and their exclusive forms; a value that is not finite (a `format: float` read from a
+/// JSON number beyond 32 bits) is refused whatever the bounds.
 pub fn check_range(
     path: &str,
     value: f64,
@@ -142,6 +143,11 @@ pub fn check_range(
     max: Option<(f64, bool)>,
     errors: &mut Vec<String>,
 ) {
+    if !value.is_finite() {
+        // Only a `format: float` value can get here: a JSON number beyond 32 bits reads as infinite.
+        errors.push(format!("`{}`: is beyond the range of a 32-bit float", shown(path)));
+        return;
+    }
     if let Some((m, exclusive)) = min {
         if exclusive && value <= m {
             errors.push(format!("`{}`: must be greater than {m} (exclusiveMinimum), got {value}", shown(path)));

@@ -77,8 +77,9 @@ impl<'a> Checks<'a> {
                     });
                 }
             }
+            // A 32-bit float is checked even without bounds: JSON numbers beyond its range read as infinite.
             TypeRef::I32 | TypeRef::I64 | TypeRef::F32 | TypeRef::F64
-                if (c.minimum.is_some() || c.maximum.is_some()) =>
+                if (c.minimum.is_some() || c.maximum.is_some() || matches!(ty, TypeRef::F32)) =>
             {
                 let as_f64 = match ty {
                     TypeRef::I32 | TypeRef::F32 => quote!(f64::from(*#value)),

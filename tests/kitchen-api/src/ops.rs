@@ -1530,7 +1530,7 @@ pub mod list_events {
         pub meta: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         >,
-        /// An array of a named date-time.
+        /// A non-empty array of a named date-time (`at=` is the empty array, which it does not take, not an array of one empty text).
         ///
         /// Query `at`.
         pub at: ::std::option::Option<::std::vec::Vec<crate::types::Stamp>>,
@@ -1625,6 +1625,23 @@ pub mod list_events {
                     ),
                 ))
                 .transpose()?;
+            crate::runtime::validate_param(
+                "query",
+                "at",
+                |path, errors| {
+                    let path = path.to_owned();
+                    if let ::std::option::Option::Some(value) = at.as_ref() {
+                        crate::runtime::check_items(
+                            &path,
+                            value,
+                            ::std::option::Option::Some(1usize),
+                            ::std::option::Option::None,
+                            false,
+                            errors,
+                        );
+                    }
+                },
+            )?;
             ::std::result::Result::Ok(Self {
                 filter,
                 page,

@@ -747,8 +747,9 @@ impl crate::runtime::Validate for ListEventsPage {
     ) {}
 }
 
-/// A comma-joined object; its texts hold no comma, which would split them.
+/// A comma-joined object; its texts hold no comma, which would split them, and it has no other properties, whose values could.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListEventsSort {
     /// `field`.
     pub field: ::std::string::String,
