@@ -27,6 +27,7 @@
 //! ```
 
 mod api;
+pub mod audit;
 pub mod config;
 pub mod contact;
 pub mod delivery;

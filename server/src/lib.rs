@@ -4,6 +4,7 @@
 //! [`ConnectionLimits`]).
 
 mod limits;
+pub mod metrics;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -229,11 +230,15 @@ pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Deli
     let cors = CorsConfig::new([config.website_domain.clone()]).axum_layer()?;
     let recipes = AuthRecipes::new(config, store, delivery).await?;
     let verifier = recipes.session_verifier();
-    Ok(axum::Router::new()
+    let app = axum::Router::new()
         .route("/sessioninfo", get(session_info))
         .merge(recipes.into_router())
         .layer(axum::Extension(verifier))
-        .layer(cors))
+        .layer(cors);
+    Ok(match metrics::installed() {
+        Some(metrics) => app.layer(axum::middleware::from_fn_with_state(metrics, metrics::track_axum)),
+        None => app,
+    })
 }
 
 /// The example protected route: who is signed in, and the access token payload.
@@ -277,12 +282,18 @@ pub async fn actix_server_with_limits<S: Store>(
     let routes = recipes.into_actix_config();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let app_limits = limits.clone();
+    let metrics = metrics::installed();
     let server = actix_web::HttpServer::new(move || {
         let limits = app_limits.clone();
+        let metrics = metrics.clone();
         actix_web::App::new()
             .wrap(cors.actix_cors().expect("the CORS configuration was validated above"))
             .wrap(actix_web::middleware::from_fn(move |request, next| {
                 actix_limits::request(limits.clone(), request, next)
+            }))
+            // Outermost: it times what the other middleware adds, and counts what CORS answers itself.
+            .wrap(actix_web::middleware::from_fn(move |request, next| {
+                metrics::track_actix(metrics.clone(), request, next)
             }))
             .app_data(verifier.clone())
             .route("/sessioninfo", actix_web::web::get().to(session_info_actix))

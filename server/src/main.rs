@@ -144,6 +144,12 @@ struct Args {
     /// with `[[provider.client]]`); see the README. Used together with --third-party-provider.
     #[arg(long, env = "AUTH_THIRD_PARTY_PROVIDERS_FILE", value_name = "PATH")]
     third_party_providers_file: Option<PathBuf>,
+
+    /// Serve `GET /metrics` (Prometheus text format) on this address and port, apart from the API: requests
+    /// and latencies per operation and status, sign-ins by recipe, rate-limited requests, token thefts. Off
+    /// when not given; keep it off the public network.
+    #[arg(long, env = "AUTH_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// The `--third-party-provider` values; errors name the provider's position, never its text.
@@ -213,7 +219,17 @@ impl From<Args> for Settings {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_tracing();
+    let metrics = args.metrics_listen.map(|_| auth_server::metrics::install());
+    init_tracing(metrics.clone());
+    if let (Some(address), Some(metrics)) = (args.metrics_listen, metrics) {
+        match std::net::TcpListener::bind(address).and_then(|l| auth_server::metrics::serve(l, metrics)) {
+            Ok(bound) => tracing::info!("metrics on http://{bound}/metrics"),
+            Err(error) => {
+                tracing::error!("--metrics-listen {address}: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let file = args.third_party_providers_file.clone();
     let providers = match parse_providers(&args.third_party_providers) {
         Ok(providers) => providers,
@@ -287,13 +303,24 @@ async fn run_actix(settings: Settings) -> Result<(), auth_server::Error> {
     Ok(())
 }
 
-fn init_tracing() {
+/// Logging to stderr as RUST_LOG says; with metrics, a layer that counts the audit events whatever RUST_LOG
+/// lets through.
+fn init_tracing(metrics: Option<std::sync::Arc<auth_server::metrics::Metrics>>) {
     use std::io::IsTerminal as _;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_filter(filter);
+    let audit = metrics.map(|metrics| {
+        auth_server::metrics::AuditCounter(metrics).with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_target(authgen_recipes::audit::TARGET, tracing::Level::INFO),
+        )
+    });
+    tracing_subscriber::registry().with(log).with(audit).init();
 }

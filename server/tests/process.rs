@@ -41,6 +41,7 @@ fn help_explains_every_flag() {
         "--body-read-timeout-s",
         "--keep-alive-s",
         "--max-connections",
+        "--metrics-listen",
         "AUTH_MAX_CONNECTIONS",
         "AUTH_THIRD_PARTY_PROVIDERS",
         "AUTH_LISTEN",

@@ -11,6 +11,7 @@ use auth_api::types::{
 };
 
 use super::{AuthRecipes, Failure, fdi_user, message};
+use crate::audit;
 use crate::config::BASE_PATH;
 use crate::contact::{self, Contact};
 use crate::delivery::CodeMessage;
@@ -200,6 +201,7 @@ impl<S: Store> AuthRecipes<S> {
         };
         self.store.create_device(&device, &code).await?;
         self.send_code(&device.contact, &device_id, &salt, &user_input_code).await?;
+        audit::code_created(&device.contact, false);
         Ok(CreateCodeOk {
             device_id: ids::encode_device_id(&device_id),
             pre_auth_session_id: device.device_id_hash,
@@ -226,6 +228,7 @@ impl<S: Store> AuthRecipes<S> {
             match self.store.add_code(DEFAULT_TENANT, &device_id_hash, &code, keep).await? {
                 AddCode::Added => {
                     self.send_code(&device.contact, &device_id, &salt, &user_input_code).await?;
+                    audit::code_created(&device.contact, true);
                     return Ok(ResendCodeResponse::Ok(StatusOk {}));
                 }
                 AddCode::DeviceGone => return Ok(restart),
@@ -275,13 +278,17 @@ impl<S: Store> AuthRecipes<S> {
             }
             (None, _, _) => return Ok(Err("Please provide both deviceId and userInputCode")),
         };
-        let Some(device) = self.store.device(DEFAULT_TENANT, pre_auth_session_id).await? else { return restart() };
+        let Some(device) = self.store.device(DEFAULT_TENANT, pre_auth_session_id).await? else {
+            audit::flow_restarted("device_gone");
+            return restart();
+        };
         match otp {
             Some((device_id, user_input_code)) => {
                 let salt = ids::decode_salt(&device.link_code_salt).ok_or(Failure::CorruptSalt)?;
                 let hash = ids::link_code_hash_for_user_input_code(&device_id, &salt, user_input_code);
                 let expired = match self.check_code(&device, &hash, now) {
                     CodeCheck::Matched => {
+                        audit::code_consumed("user_input_code");
                         return self.sign_in_up(pre_auth_session_id, request.st_auth_mode.as_deref()).await;
                     }
                     CodeCheck::Expired => true,
@@ -290,9 +297,17 @@ impl<S: Store> AuthRecipes<S> {
                 let max = self.config.max_code_input_attempts;
                 let attempts = match self.store.record_failed_attempt(DEFAULT_TENANT, pre_auth_session_id, max).await? {
                     FailedAttempt::Counted(count) => i32::try_from(count).unwrap_or(i32::MAX),
-                    FailedAttempt::Exhausted | FailedAttempt::DeviceGone => return restart(),
+                    FailedAttempt::Exhausted => {
+                        audit::flow_restarted("attempts_exhausted");
+                        return restart();
+                    }
+                    FailedAttempt::DeviceGone => {
+                        audit::flow_restarted("device_gone");
+                        return restart();
+                    }
                 };
                 let maximum = i32::try_from(max).unwrap_or(i32::MAX);
+                audit::failed_attempt(expired, attempts, maximum);
                 let response = if expired {
                     ConsumeCodeResponse::ExpiredUserInputCodeError(ExpiredUserInputCodeError {
                         failed_code_input_attempt_count: attempts,
@@ -310,9 +325,13 @@ impl<S: Store> AuthRecipes<S> {
                 let hash = body.link_code.as_deref().and_then(ids::link_code_hash);
                 match hash.map(|hash| self.check_code(&device, &hash, now)) {
                     Some(CodeCheck::Matched) => {
+                        audit::code_consumed("link_code");
                         self.sign_in_up(pre_auth_session_id, request.st_auth_mode.as_deref()).await
                     }
-                    _ => restart(),
+                    _ => {
+                        audit::flow_restarted("invalid_link");
+                        restart()
+                    }
                 }
             }
         }
@@ -322,9 +341,11 @@ impl<S: Store> AuthRecipes<S> {
     /// session.
     async fn sign_in_up(&self, pre_auth_session_id: &str, st_auth_mode: Option<&str>) -> Result<Consumed, Failure> {
         let Some(contact) = self.store.consume_device(DEFAULT_TENANT, pre_auth_session_id).await? else {
+            audit::flow_restarted("device_gone");
             return Ok(Ok((ConsumeCodeResponse::RestartFlowError(RestartFlowError {}), None)));
         };
         let (user, created) = self.store.sign_in_up(DEFAULT_TENANT, &contact, &ids::uuid_v4()?, now_ms()).await?;
+        audit::signed_in("passwordless", None, &user.user_id, created);
         let headers = self.start_session(&user, st_auth_mode).await?;
         let body = ConsumeCodeResponse::Ok(ConsumeCodeOk { created_new_recipe_user: created, user: fdi_user(&user) });
         Ok(Ok((body, Some(headers))))

@@ -5,12 +5,12 @@ use auth_api::ops::{get_jwks, refresh_session, sign_out};
 use auth_api::types::{EmptyObject, Jwk, Jwks, SignOutResponse, StatusOk};
 
 use super::{AuthRecipes, Failure, message};
-use crate::ids;
 use crate::now_ms;
 use crate::session::tokens::{self, AccessTokenClaims};
 use crate::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use crate::session::{AccessTokenSources, SessionRejection, VerifySession};
 use crate::store::{NewSession, RefreshOutcome, Store, UserRecord};
+use crate::{audit, ids};
 
 /// How old the loaded keys may be when the JWKS is served.
 const JWKS_MAX_STALENESS: std::time::Duration = std::time::Duration::from_secs(1);
@@ -200,6 +200,7 @@ impl<S: Store> AuthRecipes<S> {
             .await?;
         let failure = match outcome {
             RefreshOutcome::Rotated(session) => {
+                audit::refreshed(&session.user_id, &session.session_handle);
                 let tokens = self.issue_tokens(
                     &session.user_id,
                     &session.session_handle,
@@ -220,8 +221,7 @@ impl<S: Store> AuthRecipes<S> {
             }
             RefreshOutcome::TheftDetected(session) => {
                 self.verifier.session_ended(&session.session_handle);
-                tracing::warn!(user_id = %session.user_id, session_handle = %session.session_handle,
-                    "refresh token reused: token theft detected, session revoked");
+                audit::theft_detected(&session.user_id, &session.session_handle);
                 "token theft detected"
             }
             RefreshOutcome::Unknown => "unauthorised",
@@ -242,6 +242,7 @@ impl<S: Store> AuthRecipes<S> {
             let headers = SessionHeaders::cleared_everywhere(&self.config);
             return Ok(sign_out_rejected(SessionRejection::SessionEnded, headers));
         }
+        audit::signed_out(&session.user_id, &session.session_handle);
         let headers = SessionHeaders::cleared(&self.config, session.transfer_mode);
         Ok(sign_out::Response::Ok { body: SignOutResponse::Ok(StatusOk {}), headers: headers.into() })
     }

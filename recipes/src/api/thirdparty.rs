@@ -8,11 +8,11 @@ use auth_api::types::{
 };
 
 use super::{AuthRecipes, Failure, fdi_user, message};
-use crate::ids;
 use crate::logsafe::Escaped;
 use crate::store::{Store, ThirdPartyAccount};
 use crate::thirdparty::{self, Grant, ThirdPartyError};
 use crate::{DEFAULT_TENANT, now_ms};
+use crate::{audit, ids};
 
 pub(super) async fn authorisation_url<S: Store>(
     recipes: &AuthRecipes<S>,
@@ -147,6 +147,7 @@ impl<S: Store> AuthRecipes<S> {
             .store
             .third_party_sign_in_up(DEFAULT_TENANT, &account, &email, verified, &ids::uuid_v4()?, now_ms())
             .await?;
+        audit::signed_in("thirdparty", Some(&account.third_party_id), &user.user_id, created);
         let headers = self.start_session(&user, request.st_auth_mode.as_deref()).await?;
         let body = ThirdPartySignInUpResponse::Ok(ThirdPartySignInUpOk {
             user: fdi_user(&user),

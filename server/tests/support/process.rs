@@ -71,6 +71,11 @@ impl Process {
         panic!("no stderr line containing {needle:?}; got {:?}", self.lines.lock().expect("lines"));
     }
 
+    /// Every stderr line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("lines").clone()
+    }
+
     /// The newest code the log delivery printed for `email`.
     pub fn code_for(&self, email: &str) -> String {
         let line = self.wait_for_line(&format!("passwordless code for {email}: "));
