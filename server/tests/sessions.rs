@@ -424,7 +424,14 @@ async fn third_party_login_methods_and_apple_callback() {
         ("code=x".to_owned(), "missing field `state`"),
         (foreign("https://evil.example/auth/callback/apple"), elsewhere),
         (foreign("javascript:alert(document.cookie)"), elsewhere),
-        (foreign("//evil.example/auth/callback/apple"), not_a_state),
+        (foreign("//evil.example/auth/callback/apple"), elsewhere),
+        // Look-alikes of the website's origin: another port, https, a longer host, user info, a backslash.
+        (foreign("http://localhost:3001/auth/callback/apple"), elsewhere),
+        (foreign("https://localhost:3000/auth/callback/apple"), elsewhere),
+        (foreign("http://localhost:3000.evil.example/auth/callback/apple"), elsewhere),
+        (foreign("http://localhost:3000@evil.example/auth/callback/apple"), elsewhere),
+        (foreign("http:\\\\evil.example/auth/callback/apple"), elsewhere),
+        (foreign("/auth/callback/apple"), elsewhere),
     ];
     for (body, expected) in cases {
         let raw = auth_api::runtime::RawRequest {
