@@ -243,6 +243,20 @@ async fn a_session_remembers_its_newest_rotated_tokens() {
 }
 
 #[tokio::test]
+async fn expired_devices_and_codes_go_on_the_schedule() {
+    let Some(schema) = TestSchema::create("expired_devices_and_codes_go_on_the_schedule").await else { return };
+    let store = Arc::new(schema.store().await);
+    prune::expired_devices_and_codes_go_on_the_schedule(store, |store| async move {
+        let mut connection = store.pool().acquire().await.expect("connection");
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let devices = count("SELECT COUNT(*) FROM passwordless_devices").fetch_one(&mut *connection).await;
+        let codes = count("SELECT COUNT(*) FROM passwordless_codes").fetch_one(&mut *connection).await;
+        (devices.expect("count"), codes.expect("count"))
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn expired_devices_and_sessions_are_pruned() {
     let Some(schema) = TestSchema::create("expired_devices_and_sessions_are_pruned").await else { return };
     prune::expired_devices_and_sessions_are_pruned(Arc::new(schema.store().await)).await;

@@ -157,6 +157,18 @@ async fn expired_devices_and_sessions_are_pruned() {
     prune::expired_devices_and_sessions_are_pruned(open(&dir).await).await;
 }
 
+#[tokio::test]
+async fn expired_devices_and_codes_go_on_the_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    prune::expired_devices_and_codes_go_on_the_schedule(open(&dir).await, |store| async move {
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool());
+        let devices = count("SELECT COUNT(*) FROM passwordless_devices").await;
+        let codes = count("SELECT COUNT(*) FROM passwordless_codes").await;
+        (devices.expect("count"), codes.expect("count"))
+    })
+    .await;
+}
+
 /// The recipes prune on their schedule: a device whose code expired is gone after one interval.
 #[tokio::test]
 async fn the_recipes_prune_on_a_schedule() {

@@ -74,6 +74,37 @@ pub async fn expired_devices_and_sessions_are_pruned<S: Store>(store: Arc<S>) {
     assert_eq!(store.prune_expired(now, LIFETIME).await.expect("prune again"), Pruned::default());
 }
 
+/// The recipes delete expired devices with their codes on their own schedule (`prune_interval`, one second
+/// here), with nothing else calling the store: a device whose every code is older than the code lifetime goes
+/// with its codes, a device with a live code stays. `rows` counts the devices and codes in the database.
+pub async fn expired_devices_and_codes_go_on_the_schedule<S, F, Fut>(store: Arc<S>, rows: F)
+where
+    S: Store + Clone,
+    F: Fn(Arc<S>) -> Fut,
+    Fut: std::future::Future<Output = (i64, i64)>,
+{
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis())
+            .expect("ms fit");
+    device_with_codes(&*store, "expired", 1, &[1, 2]).await;
+    device_with_codes(&*store, "live", now, &[now]).await;
+    assert_eq!(rows(store.clone()).await, (2, 3));
+
+    let config = authgen_recipes::Config::new("http://localhost:3000", "http://localhost:3001")
+        .expect("valid domains")
+        .with_prune_interval(std::time::Duration::from_secs(1));
+    let delivery = Arc::new(authgen_recipes::delivery::LogDelivery);
+    let recipes = authgen_recipes::AuthRecipes::new(config, (*store).clone(), delivery).await.expect("recipes");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rows(store.clone()).await != (1, 1) {
+        assert!(std::time::Instant::now() < deadline, "not pruned in time: {:?}", rows(store.clone()).await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.device("public", "expired").await.expect("device"), None);
+    assert!(store.device("public", "live").await.expect("device").is_some(), "a live code keeps its device");
+    drop(recipes);
+}
+
 /// 100 refreshes, each with the child of the one before (so each uses the child it presents), leave the newest
 /// few rotated tokens: reusing one of them is theft, an older one is unknown.
 pub async fn a_session_remembers_its_newest_rotated_tokens<S: Store>(store: Arc<S>) {
