@@ -316,6 +316,47 @@ async fn cross_site_cookies_require_the_rid_header() {
 }
 
 on_both_frameworks! {
+async fn same_site_follows_the_public_suffix_list() {
+    // github.io is a public suffix: two users' pages are two sites. co.uk takes two labels: the hosts under one
+    // name there are one site, two names are two.
+    let cases = [
+        ("https://a.github.io", "https://b.github.io", "None"),
+        ("https://app.example.com", "https://api.example.com", "Lax"),
+        ("https://app.example.co.uk", "https://api.example.co.uk", "Lax"),
+        ("https://example.co.uk", "https://other.co.uk", "None"),
+    ];
+    for (website, api, same_site) in cases {
+        let server = start(move |mut c| {
+            c.website_domain = website.to_owned();
+            c.api_domain = api.to_owned();
+            c
+        })
+        .await;
+        let client = server.client();
+        let (_, headers) = sign_in(&server, &client, "site@example.com", Some("cookie")).await;
+        let attributes = format!("; HttpOnly; Secure; SameSite={same_site}");
+        assert!(headers.set_cookie.iter().all(|c| c.ends_with(&attributes)), "{website} {api}: {:?}", headers.set_cookie);
+        let refresh = headers
+            .set_cookie
+            .iter()
+            .find_map(|c| c.strip_prefix("sRefreshToken="))
+            .and_then(|c| c.split(';').next())
+            .expect("refresh cookie");
+        // Across sites the cookies need the anti-CSRF rid header; on one site they do not.
+        let mut request = refresh_session::Request::new();
+        request.refresh_token_cookie = Some(refresh.to_owned());
+        let response = client.refresh_session(request).await.expect("refresh");
+        match (same_site, response) {
+            ("None", refresh_session::Response::Unauthorized { body, .. }) => assert_eq!(body.message, "unauthorised"),
+            ("Lax", refresh_session::Response::Ok { .. }) => {}
+            (_, response) => panic!("{website} {api}: {response:?}"),
+        }
+        server.stop().await;
+    }
+}
+}
+
+on_both_frameworks! {
 async fn concurrent_refreshes_from_twenty_tasks_share_one_child_and_are_no_theft() {
     let server = start(|c| c).await;
     let client = server.client();
