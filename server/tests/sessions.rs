@@ -391,6 +391,12 @@ async fn concurrent_refreshes_from_twenty_tasks_share_one_child_and_are_no_theft
     let response = client.refresh_session(refresh_with_bearer(&child)).await.expect("refresh");
     let refresh_session::Response::Ok { headers, .. } = response else { panic!("{response:?}") };
     let grandchild_access = headers.st_access_token.expect("access token");
+    let info = session_info(&client, &[("authorization", &format!("Bearer {grandchild_access}"))]).await;
+    assert_eq!(info.status, 200, "{}", info.text());
+    // A late request of a tab that still has an access token of the child, now that the grandchild was used:
+    // try refresh token (no theft; that tab refreshes with the refresh token it holds).
+    let info = session_info(&client, &[("authorization", &format!("Bearer {}", accesses[0]))]).await;
+    assert_eq!((info.status, json_body(&info)), (401, json!({ "message": "try refresh token" })));
 
     // The parent after its child was used: theft, and every access token of the session is refused.
     let response = client.refresh_session(refresh_with_bearer(&parent)).await.expect("refresh");

@@ -125,6 +125,11 @@ impl SessionVerifier {
     /// not ended since it was issued: a token of a session signed out, revoked after token theft or expired is
     /// [`SessionRejection::SessionEnded`]. The store's answer is reused for the configured TTL, so on other
     /// instances sharing the store an ended session is refused at most that long later.
+    ///
+    /// A token issued by a refresh names its refresh token, pending until used: the first such request (per
+    /// instance and TTL) records the use in the store, after which presenting the refresh token before it is
+    /// theft. A token of a refresh token the session has moved past since (a later one was used) is
+    /// [`SessionRejection::TryRefreshToken`].
     pub async fn verify_session(
         &self,
         sources: AccessTokenSources<'_>,
