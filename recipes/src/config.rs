@@ -298,14 +298,14 @@ impl Config {
     }
 
     /// `SameSite` of the session cookies: `Lax`, or `None` when the API and the website differ in protocol
-    /// or in top-level domain, unless overridden.
+    /// or in site (registrable domain, by the public suffix list), unless overridden.
     pub fn cookie_same_site(&self) -> SameSite {
         if let Some(same_site) = self.cookie_same_site {
             return same_site;
         }
         let (api_scheme, api_host) = scheme_and_host(&self.api_domain);
         let (website_scheme, website_host) = scheme_and_host(&self.website_domain);
-        if api_scheme != website_scheme || top_level_domain(api_host) != top_level_domain(website_host) {
+        if api_scheme != website_scheme || site(api_host) != site(website_host) {
             SameSite::None
         } else {
             SameSite::Lax
@@ -370,20 +370,17 @@ fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The part of a host that decides whether two origins are on the same site: the host itself for
-/// `localhost` and IP addresses, otherwise its last two labels. supertokens-node consults the public
-/// suffix list here; the two agree except for hosts under multi-label public suffixes (`co.uk`,
-/// `azurewebsites.net`), for which [`Config::cookie_same_site`] can be set explicitly.
-fn top_level_domain(host: &str) -> String {
+/// The part of a host that decides whether two origins are on the same site, as browsers decide it: the
+/// registrable domain (the public suffix and one label before it, from the public suffix list with its private
+/// section, so `a.github.io` and `b.github.io` are two sites and `app.example.co.uk` and `api.example.co.uk`
+/// one); the host itself for `localhost`, IP addresses and hosts that are a public suffix themselves. A name
+/// under a suffix the list does not know counts as under a one-label suffix, as the list's default rule says.
+fn site(host: &str) -> String {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
         return host;
     }
-    let labels: Vec<&str> = host.rsplitn(3, '.').collect();
-    match labels.as_slice() {
-        [tld, name, ..] => format!("{name}.{tld}"),
-        _ => host.clone(),
-    }
+    psl::domain_str(&host).map_or_else(|| host.clone(), str::to_owned)
 }
 
 #[cfg(test)]
@@ -406,6 +403,35 @@ mod tests {
             assert_eq!(config.cookie_secure(), secure, "{website} {api}");
             assert_eq!(config.anti_csrf(), anti_csrf, "{website} {api}");
         }
+    }
+
+    #[test]
+    fn sites_follow_the_public_suffix_list() {
+        let cases = [
+            // github.io is a public suffix (the list's private section): each user's pages are a site.
+            ("https://a.github.io", "https://b.github.io", SameSite::None),
+            ("https://a.github.io", "https://api.a.github.io", SameSite::Lax),
+            ("https://github.io", "https://a.github.io", SameSite::None),
+            ("https://app.example.com", "https://api.example.com", SameSite::Lax),
+            ("https://example.com", "https://api.example.com", SameSite::Lax),
+            // Two-label public suffixes: the last two labels are not a site.
+            ("https://example.co.uk", "https://api.example.co.uk", SameSite::Lax),
+            ("https://app.example.co.uk", "https://api.example.co.uk", SameSite::Lax),
+            ("https://example.co.uk", "https://other.co.uk", SameSite::None),
+            ("https://a.herokuapp.com", "https://b.herokuapp.com", SameSite::None),
+            ("https://APP.Example.COM.", "https://api.example.com", SameSite::Lax),
+            // Loopback and addresses are sites of their own.
+            ("http://localhost:3000", "http://localhost:3001", SameSite::Lax),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3001", SameSite::Lax),
+            ("https://[::1]:3000", "https://[::1]:3001", SameSite::Lax),
+        ];
+        for (website, api, expected) in cases {
+            let config = Config::new(website, api).expect("valid domains");
+            assert_eq!(config.cookie_same_site(), expected, "{website} {api}");
+        }
+        assert_eq!(site("a.b.github.io"), "b.github.io");
+        assert_eq!(site("co.uk"), "co.uk");
+        assert_eq!(site("x.y.internal"), "y.internal", "an unlisted suffix counts as one label");
     }
 
     #[test]

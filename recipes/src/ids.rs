@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use hmac::{KeyInit as _, Mac as _};
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 use subtle::ConstantTimeEq as _;
 
 /// The operating system's random number generator failed.
@@ -119,6 +119,22 @@ pub fn refresh_token() -> Result<String, RandomError> {
 /// The stored form of a refresh token: base64url without padding of its SHA-256.
 pub fn refresh_token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new secret salt for a session's refresh tokens: 32 random bytes, base64url without padding.
+pub fn refresh_token_salt() -> Result<String, RandomError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// The child of a refresh token: HMAC-SHA512 keyed with the session's secret salt over the parent token,
+/// base64url without padding (64 bytes, the shape of [`refresh_token`]). Refreshing with one token always gives
+/// the same child, so concurrent refreshes agree without the store keeping anything but hashes; without the
+/// salt, which never leaves the store, a holder of the parent cannot compute it.
+pub fn child_refresh_token(salt: &str, parent: &str) -> String {
+    let mut mac =
+        <hmac::Hmac<Sha512>>::new_from_slice(salt.as_bytes()).unwrap_or_else(|_| unreachable!("hmac takes any key"));
+    mac.update(parent.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// Compares two secrets in time independent of where they differ.

@@ -170,45 +170,26 @@ async fn concurrent_wrong_attempts_are_each_counted_once() {
     assert_eq!(stores[0].device("public", "d2").await.expect("device"), None);
 }
 
+#[path = "contract/refresh.rs"]
+mod refresh;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_rotations_of_one_refresh_token_rotate_once() {
-    let Some(schema) = TestSchema::create("concurrent_rotations_of_one_refresh_token_rotate_once").await else {
-        return;
-    };
-    let stores = two_stores(&schema).await;
-    let (user, _) =
-        stores[0].sign_in_up("public", &Contact::Phone("+14155552671".into()), "u1", 1).await.expect("user");
-    stores[0]
-        .create_session(&NewSession {
-            session_handle: "s1".into(),
-            user_id: user.user_id.clone(),
-            tenant_id: "public".into(),
-            refresh_token_hash: "r0".into(),
-            created_at_ms: 1,
-            expires_at_ms: i64::MAX,
-        })
-        .await
-        .expect("session");
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
-            let store = stores[i % 2].clone();
-            tokio::spawn(async move { store.rotate_refresh_token("r0", &format!("r{}", i + 1), 2, i64::MAX).await })
-        })
-        .collect();
-    let (mut rotated, mut theft) = (0, 0);
-    for task in tasks {
-        match task.await.expect("task").expect("rotate") {
-            RefreshOutcome::Rotated(session) => {
-                assert_eq!(session.user_id, user.user_id);
-                rotated += 1;
-            }
-            RefreshOutcome::TheftDetected(_) => theft += 1,
-            RefreshOutcome::Unknown => {}
-        }
-    }
-    assert_eq!(rotated, 1);
-    assert!(theft >= 1, "reusing the rotated token is theft");
-    assert_eq!(stores[1].session("s1", 2).await.expect("session"), None, "theft revoked the session");
+async fn concurrent_refreshes_with_one_token_over_two_pools_get_one_child() {
+    let name = "concurrent_refreshes_with_one_token_over_two_pools_get_one_child";
+    let Some(schema) = TestSchema::create(name).await else { return };
+    refresh::concurrent_refreshes_with_one_token_get_one_child(&two_stores(&schema).await).await;
+}
+
+#[tokio::test]
+async fn parent_reuse_is_theft_only_after_the_child_is_used() {
+    let Some(schema) = TestSchema::create("parent_reuse_is_theft_only_after_the_child_is_used").await else { return };
+    refresh::parent_reuse_is_theft_only_after_the_child_is_used(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test]
+async fn refreshing_with_the_child_uses_it() {
+    let Some(schema) = TestSchema::create("refreshing_with_the_child_uses_it").await else { return };
+    refresh::refreshing_with_the_child_uses_it(Arc::new(schema.store().await)).await;
 }
 
 #[tokio::test]
@@ -234,14 +215,14 @@ async fn codes_sessions_and_expiry_behave_as_on_sqlite() {
         session_handle: "s1".into(),
         user_id: user.user_id.clone(),
         tenant_id: "public".into(),
-        refresh_token_hash: "r0".into(),
+        refresh_token_hash: authgen_recipes::ids::refresh_token_hash("r0"),
         created_at_ms: 10,
         expires_at_ms: 100,
     };
     store.create_session(&session).await.expect("session");
     assert!(store.session("s1", 50).await.expect("session").is_some());
     // Past its expiry the session is unknown, and presenting its token drops it.
-    assert_eq!(store.rotate_refresh_token("r0", "r1", 100, 200).await.expect("rotate"), RefreshOutcome::Unknown);
+    assert_eq!(store.rotate_refresh_token("r0", "salt", 100, 200).await.expect("rotate"), RefreshOutcome::Unknown);
     assert_eq!(store.session("s1", 0).await.expect("session"), None);
     assert!(!store.revoke_session("s1").await.expect("revoke"));
 }
@@ -259,6 +240,20 @@ mod prune;
 async fn a_session_remembers_its_newest_rotated_tokens() {
     let Some(schema) = TestSchema::create("a_session_remembers_its_newest_rotated_tokens").await else { return };
     prune::a_session_remembers_its_newest_rotated_tokens(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test]
+async fn expired_devices_and_codes_go_on_the_schedule() {
+    let Some(schema) = TestSchema::create("expired_devices_and_codes_go_on_the_schedule").await else { return };
+    let store = Arc::new(schema.store().await);
+    prune::expired_devices_and_codes_go_on_the_schedule(store, |store| async move {
+        let mut connection = store.pool().acquire().await.expect("connection");
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let devices = count("SELECT COUNT(*) FROM passwordless_devices").fetch_one(&mut *connection).await;
+        let codes = count("SELECT COUNT(*) FROM passwordless_codes").fetch_one(&mut *connection).await;
+        (devices.expect("count"), codes.expect("count"))
+    })
+    .await;
 }
 
 #[tokio::test]

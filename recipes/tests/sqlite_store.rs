@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use authgen_recipes::Contact;
 use authgen_recipes::store::sqlite::SqliteStore;
-use authgen_recipes::store::{CodeRecord, FailedAttempt, NewDevice, NewSession, RefreshOutcome, Store};
+use authgen_recipes::store::{CodeRecord, FailedAttempt, NewDevice, Store};
 
 async fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
     Arc::new(SqliteStore::open(dir.path().join("auth.db")).await.expect("open store"))
@@ -93,42 +93,27 @@ async fn failed_attempts_count_up_to_the_maximum() {
     assert_eq!(store.device("public", "d1").await.expect("device"), None);
 }
 
-#[tokio::test]
-async fn concurrent_rotations_of_one_refresh_token_rotate_once() {
+#[path = "contract/refresh.rs"]
+mod refresh;
+
+/// Two handles on one file, as two processes on one machine would have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refreshes_with_one_token_get_one_child() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = open(&dir).await;
-    let (user, _) = store.sign_in_up("public", &Contact::Phone("+14155552671".into()), "u1", 1).await.expect("user");
-    store
-        .create_session(&NewSession {
-            session_handle: "s1".into(),
-            user_id: user.user_id.clone(),
-            tenant_id: "public".into(),
-            refresh_token_hash: "r0".into(),
-            created_at_ms: 1,
-            expires_at_ms: i64::MAX,
-        })
-        .await
-        .expect("session");
-    let tasks: Vec<_> = (0..10)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { store.rotate_refresh_token("r0", &format!("r{}", i + 1), 2, i64::MAX).await })
-        })
-        .collect();
-    let (mut rotated, mut theft) = (0, 0);
-    for task in tasks {
-        match task.await.expect("task").expect("rotate") {
-            RefreshOutcome::Rotated(session) => {
-                assert_eq!(session.user_id, user.user_id);
-                rotated += 1;
-            }
-            RefreshOutcome::TheftDetected(_) => theft += 1,
-            RefreshOutcome::Unknown => {}
-        }
-    }
-    assert_eq!(rotated, 1);
-    assert!(theft >= 1, "reusing the rotated token is theft");
-    assert_eq!(store.session("s1", 2).await.expect("session"), None, "theft revoked the session");
+    let stores = [open(&dir).await, open(&dir).await];
+    refresh::concurrent_refreshes_with_one_token_get_one_child(&stores).await;
+}
+
+#[tokio::test]
+async fn parent_reuse_is_theft_only_after_the_child_is_used() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    refresh::parent_reuse_is_theft_only_after_the_child_is_used(open(&dir).await).await;
+}
+
+#[tokio::test]
+async fn refreshing_with_the_child_uses_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    refresh::refreshing_with_the_child_uses_it(open(&dir).await).await;
 }
 
 #[tokio::test]
@@ -170,6 +155,18 @@ async fn a_session_remembers_its_newest_rotated_tokens() {
 async fn expired_devices_and_sessions_are_pruned() {
     let dir = tempfile::tempdir().expect("temp dir");
     prune::expired_devices_and_sessions_are_pruned(open(&dir).await).await;
+}
+
+#[tokio::test]
+async fn expired_devices_and_codes_go_on_the_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    prune::expired_devices_and_codes_go_on_the_schedule(open(&dir).await, |store| async move {
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool());
+        let devices = count("SELECT COUNT(*) FROM passwordless_devices").await;
+        let codes = count("SELECT COUNT(*) FROM passwordless_codes").await;
+        (devices.expect("count"), codes.expect("count"))
+    })
+    .await;
 }
 
 /// The recipes prune on their schedule: a device whose code expired is gone after one interval.

@@ -233,3 +233,27 @@ async fn the_database_password_is_not_logged() {
     assert!(lines.iter().any(|l| l.contains("database=postgres://postgres:***@")), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains("s3cret-pw")), "{lines:?}");
 }
+
+/// Expired devices and their codes are deleted on the schedule `--prune-interval-s` sets, by each instance on
+/// its own: nothing but the schedule runs after the code is created, and its rows are gone from the database
+/// once the code has expired (`--code-lifetime-ms`) and a prune interval has passed.
+#[tokio::test]
+async fn expired_devices_and_codes_are_pruned_on_the_schedule() {
+    let Some(db) = TestDb::create("expired_devices_and_codes_are_pruned_on_the_schedule").await else { return };
+    let a = Instance::spawn(&db, &["--code-lifetime-ms", "1000", "--prune-interval-s", "1"]).await;
+    let created = create_code(&a.client, "expire@example.com").await;
+    let device = created.pre_auth_session_id.as_str();
+    let rows = || async {
+        (
+            db.count("SELECT COUNT(*) FROM passwordless_devices WHERE device_id_hash = $1", device).await,
+            db.count("SELECT COUNT(*) FROM passwordless_codes WHERE device_id_hash = $1", device).await,
+        )
+    };
+    assert_eq!(rows().await, (1, 1), "the device and its code are stored");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while rows().await != (0, 0) {
+        assert!(std::time::Instant::now() < deadline, "not pruned within 15 s: {:?}", rows().await);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(a.lines().iter().any(|line| line.contains("pruned expired rows")), "the schedule logged it");
+}

@@ -163,8 +163,24 @@ async fn refresh_rotates_and_reuse_is_token_theft() {
     for name in ["front-token", "st-access-token", "st-refresh-token"] {
         assert!(exposed(headers.access_control_expose_headers.as_deref()).iter().any(|h| h == name), "{name}");
     }
+    // The new access token names the refresh token it came with and its parent, by hash, as SuperTokens' does.
+    let second_payload = jwt_payload(&second_access);
+    assert_eq!(second_payload["refreshTokenHash1"], json!(authgen_recipes::ids::refresh_token_hash(&second_refresh)));
+    assert_eq!(second_payload["parentRefreshTokenHash1"], json!(authgen_recipes::ids::refresh_token_hash(&first_refresh)));
 
-    // Reusing the rotated token: theft. The session is revoked and every token cleared.
+    // The same token again before the new one is used (a second tab refreshing at the same moment): no theft,
+    // the same new refresh token and a new access token of the same session.
+    let response = client.refresh_session(refresh_with_bearer(&first_refresh)).await.expect("refresh");
+    let refresh_session::Response::Ok { headers, .. } = response else { panic!("parent reuse refused: {response:?}") };
+    assert_eq!(headers.st_refresh_token.as_deref(), Some(second_refresh.as_str()), "the same child");
+    let again_access = headers.st_access_token.expect("access token");
+    assert_eq!(jwt_payload(&again_access)["sessionHandle"], jwt_payload(&first_access)["sessionHandle"]);
+    // A request with the new access token uses the new refresh token.
+    let info = session_info(&client, &[("authorization", &format!("Bearer {second_access}"))]).await;
+    assert_eq!(info.status, 200, "{}", info.text());
+
+    // Reusing the rotated token now that its child was used: theft. The session is revoked and every token
+    // cleared.
     let response = client.refresh_session(refresh_with_bearer(&first_refresh)).await.expect("refresh");
     let refresh_session::Response::Unauthorized { body, headers } = response else { panic!("{response:?}") };
     assert_eq!(body.message, "token theft detected");
@@ -300,6 +316,137 @@ async fn cross_site_cookies_require_the_rid_header() {
 }
 
 on_both_frameworks! {
+async fn same_site_follows_the_public_suffix_list() {
+    // github.io is a public suffix: two users' pages are two sites. co.uk takes two labels: the hosts under one
+    // name there are one site, two names are two.
+    let cases = [
+        ("https://a.github.io", "https://b.github.io", "None"),
+        ("https://app.example.com", "https://api.example.com", "Lax"),
+        ("https://app.example.co.uk", "https://api.example.co.uk", "Lax"),
+        ("https://example.co.uk", "https://other.co.uk", "None"),
+    ];
+    for (website, api, same_site) in cases {
+        let server = start(move |mut c| {
+            c.website_domain = website.to_owned();
+            c.api_domain = api.to_owned();
+            c
+        })
+        .await;
+        let client = server.client();
+        let (_, headers) = sign_in(&server, &client, "site@example.com", Some("cookie")).await;
+        let attributes = format!("; HttpOnly; Secure; SameSite={same_site}");
+        assert!(headers.set_cookie.iter().all(|c| c.ends_with(&attributes)), "{website} {api}: {:?}", headers.set_cookie);
+        let refresh = headers
+            .set_cookie
+            .iter()
+            .find_map(|c| c.strip_prefix("sRefreshToken="))
+            .and_then(|c| c.split(';').next())
+            .expect("refresh cookie");
+        // Across sites the cookies need the anti-CSRF rid header; on one site they do not.
+        let mut request = refresh_session::Request::new();
+        request.refresh_token_cookie = Some(refresh.to_owned());
+        let response = client.refresh_session(request).await.expect("refresh");
+        match (same_site, response) {
+            ("None", refresh_session::Response::Unauthorized { body, .. }) => assert_eq!(body.message, "unauthorised"),
+            ("Lax", refresh_session::Response::Ok { .. }) => {}
+            (_, response) => panic!("{website} {api}: {response:?}"),
+        }
+        server.stop().await;
+    }
+}
+}
+
+on_both_frameworks! {
+async fn concurrent_refreshes_from_twenty_tasks_share_one_child_and_are_no_theft() {
+    let server = start(|c| c).await;
+    let client = server.client();
+    let (_, headers) = sign_in(&server, &client, "tabs@example.com", Some("header")).await;
+    let parent = headers.st_refresh_token.expect("refresh token");
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (client, request) = (client.clone(), refresh_with_bearer(&parent));
+            tokio::spawn(async move { client.refresh_session(request).await })
+        })
+        .collect();
+    let (mut children, mut accesses) = (std::collections::BTreeSet::new(), Vec::new());
+    for task in tasks {
+        match task.await.expect("task").expect("refresh call") {
+            refresh_session::Response::Ok { headers, .. } => {
+                children.insert(headers.st_refresh_token.expect("refresh token"));
+                accesses.push(headers.st_access_token.expect("access token"));
+            }
+            other => panic!("a concurrent refresh was refused: {other:?}"),
+        }
+    }
+    assert_eq!(children.len(), 1, "every task got the same new refresh token");
+    let child = children.pop_first().expect("one child");
+    assert_ne!(child, parent);
+    // Every task holds a valid session: each access token authenticates (the first use uses the child).
+    for access in &accesses {
+        let info = session_info(&client, &[("authorization", &format!("Bearer {access}"))]).await;
+        assert_eq!(info.status, 200, "{}", info.text());
+    }
+    // And the child refreshes on.
+    let response = client.refresh_session(refresh_with_bearer(&child)).await.expect("refresh");
+    let refresh_session::Response::Ok { headers, .. } = response else { panic!("{response:?}") };
+    let grandchild_access = headers.st_access_token.expect("access token");
+    let info = session_info(&client, &[("authorization", &format!("Bearer {grandchild_access}"))]).await;
+    assert_eq!(info.status, 200, "{}", info.text());
+    // A late request of a tab that still has an access token of the child, now that the grandchild was used:
+    // try refresh token (no theft; that tab refreshes with the refresh token it holds).
+    let info = session_info(&client, &[("authorization", &format!("Bearer {}", accesses[0]))]).await;
+    assert_eq!((info.status, json_body(&info)), (401, json!({ "message": "try refresh token" })));
+
+    // The parent after its child was used: theft, and every access token of the session is refused.
+    let response = client.refresh_session(refresh_with_bearer(&parent)).await.expect("refresh");
+    let refresh_session::Response::Unauthorized { body, .. } = response else { panic!("{response:?}") };
+    assert_eq!(body.message, "token theft detected");
+    for access in accesses.iter().chain([&grandchild_access]) {
+        let info = session_info(&client, &[("authorization", &format!("Bearer {access}"))]).await;
+        assert_eq!((info.status, json_body(&info)), (401, json!({ "message": "unauthorised" })));
+    }
+    server.stop().await;
+}
+}
+
+on_both_frameworks! {
+async fn parent_reuse_in_cookie_mode_is_theft_only_after_the_child_is_used() {
+    let server = start(|c| c).await;
+    let client = server.client();
+    sign_in(&server, &client, "cookie-tabs@example.com", Some("cookie")).await;
+    let parent = client.cookie_for_path("/auth/session/refresh", "sRefreshToken").expect("refresh cookie");
+    let refresh_with_cookie = |token: &str| {
+        let mut request = refresh_session::Request::new();
+        request.refresh_token_cookie = Some(token.to_owned());
+        request.rid = Some("session".into());
+        request
+    };
+    let child_of = |response: refresh_session::Response| {
+        let refresh_session::Response::Ok { headers, .. } = response else { panic!("refused: {response:?}") };
+        let cookie = headers.set_cookie.iter().find(|c| c.starts_with("sRefreshToken=")).expect("refresh cookie");
+        let access = headers.set_cookie.iter().find(|c| c.starts_with("sAccessToken=")).expect("access cookie");
+        let value = |cookie: &str| cookie.split(';').next().and_then(|c| c.split_once('=')).expect("value").1.to_owned();
+        (value(cookie), value(access))
+    };
+    let (child, access) = child_of(client.refresh_session(refresh_with_cookie(&parent)).await.expect("refresh"));
+    let (again, _) = child_of(client.refresh_session(refresh_with_cookie(&parent)).await.expect("refresh"));
+    assert_eq!(again, child, "the parent again before the child is used: the same child, no theft");
+
+    let cookie = format!("sAccessToken={access}");
+    let info = session_info(&client, &[("cookie", &cookie), ("rid", "session")]).await;
+    assert_eq!(info.status, 200, "{}", info.text());
+    let response = client.refresh_session(refresh_with_cookie(&parent)).await.expect("refresh");
+    let refresh_session::Response::Unauthorized { body, .. } = response else { panic!("{response:?}") };
+    assert_eq!(body.message, "token theft detected");
+    let response = client.refresh_session(refresh_with_cookie(&child)).await.expect("refresh");
+    let refresh_session::Response::Unauthorized { body, .. } = response else { panic!("{response:?}") };
+    assert_eq!(body.message, "unauthorised", "the session is revoked");
+    server.stop().await;
+}
+}
+
+on_both_frameworks! {
 async fn expose_headers_name_exactly_the_headers_set_without_cors() {
     // Behind the server's CORS layer the header lists the policy's exposed headers; the recipes alone
     // name exactly what each response set.
@@ -327,7 +474,11 @@ async fn expose_headers_name_exactly_the_headers_set_without_cors() {
     );
 
     let refresh = headers.st_refresh_token.expect("refresh token");
-    client.refresh_session(refresh_with_bearer(&refresh)).await.expect("refresh");
+    let child = client.refresh_session(refresh_with_bearer(&refresh)).await.expect("refresh");
+    let refresh_session::Response::Ok { headers: child, .. } = child else { panic!("{child:?}") };
+    // Refreshing with the child uses it, so the parent is theft from now on.
+    let child = child.st_refresh_token.expect("child refresh token");
+    client.refresh_session(refresh_with_bearer(&child)).await.expect("refresh");
     let theft = client.refresh_session(refresh_with_bearer(&refresh)).await.expect("refresh");
     let refresh_session::Response::Unauthorized { headers, .. } = theft else { panic!("{theft:?}") };
     assert_eq!(
@@ -424,7 +575,14 @@ async fn third_party_login_methods_and_apple_callback() {
         ("code=x".to_owned(), "missing field `state`"),
         (foreign("https://evil.example/auth/callback/apple"), elsewhere),
         (foreign("javascript:alert(document.cookie)"), elsewhere),
-        (foreign("//evil.example/auth/callback/apple"), not_a_state),
+        (foreign("//evil.example/auth/callback/apple"), elsewhere),
+        // Look-alikes of the website's origin: another port, https, a longer host, user info, a backslash.
+        (foreign("http://localhost:3001/auth/callback/apple"), elsewhere),
+        (foreign("https://localhost:3000/auth/callback/apple"), elsewhere),
+        (foreign("http://localhost:3000.evil.example/auth/callback/apple"), elsewhere),
+        (foreign("http://localhost:3000@evil.example/auth/callback/apple"), elsewhere),
+        (foreign("http:\\\\evil.example/auth/callback/apple"), elsewhere),
+        (foreign("/auth/callback/apple"), elsewhere),
     ];
     for (body, expected) in cases {
         let raw = auth_api::runtime::RawRequest {

@@ -6,7 +6,7 @@ use auth_api::types::{EmptyObject, Jwk, Jwks, SignOutResponse, StatusOk};
 
 use super::{AuthRecipes, Failure, message};
 use crate::now_ms;
-use crate::session::tokens::{self, AccessTokenClaims};
+use crate::session::tokens::{self, AccessTokenClaims, RefreshBinding};
 use crate::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use crate::session::{AccessTokenSources, SessionRejection, VerifySession};
 use crate::store::{NewSession, RefreshOutcome, Store, UserRecord};
@@ -119,7 +119,7 @@ impl<S: Store> AuthRecipes<S> {
             &user.user_id,
             &session_handle,
             &user.tenant_id,
-            refresh_token,
+            (refresh_token, None),
             refresh_token_expires_at_ms,
             now,
         ))
@@ -129,13 +129,14 @@ impl<S: Store> AuthRecipes<S> {
         i64::try_from(self.config.refresh_token_lifetime.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Signs a new access token for a session and bundles it with the session's refresh token.
+    /// Signs a new access token for a session and bundles it with the session's refresh token; an access token
+    /// issued with a pending refresh token names it (`binding`).
     fn issue_tokens(
         &self,
         user_id: &str,
         session_handle: &str,
         tenant_id: &str,
-        refresh_token: String,
+        (refresh_token, binding): (String, Option<RefreshBinding>),
         refresh_token_expires_at_ms: i64,
         now: i64,
     ) -> IssuedTokens {
@@ -149,7 +150,10 @@ impl<S: Store> AuthRecipes<S> {
             expires_at_s: issued_at_s.saturating_add(lifetime_s),
             issuer: self.config.issuer(),
         };
-        let payload = claims.to_payload();
+        let mut payload = claims.to_payload();
+        if let Some(binding) = binding {
+            binding.add_to(&mut payload);
+        }
         IssuedTokens {
             user_id: user_id.to_owned(),
             access_token: self.keys.current().signing_key().sign(&payload),
@@ -187,25 +191,23 @@ impl<S: Store> AuthRecipes<S> {
             return Ok(unauthorised(SessionHeaders::default()));
         }
         let now = now_ms();
-        let new_refresh_token = ids::refresh_token()?;
         let new_expiry = now.saturating_add(self.refresh_lifetime_ms());
-        let outcome = self
-            .store
-            .rotate_refresh_token(
-                &ids::refresh_token_hash(token),
-                &ids::refresh_token_hash(&new_refresh_token),
-                now,
-                new_expiry,
-            )
-            .await?;
+        let outcome = self.store.rotate_refresh_token(token, &ids::refresh_token_salt()?, now, new_expiry).await?;
         let failure = match outcome {
-            RefreshOutcome::Rotated(session) => {
+            RefreshOutcome::Rotated(rotation) => {
+                let session = &rotation.session;
                 audit::refreshed(&session.user_id, &session.session_handle);
+                // The access token names the refresh token it came with and that token's parent, as SuperTokens'
+                // does: a request made with it uses the new refresh token (see `Store::use_refresh_token`).
+                let binding = RefreshBinding {
+                    parent_hash: rotation.parent_hash.clone(),
+                    refresh_token_hash: rotation.refresh_token_hash.clone(),
+                };
                 let tokens = self.issue_tokens(
                     &session.user_id,
                     &session.session_handle,
                     &session.tenant_id,
-                    new_refresh_token,
+                    (rotation.refresh_token.clone(), Some(binding)),
                     new_expiry,
                     now,
                 );

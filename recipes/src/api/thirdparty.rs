@@ -163,16 +163,19 @@ impl<S: Store> AuthRecipes<S> {
 /// (another site, `javascript:`, a scheme-relative `//host`) is the 400 message, so the callback is no open
 /// redirect.
 fn apple_redirect(form: &auth_api::types::AppleCallbackForm, website: &str) -> Result<String, &'static str> {
-    const NOT_A_STATE: &str = "the state is not base64 JSON with a frontendRedirectURI";
-    let url = frontend_redirect(&form.state).ok_or(NOT_A_STATE)?;
+    const ELSEWHERE: &str = "the frontendRedirectURI of the state is not on the website domain";
+    let target = frontend_redirect(&form.state).ok_or("the state is not base64 JSON with a frontendRedirectURI")?;
+    // Only an absolute URL has an origin to compare: a relative or scheme-relative one (`//evil.example`,
+    // which a browser resolves against the callback's own scheme) is refused like any other site.
+    let url = url::Url::parse(&target).map_err(|_| ELSEWHERE)?;
     if url.origin().ascii_serialization() != website {
-        return Err("the frontendRedirectURI of the state is not on the website domain");
+        return Err(ELSEWHERE);
     }
     Ok(append_form_fields(form, url))
 }
 
-/// The `frontendRedirectURI` of a base64 JSON `state`, as an absolute URL.
-fn frontend_redirect(state: &str) -> Option<url::Url> {
+/// The `frontendRedirectURI` of a base64 JSON `state`, as written.
+fn frontend_redirect(state: &str) -> Option<String> {
     use base64::Engine as _;
     // Node's base64 decoder takes both alphabets, with or without padding.
     let normalised: String = state
@@ -186,7 +189,7 @@ fn frontend_redirect(state: &str) -> Option<url::Url> {
         .collect();
     let state = base64::engine::general_purpose::STANDARD_NO_PAD.decode(normalised).ok()?;
     let state: serde_json::Value = serde_json::from_slice(&state).ok()?;
-    url::Url::parse(state.get("frontendRedirectURI")?.as_str()?).ok()
+    Some(state.get("frontendRedirectURI")?.as_str()?.to_owned())
 }
 
 /// Completes [`apple_redirect`] once the target is known to be on the website.
@@ -234,16 +237,15 @@ mod tests {
             "https://app.example.com:8443/cb",
             "javascript:alert(1)",
             "//evil.example/cb",
+            "/auth/callback/apple",
             "data:text/html,hi",
+            "https://app.example.com@evil.example/cb",
+            "https:\\\\evil.example/cb",
+            "",
         ] {
             let form = form(&serde_json::json!({ "frontendRedirectURI": target }).to_string());
             let refused = apple_redirect(&form, WEBSITE);
-            let expected = if target.starts_with("//") {
-                "the state is not base64 JSON with a frontendRedirectURI"
-            } else {
-                "the frontendRedirectURI of the state is not on the website domain"
-            };
-            assert_eq!(refused, Err(expected), "{target}");
+            assert_eq!(refused, Err("the frontendRedirectURI of the state is not on the website domain"), "{target}");
         }
     }
 

@@ -50,6 +50,34 @@ impl AccessTokenClaims {
     }
 }
 
+/// The refresh token an access token was issued with, when that token was still pending: its hash
+/// (`refreshTokenHash1`) and its parent's (`parentRefreshTokenHash1`), SuperTokens' claim names. A request
+/// made with such an access token uses the pending token, after which presenting the parent is theft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshBinding {
+    /// The hash of the parent refresh token, current when the access token was issued.
+    pub parent_hash: String,
+    /// The hash of the refresh token issued with the access token.
+    pub refresh_token_hash: String,
+}
+
+impl RefreshBinding {
+    const PARENT: &str = "parentRefreshTokenHash1";
+    const TOKEN: &str = "refreshTokenHash1";
+
+    /// Adds the two claims to an access token payload.
+    pub fn add_to(self, payload: &mut Map<String, Value>) {
+        payload.insert(Self::TOKEN.to_owned(), Value::String(self.refresh_token_hash));
+        payload.insert(Self::PARENT.to_owned(), Value::String(self.parent_hash));
+    }
+
+    /// The binding of a verified access token's payload, if it has one.
+    pub fn of(payload: &Map<String, Value>) -> Option<Self> {
+        let text = |key: &str| payload.get(key).and_then(Value::as_str).map(str::to_owned);
+        Some(Self { parent_hash: text(Self::PARENT)?, refresh_token_hash: text(Self::TOKEN)? })
+    }
+}
+
 /// A stored key that does not decode.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("signing key `{key_id}` is not a valid {ALGORITHM} private key")]

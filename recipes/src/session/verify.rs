@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::keys::KeyRing;
-use super::live::LiveSessions;
-use super::tokens::{self, AccessTokenVerifier, TokenError};
+use super::live::{LiveSessions, Liveness};
+use super::tokens::{self, AccessTokenVerifier, RefreshBinding, TokenError};
 use super::transport::{ACCESS_TOKEN_COOKIE, TransferMode};
 use crate::config::AntiCsrf;
 use crate::store::Store;
@@ -125,6 +125,11 @@ impl SessionVerifier {
     /// not ended since it was issued: a token of a session signed out, revoked after token theft or expired is
     /// [`SessionRejection::SessionEnded`]. The store's answer is reused for the configured TTL, so on other
     /// instances sharing the store an ended session is refused at most that long later.
+    ///
+    /// A token issued by a refresh names its refresh token, pending until used: the first such request (per
+    /// instance and TTL) records the use in the store, after which presenting the refresh token before it is
+    /// theft. A token of a refresh token the session has moved past since (a later one was used) is
+    /// [`SessionRejection::TryRefreshToken`].
     pub async fn verify_session(
         &self,
         sources: AccessTokenSources<'_>,
@@ -132,9 +137,13 @@ impl SessionVerifier {
     ) -> Result<Option<VerifySession>, SessionRejection> {
         let session = self.verify_reloading(sources, now_s).await?;
         let (Some(found), Some(live)) = (&session, &self.inner.live) else { return Ok(session) };
-        match live.is_live(&found.session_handle).await {
-            Ok(true) => Ok(session),
-            Ok(false) => Err(SessionRejection::SessionEnded),
+        let binding = RefreshBinding::of(&found.access_token_payload);
+        match live.check(&found.session_handle, binding.as_ref()).await {
+            Ok(Liveness::Live) => Ok(session),
+            Ok(Liveness::Ended) => Err(SessionRejection::SessionEnded),
+            // A token of a refresh token the session has moved past (another tab refreshed since): the client
+            // refreshes with the refresh token it holds, which is current, or theft.
+            Ok(Liveness::Superseded) => Err(SessionRejection::TryRefreshToken),
             Err(error) => {
                 tracing::error!(%error, "the session could not be checked in the store");
                 Err(SessionRejection::StoreUnavailable)

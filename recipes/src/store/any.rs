@@ -4,8 +4,8 @@
 use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, SessionRecord,
-    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
+    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, RefreshTokenUse,
+    SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -171,12 +171,22 @@ impl Store for AnyStore {
 
     async fn rotate_refresh_token(
         &self,
-        old_hash: &str,
-        new_hash: &str,
+        token: &str,
+        new_salt: &str,
         now_ms: i64,
         new_expires_at_ms: i64,
     ) -> Result<RefreshOutcome, StoreError> {
-        delegate!(self, s => s.rotate_refresh_token(old_hash, new_hash, now_ms, new_expires_at_ms))
+        delegate!(self, s => s.rotate_refresh_token(token, new_salt, now_ms, new_expires_at_ms))
+    }
+
+    async fn use_refresh_token(
+        &self,
+        session_handle: &str,
+        parent_hash: &str,
+        child_hash: &str,
+        now_ms: i64,
+    ) -> Result<RefreshTokenUse, StoreError> {
+        delegate!(self, s => s.use_refresh_token(session_handle, parent_hash, child_hash, now_ms))
     }
 
     async fn session(&self, session_handle: &str, now_ms: i64) -> Result<Option<SessionRecord>, StoreError> {

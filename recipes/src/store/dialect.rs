@@ -1,5 +1,5 @@
 //! Everything in which SQLite and PostgreSQL differ for the one store implementation ([`super::sql`]): how a
-//! transaction that reads before it writes starts, and the three explicit locks that PostgreSQL needs where
+//! transaction that reads before it writes starts, and the four explicit locks that PostgreSQL needs where
 //! SQLite's database-wide write lock already serialises.
 //!
 //! The rest is common and needs no dialect: the SQL text (written with `$N` parameters, which sqlx's SQLite
@@ -42,6 +42,14 @@ pub(super) trait Dialect: Database<Row: RecordRow, QueryResult: RowsAffected> {
         device_id_hash: &'c str,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
 
+    /// Within a [`Dialect::begin_write`] transaction: waits until no other transaction changes the session whose
+    /// current or pending refresh token has this hash, so that a refresh reads the session's tokens as the
+    /// previous refresh left them.
+    fn lock_session_of_refresh_token<'c>(
+        connection: &'c mut Self::Connection,
+        refresh_token_hash: &'c str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+
     /// Within a [`Dialect::begin_write`] transaction: waits until no other transaction adds a signing key, so
     /// that a check for a fresh key and the insert that follows see the same keys. Readers do not wait.
     fn lock_signing_keys(
@@ -68,6 +76,10 @@ impl Dialect for Sqlite {
     }
 
     async fn lock_device(_: &mut Self::Connection, _: &str, _: &str) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn lock_session_of_refresh_token(_: &mut Self::Connection, _: &str) -> Result<(), sqlx::Error> {
         Ok(())
     }
 
@@ -122,6 +134,21 @@ impl Dialect for Postgres {
             .bind(device_id_hash)
             .execute(connection)
             .await?;
+        Ok(())
+    }
+
+    /// The session's row lock: concurrent refreshes of one session queue, and each then reads the row as the
+    /// one before it committed it (read committed takes a new snapshot per statement).
+    async fn lock_session_of_refresh_token(
+        connection: &mut Self::Connection,
+        refresh_token_hash: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "SELECT 1 FROM sessions WHERE refresh_token_hash = $1 OR pending_refresh_token_hash = $1 FOR UPDATE",
+        )
+        .bind(refresh_token_hash)
+        .execute(connection)
+        .await?;
         Ok(())
     }
 

@@ -186,12 +186,49 @@ pub struct SessionRecord {
 /// What [`Store::rotate_refresh_token`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
-    /// The token was the session's current one; it is now replaced by the new one.
-    Rotated(SessionRecord),
-    /// The token was already rotated away: token theft. The session has been revoked.
+    /// The token is the session's current one, or its pending child (which this refresh used, so it is
+    /// current now): here is its child, pending until used.
+    Rotated(Rotation),
+    /// The token was rotated away (its child was used): token theft. The session has been revoked.
     TheftDetected(SessionRecord),
     /// No live session has this token (never issued, revoked or expired).
     Unknown,
+}
+
+/// A refresh of a live session: the child token to hand out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The session, with its extended expiry.
+    pub session: SessionRecord,
+    /// The child of the presented token: pending until used (by a request with an access token issued with
+    /// it, or a refresh), the same for every refresh with the presented token until then.
+    pub refresh_token: String,
+    /// The hash of `refresh_token`.
+    pub refresh_token_hash: String,
+    /// The hash of the presented token, the session's current token now.
+    pub parent_hash: String,
+}
+
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotation")
+            .field("session", &self.session)
+            .field("refresh_token_hash", &self.refresh_token_hash)
+            .field("parent_hash", &self.parent_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Store::use_refresh_token`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshTokenUse {
+    /// The session is live and the child token is its current one (made so by this call, or before).
+    Current,
+    /// The session is live but has moved past the child token (another child, or a later generation, is
+    /// current): access tokens issued with it are refused until the client refreshes.
+    Superseded,
+    /// No live session with this handle.
+    Ended,
 }
 
 /// A JWT signing key.
@@ -289,18 +326,37 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a session.
     fn create_session(&self, session: &NewSession) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Rotates a refresh token: when `old_hash` is the current token of a live session, replaces it with
-    /// `new_hash`, extends the session to `new_expires_at_ms` and remembers `old_hash` as rotated (the newest
-    /// [`ROTATED_TOKENS_KEPT`] per session are remembered). When
-    /// `old_hash` was rotated before, revokes its session and reports theft. Sessions past their expiry
-    /// count as unknown. Atomic: of concurrent rotations of one token, one succeeds.
+    /// Refreshes with a refresh token, as SuperTokens' core does, so that concurrent refreshes with one token
+    /// are not theft:
+    /// - the session's **current** token gets its child (derived from `token` and the session's secret salt,
+    ///   which is `new_salt` for a session that has none yet), which is **pending** until used; presenting the
+    ///   current token again gets the same child;
+    /// - the **pending** child, presented, is used: it becomes the current token, the previous current token is
+    ///   remembered as rotated (the newest [`ROTATED_TOKENS_KEPT`] per session are), and the child's own child
+    ///   is returned;
+    /// - a **rotated** token is theft: its session is revoked.
+    ///
+    /// Either way the session is extended to `new_expires_at_ms`. Sessions past their expiry count as unknown.
+    /// Atomic: concurrent refreshes with one token all get the same child, and a rotation is never lost.
     fn rotate_refresh_token(
         &self,
-        old_hash: &str,
-        new_hash: &str,
+        token: &str,
+        new_salt: &str,
         now_ms: i64,
         new_expires_at_ms: i64,
     ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send;
+
+    /// A request was authenticated with an access token issued with the child `child_hash` of `parent_hash`:
+    /// when the child is the session's pending token (and `parent_hash` its current one), the child is used,
+    /// as by [`Store::rotate_refresh_token`]: it becomes current and the parent is rotated away, so that
+    /// presenting the parent again is theft. Atomic like a refresh with the child.
+    fn use_refresh_token(
+        &self,
+        session_handle: &str,
+        parent_hash: &str,
+        child_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<RefreshTokenUse, StoreError>> + Send;
 
     /// A live session.
     fn session(

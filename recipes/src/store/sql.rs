@@ -8,8 +8,8 @@ use super::dialect::{Dialect, RowsAffected as _};
 use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
 use super::rows::{contact_columns, contact_from_row, device_from_rows, failed_attempts, session_from_row};
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, SessionRecord,
-    SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
+    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, RefreshTokenUse,
+    SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -35,6 +35,31 @@ macro_rules! signing_key_columns {
     };
 }
 
+/// Within a write transaction on the session's row: remembers `$hash` as a refresh token rotated away from
+/// session `$handle` at `$now` (presenting it again is theft) and forgets the session's older rotated tokens
+/// beyond the newest [`super::ROTATED_TOKENS_KEPT`], which a thief is unlikely still to hold.
+macro_rules! retire_refresh_token {
+    ($tx:expr, $hash:expr, $handle:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_handle, rotated_at) VALUES ($1, $2, $3)",
+        )
+        .bind($hash)
+        .bind($handle)
+        .bind($now)
+        .execute($tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM rotated_refresh_tokens WHERE session_handle = $1 AND refresh_token_hash NOT IN \
+             (SELECT refresh_token_hash FROM rotated_refresh_tokens WHERE session_handle = $1 \
+              ORDER BY rotated_at DESC, refresh_token_hash DESC LIMIT $2)",
+        )
+        .bind($handle)
+        .bind(super::ROTATED_TOKENS_KEPT)
+        .execute($tx)
+        .await?;
+    };
+}
+
 /// A [`Store`] on an SQL database: [`SqliteStore`](super::sqlite::SqliteStore) or
 /// [`PostgresStore`](super::postgres::PostgresStore), which open one. Both run the same statements.
 ///
@@ -55,9 +80,11 @@ macro_rules! signing_key_columns {
 /// - **Sign-up** is `INSERT ... ON CONFLICT DO NOTHING` against the unique indexes on the contact or the
 ///   provider account: a concurrent inserter waits for the first one's commit, so exactly one row is created,
 ///   and every caller then reads that row with a new statement.
-/// - **Refresh rotation** updates the session whose current token is the old one and records the old token as
-///   rotated in one transaction. A concurrent rotation of the same token waits for the row, finds the token
-///   changed, and falls through to theft detection, which then sees the recorded token.
+/// - **Refresh** locks the session's row first (PostgreSQL: `FOR UPDATE` on the row holding the token as
+///   current or pending), then reads which of the two the token is and writes the session's next state, so
+///   concurrent refreshes of one session run one after the other and each sees the previous one's outcome.
+///   Using a pending token from an access token is one conditional `UPDATE`, which one of concurrent uses
+///   performs.
 /// - **Key rotation** checks for a fresh key and inserts one in a transaction that first locks
 ///   `signing_keys` against other rotations (not against readers), so that instances that rotate at the same
 ///   moment add one key.
@@ -439,48 +466,62 @@ where
 
     async fn rotate_refresh_token(
         &self,
-        old_hash: &str,
-        new_hash: &str,
+        token: &str,
+        new_salt: &str,
         now_ms: i64,
         new_expires_at_ms: i64,
     ) -> Result<RefreshOutcome, StoreError> {
+        let presented_hash = crate::ids::refresh_token_hash(token);
         let mut tx = DB::begin_write(&self.pool).await?;
-        // A concurrent rotation of the same token waits for the session row, then finds that its
-        // `refresh_token_hash` no longer matches: it rotates nothing and goes on to theft detection.
-        let rotated = sqlx::query(concat!(
-            "UPDATE sessions SET refresh_token_hash = $2, expires_at = $4 \
-             WHERE refresh_token_hash = $1 AND expires_at > $3 RETURNING ",
-            session_columns!()
+        DB::lock_session_of_refresh_token(&mut tx, &presented_hash).await?;
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            ", refresh_token_hash, refresh_token_salt FROM sessions \
+             WHERE refresh_token_hash = $1 OR pending_refresh_token_hash = $1"
         ))
-        .bind(old_hash)
-        .bind(new_hash)
-        .bind(now_ms)
-        .bind(new_expires_at_ms)
+        .bind(&presented_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(row) = rotated {
+        if let Some(row) = found {
             let session = session_from_row(&row)?;
-            sqlx::query(
-                "INSERT INTO rotated_refresh_tokens (refresh_token_hash, session_handle, rotated_at) VALUES ($1, $2, $3)",
-            )
-            .bind(old_hash)
+            if session.expires_at_ms <= now_ms {
+                // An expired session is dropped the first time its refresh token is presented.
+                sqlx::query("DELETE FROM sessions WHERE session_handle = $1")
+                    .bind(&session.session_handle)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(RefreshOutcome::Unknown);
+            }
+            let current_hash = row.text("refresh_token_hash")?;
+            let salt = row.optional_text("refresh_token_salt")?.unwrap_or_else(|| new_salt.to_owned());
+            if current_hash != presented_hash {
+                // The pending child is used: its parent is rotated away, so presenting the parent is theft now.
+                retire_refresh_token!(&mut *tx, &current_hash, &session.session_handle, now_ms);
+            }
+            let child = crate::ids::child_refresh_token(&salt, token);
+            let child_hash = crate::ids::refresh_token_hash(&child);
+            let updated = sqlx::query(concat!(
+                "UPDATE sessions SET refresh_token_hash = $2, pending_refresh_token_hash = $3, \
+                 refresh_token_salt = $4, expires_at = $5 WHERE session_handle = $1 RETURNING ",
+                session_columns!()
+            ))
             .bind(&session.session_handle)
-            .bind(now_ms)
-            .execute(&mut *tx)
+            .bind(&presented_hash)
+            .bind(&child_hash)
+            .bind(&salt)
+            .bind(new_expires_at_ms)
+            .fetch_one(&mut *tx)
             .await?;
-            // Theft detection needs the tokens a thief could still hold, the latest few; older ones, which the
-            // session row lock keeps this transaction alone in trimming, go.
-            sqlx::query(
-                "DELETE FROM rotated_refresh_tokens WHERE session_handle = $1 AND refresh_token_hash NOT IN \
-                 (SELECT refresh_token_hash FROM rotated_refresh_tokens WHERE session_handle = $1 \
-                  ORDER BY rotated_at DESC, refresh_token_hash DESC LIMIT $2)",
-            )
-            .bind(&session.session_handle)
-            .bind(super::ROTATED_TOKENS_KEPT)
-            .execute(&mut *tx)
-            .await?;
+            let session = session_from_row(&updated)?;
             tx.commit().await?;
-            return Ok(RefreshOutcome::Rotated(session));
+            return Ok(RefreshOutcome::Rotated(super::Rotation {
+                session,
+                refresh_token: child,
+                refresh_token_hash: child_hash,
+                parent_hash: presented_hash,
+            }));
         }
         // A token rotated away before: theft. Revoke its session (once: a concurrent detector finds it gone).
         let stolen = sqlx::query(concat!(
@@ -488,23 +529,62 @@ where
              (SELECT session_handle FROM rotated_refresh_tokens WHERE refresh_token_hash = $1) RETURNING ",
             session_columns!()
         ))
-        .bind(old_hash)
+        .bind(&presented_hash)
         .fetch_optional(&mut *tx)
         .await?;
         let outcome = match stolen {
             Some(row) => RefreshOutcome::TheftDetected(session_from_row(&row)?),
-            None => {
-                // An expired session is dropped the first time its refresh token is presented.
-                sqlx::query("DELETE FROM sessions WHERE refresh_token_hash = $1 AND expires_at <= $2")
-                    .bind(old_hash)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                RefreshOutcome::Unknown
-            }
+            None => RefreshOutcome::Unknown,
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn use_refresh_token(
+        &self,
+        session_handle: &str,
+        parent_hash: &str,
+        child_hash: &str,
+        now_ms: i64,
+    ) -> Result<RefreshTokenUse, StoreError> {
+        // Most requests find the child current already: a read, without a write transaction.
+        const TOKENS: &str = "SELECT refresh_token_hash, pending_refresh_token_hash FROM sessions \
+                              WHERE session_handle = $1 AND expires_at > $2";
+        let row = sqlx::query(TOKENS).bind(session_handle).bind(now_ms).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(RefreshTokenUse::Ended) };
+        if row.text("refresh_token_hash")? == child_hash {
+            return Ok(RefreshTokenUse::Current);
+        }
+        if row.optional_text("pending_refresh_token_hash")?.as_deref() != Some(child_hash) {
+            return Ok(RefreshTokenUse::Superseded);
+        }
+        let mut tx = DB::begin_write(&self.pool).await?;
+        // Of concurrent uses (and refreshes) one promotes; the others wait for the row, then find the child
+        // current already.
+        let promoted = sqlx::query(
+            "UPDATE sessions SET refresh_token_hash = $3, pending_refresh_token_hash = NULL \
+             WHERE session_handle = $1 AND refresh_token_hash = $2 AND pending_refresh_token_hash = $3 \
+             AND expires_at > $4",
+        )
+        .bind(session_handle)
+        .bind(parent_hash)
+        .bind(child_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if promoted == 1 {
+            retire_refresh_token!(&mut *tx, parent_hash, session_handle, now_ms);
+            tx.commit().await?;
+            return Ok(RefreshTokenUse::Current);
+        }
+        let row = sqlx::query(TOKENS).bind(session_handle).bind(now_ms).fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(match row {
+            None => RefreshTokenUse::Ended,
+            Some(row) if row.text("refresh_token_hash")? == child_hash => RefreshTokenUse::Current,
+            Some(_) => RefreshTokenUse::Superseded,
+        })
     }
 
     async fn session(&self, session_handle: &str, now_ms: i64) -> Result<Option<SessionRecord>, StoreError> {
