@@ -12,6 +12,8 @@
 mod support;
 #[path = "support/oidc.rs"]
 mod oidc;
+#[path = "../../tests/tests/support/schemathesis.rs"]
+mod schemathesis;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,26 +37,9 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
-/// The `st` command, or `None` (after saying why) when schemathesis is not installed outside CI.
-fn schemathesis() -> Option<String> {
-    let st = std::env::var("AUTHGEN_SCHEMATHESIS").unwrap_or_else(|_| "st".to_owned());
-    match Command::new(&st).arg("--version").output() {
-        Ok(out) if out.status.success() => Some(st),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("schemathesis (`{st}`) is required under CI: pip install schemathesis")
-        }
-        _ => {
-            eprintln!(
-                "SKIPPED: schemathesis (`{st}`) is not installed; `pip install schemathesis` to run the contract test"
-            );
-            None
-        }
-    }
-}
-
 on_both_frameworks! {
 async fn schemathesis_finds_no_failure() {
-    let Some(st) = schemathesis() else { return };
+    let Some(st) = schemathesis::command() else { return };
     let provider = OidcProvider::start().await;
     let line = format!(
         "id={PROVIDER},issuer={},client_id={DEFAULT_CLIENT_ID},client_secret={DEFAULT_CLIENT_SECRET}",
@@ -115,10 +100,7 @@ async fn schemathesis_finds_no_failure() {
     let report = format!("{stdout}\n{stderr}");
     assert!(out.status.success(), "schemathesis found failures on {framework} (report {}):\n{report}", junit.display());
     // The summary says `N generated, ...`.
-    let cases: u64 = report
-        .lines()
-        .find_map(|l| l.trim().split_once(" generated").and_then(|(n, _)| n.parse().ok()))
-        .unwrap_or_else(|| panic!("no case count in the report:\n{report}"));
+    let cases = schemathesis::cases(&report);
     assert!(cases >= MIN_CASES, "{framework}: only {cases} cases (at least {MIN_CASES}):\n{report}");
     assert!(junit.exists(), "the JUnit report is written");
     drop(provider);

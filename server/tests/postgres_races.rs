@@ -111,16 +111,7 @@ async fn concurrent_refreshes_of_one_token_over_both_instances_share_one_child()
     assert_eq!(children.len(), 1, "every refresh got the same new refresh token");
     let child = children.pop_first().expect("one child");
     assert_eq!(db.count("SELECT COUNT(*) FROM sessions WHERE user_id = $1", &signed_in.ok.user.id).await, 1);
-    assert_eq!(
-        db.count(
-            "SELECT COUNT(*) FROM rotated_refresh_tokens WHERE session_handle IN \
-        (SELECT session_handle FROM sessions WHERE user_id = $1)",
-            &signed_in.ok.user.id
-        )
-        .await,
-        0,
-        "nothing rotated yet"
-    );
+    assert_eq!(rotated(&db, &signed_in.ok.user.id).await, 0, "nothing rotated yet");
 
     // Every new access token is valid on both instances (the first request uses the child).
     for (i, access) in accesses.iter().enumerate() {
@@ -128,16 +119,7 @@ async fn concurrent_refreshes_of_one_token_over_both_instances_share_one_child()
         let info = within("sessioninfo", on.client.send(bearer(access))).await.expect("sessioninfo");
         assert_eq!(info.status, 200, "{}", info.text());
     }
-    assert_eq!(
-        db.count(
-            "SELECT COUNT(*) FROM rotated_refresh_tokens WHERE session_handle IN \
-        (SELECT session_handle FROM sessions WHERE user_id = $1)",
-            &signed_in.ok.user.id
-        )
-        .await,
-        1,
-        "the parent"
-    );
+    assert_eq!(rotated(&db, &signed_in.ok.user.id).await, 1, "the parent");
 
     // The old token after its child was used: theft, on either instance; the session is gone for both.
     let theft = within("reuse on B", b.client.refresh_session(refresh_request(&signed_in.refresh)))
@@ -159,4 +141,14 @@ fn bearer(token: &str) -> auth_api::runtime::RawRequest {
         headers: vec![("authorization".into(), format!("Bearer {token}"))],
         ..auth_api::runtime::RawRequest::default()
     }
+}
+
+/// The rotated refresh tokens the sessions of `user_id` remember.
+async fn rotated(db: &TestDb, user_id: &str) -> i64 {
+    db.count(
+        "SELECT COUNT(*) FROM rotated_refresh_tokens WHERE session_handle IN \
+         (SELECT session_handle FROM sessions WHERE user_id = $1)",
+        user_id,
+    )
+    .await
 }

@@ -9,6 +9,8 @@
 //! `tests/contract/kitchen_hooks.py`. schemathesis comes from PyPI (`.ci/run` installs it); without it the test
 //! says SKIPPED, except under CI, where it fails.
 
+#[path = "support/schemathesis.rs"]
+mod schemathesis;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -21,23 +23,6 @@ const MIN_CASES: u64 = 2_500;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-/// The `st` command, or `None` (after saying why) when schemathesis is not installed outside CI.
-fn schemathesis() -> Option<String> {
-    let st = std::env::var("AUTHGEN_SCHEMATHESIS").unwrap_or_else(|_| "st".to_owned());
-    match Command::new(&st).arg("--version").output() {
-        Ok(out) if out.status.success() => Some(st),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("schemathesis (`{st}`) is required under CI: pip install schemathesis")
-        }
-        _ => {
-            eprintln!(
-                "SKIPPED: schemathesis (`{st}`) is not installed; `pip install schemathesis` to run the contract test"
-            );
-            None
-        }
-    }
 }
 
 /// Runs schemathesis against `base_url` and asserts a clean run of at least [`MIN_CASES`] cases.
@@ -60,24 +45,21 @@ fn run(st: &str, framework: &str, base_url: &str) {
         .expect("run schemathesis");
     let report = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "schemathesis found failures on {framework} (report {}):\n{report}", junit.display());
-    let cases: u64 = report
-        .lines()
-        .find_map(|l| l.trim().split_once(" generated").and_then(|(n, _)| n.parse().ok()))
-        .unwrap_or_else(|| panic!("no case count in the report:\n{report}"));
+    let cases = schemathesis::cases(&report);
     assert!(cases >= MIN_CASES, "{framework}: only {cases} cases (at least {MIN_CASES}):\n{report}");
     assert!(junit.exists(), "the JUnit report is written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_failure_in_the_kitchen_crate_on_axum() {
-    let Some(st) = schemathesis() else { return };
+    let Some(st) = schemathesis::command() else { return };
     let addr = support::spawn(kitchen_api::server::axum::router(support::Kitchen)).await;
     tokio::task::spawn_blocking(move || run(&st, "axum", &format!("http://{addr}"))).await.expect("run");
 }
 
 #[test]
 fn schemathesis_finds_no_failure_in_the_kitchen_crate_on_actix_web() {
-    let Some(st) = schemathesis() else { return };
+    let Some(st) = schemathesis::command() else { return };
     let addr = support::spawn_actix(kitchen_api::server::actix::configure(std::sync::Arc::new(support::Kitchen)));
     run(&st, "actix-web", &format!("http://{addr}"));
 }
