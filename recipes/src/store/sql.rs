@@ -17,6 +17,7 @@ use super::{
     SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
+use crate::schedule::Periodic;
 
 /// The `users` columns [`user_from_row`] reads, as a literal for `concat!`.
 macro_rules! user_columns {
@@ -76,6 +77,8 @@ macro_rules! signing_key_columns {
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     writer: Writer<DB>,
+    /// Work on a schedule for as long as a clone of the store lives (SQLite: WAL checkpoints).
+    background: Option<Arc<Periodic>>,
 }
 
 /// Where the statements that write run.
@@ -133,19 +136,21 @@ impl<DB: Database> std::fmt::Debug for SqlStore<DB> {
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone(), writer: self.writer.clone() }
+        Self { pool: self.pool.clone(), writer: self.writer.clone(), background: self.background.clone() }
     }
 }
 
 impl<DB: Database> SqlStore<DB> {
     /// A store on a migrated database whose reads and writes share one pool.
     pub(super) fn from_pool(pool: Pool<DB>) -> Self {
-        Self { writer: Writer::Pool(pool.clone()), pool }
+        Self { writer: Writer::Pool(pool.clone()), pool, background: None }
     }
 
-    /// A store on a migrated database that reads on `readers` and writes on `writer` alone.
-    pub(super) fn with_writer(readers: Pool<DB>, writer: DB::Connection) -> Self {
-        Self { pool: readers, writer: Writer::Dedicated(Arc::new(Mutex::new(Some(writer)))) }
+    /// A store on a migrated database that reads on `readers` and writes on `writer` alone, with `background`
+    /// work that stops when the last clone of the store is dropped or closed.
+    pub(super) fn with_writer(readers: Pool<DB>, writer: DB::Connection, background: Periodic) -> Self {
+        let writer = Writer::Dedicated(Arc::new(Mutex::new(Some(writer))));
+        Self { pool: readers, writer, background: Some(Arc::new(background)) }
     }
 
     /// The connection pool that reads, for maintenance and tests (on SQLite its connections are read-only).
@@ -156,6 +161,9 @@ impl<DB: Database> SqlStore<DB> {
     /// Closes every connection (on SQLite, closing the writer, the last one, checkpoints the WAL). Writes
     /// fail from then on, as on a closed pool.
     pub async fn close(&self) {
+        if let Some(background) = &self.background {
+            background.stop();
+        }
         self.pool.close().await;
         match &self.writer {
             Writer::Pool(pool) => pool.close().await,

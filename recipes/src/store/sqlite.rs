@@ -6,15 +6,19 @@
 //! connection write at a time, so writers queue for the writer connection (in order of arrival) rather than
 //! for the file's lock, which SQLite's busy handler polls with sleeps of up to 100 ms. A commit is durable
 //! across a crash of the process (WAL, `synchronous=NORMAL`: the commit is in the WAL file when it returns).
+//! Checkpoints, which copy the WAL into the database file and sync both, run every 100 ms on a connection of
+//! their own, so that no commit waits for one.
 
 use std::path::Path;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, Sqlite};
 
 use super::{SqlStore, StoreError};
+use crate::schedule::Periodic;
 
 /// A [`Store`](super::Store) on an SQLite database file.
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -24,6 +28,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Read-only connections beside the writer.
 const READERS: u32 = 4;
+
+/// How often the WAL is checkpointed (its committed pages copied into the database file), off the writer.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The WAL size, in pages, at which the writer checkpoints by itself: a bound for when the scheduled
+/// checkpoints fall behind, well above what they leave (SQLite's default is 1000).
+const WRITER_CHECKPOINT_PAGES: &str = "20000";
 
 impl SqlStore<Sqlite> {
     /// Opens (creating it if missing) the database file at `path` and applies pending migrations.
@@ -47,15 +58,27 @@ impl SqlStore<Sqlite> {
             .clone()
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .connect()
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
+        // Checkpoints copy pages and sync the files: on a connection of their own, on a schedule, so that a
+        // commit never waits for one. A passive checkpoint takes no lock that writers or readers wait for.
+        let checkpointer = options.clone().synchronous(SqliteSynchronous::Normal).connect().await?;
+        let checkpointer = Arc::new(tokio::sync::Mutex::new(checkpointer));
+        let checkpoints = Periodic::start(CHECKPOINT_INTERVAL, "checkpointing the SQLite WAL", move || {
+            let checkpointer = checkpointer.clone();
+            async move {
+                let mut connection = checkpointer.lock().await;
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *connection).await.map(drop)
+            }
+        });
         // A local file does not go away like a network peer does: no test query before each use.
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .test_before_acquire(false)
             .connect_with(options.create_if_missing(false).read_only(true))
             .await?;
-        Ok(Self::with_writer(readers, writer))
+        Ok(Self::with_writer(readers, writer, checkpoints))
     }
 }
