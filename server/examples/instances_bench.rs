@@ -268,7 +268,8 @@ async fn main() {
     let admin = std::env::var("AUTHGEN_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
 
-    let mut results: BTreeMap<Setup, (Vec<f64>, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // Per setup: flows/s, p99 (ms) and peak RSS (MiB) of each round.
+    let mut results: BTreeMap<Setup, [Vec<f64>; 3]> = BTreeMap::new();
     let mut total_errors = 0;
     for round in 0..rounds {
         for setup in Setup::ALL {
@@ -293,9 +294,9 @@ async fn main() {
                 schema.drop_now().await;
             }
             let entry = results.entry(setup).or_default();
-            entry.0.push(flows);
-            entry.1.push(p99_ms);
-            entry.2.push(peak_rss);
+            entry[0].push(flows);
+            entry[1].push(p99_ms);
+            entry[2].push(peak_rss);
         }
     }
 
@@ -308,7 +309,7 @@ async fn main() {
     println!("{:<26} {:>10} {:>12} {:>12} {:>14}", "setup", "flows/s", "flow p99", "vs SQLite", "peak RSS");
     let medians: BTreeMap<Setup, (f64, f64, f64)> = results
         .into_iter()
-        .map(|(setup, (mut flows, mut p99s, mut rss))| {
+        .map(|(setup, [mut flows, mut p99s, mut rss])| {
             (setup, (median(&mut flows), median(&mut p99s), median(&mut rss)))
         })
         .collect();
