@@ -1,5 +1,5 @@
 //! Work that runs on a schedule for as long as the recipes live: signing-key maintenance and the pruning of
-//! expired rows. Each is a task on the current tokio runtime, stopped when its handle is dropped.
+//! expired rows; and for as long as an SQLite store lives, its WAL checkpoints. Each is a task on the current tokio runtime, stopped when its handle is dropped.
 
 use std::future::Future;
 use std::time::Duration;
@@ -29,6 +29,15 @@ impl Periodic {
                 }
             }
         })))
+    }
+}
+
+impl Periodic {
+    /// Stops the schedule now, as dropping it does.
+    pub(crate) fn stop(&self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }
 

@@ -217,3 +217,39 @@ async fn concurrent_third_party_sign_ups_create_one_user() {
     let dir = tempfile::tempdir().expect("temp dir");
     third_party::concurrent_third_party_sign_ups_create_one_user(open(&dir).await).await;
 }
+
+/// Committed pages reach the database file while the store is open: the scheduled checkpoints copy the WAL
+/// (the writer alone would wait for 20000 pages), and the readers, read-only, still see every commit at once.
+#[tokio::test]
+async fn the_wal_is_checkpointed_on_a_schedule_and_readers_see_every_commit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let file_size = || std::fs::metadata(dir.path().join("auth.db")).expect("database file").len();
+    let before = file_size();
+    for i in 0..300 {
+        let contact = Contact::Email(format!("checkpoint-{i}@example.com"));
+        store.sign_in_up("public", &contact, &format!("user-{i}"), 1).await.expect("sign up");
+        let read = store.user_by_contact("public", &contact).await.expect("read");
+        assert_eq!(read.map(|user| user.user_id), Some(format!("user-{i}")), "a reader sees the commit");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_size() <= before {
+        assert!(std::time::Instant::now() < deadline, "no checkpoint copied the WAL into the database file");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(count, 300);
+}
+
+/// The readers are read-only (every write goes through the writer), and once the store is closed, writes fail
+/// with an error instead of waiting or panicking.
+#[tokio::test]
+async fn readers_are_read_only_and_a_closed_store_refuses_writes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    let write = sqlx::query("DELETE FROM users").execute(store.pool()).await;
+    assert!(write.is_err(), "a reader connection wrote: {write:?}");
+    store.close().await;
+    let contact = Contact::Email("closed@example.com".into());
+    assert!(store.sign_in_up("public", &contact, "u", 1).await.is_err());
+}

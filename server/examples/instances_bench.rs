@@ -101,6 +101,19 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The process's peak resident set so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -255,7 +268,8 @@ async fn main() {
     let admin = std::env::var("AUTHGEN_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
 
-    let mut results: BTreeMap<Setup, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // Per setup: flows/s, p99 (ms) and peak RSS (MiB) of each round.
+    let mut results: BTreeMap<Setup, [Vec<f64>; 3]> = BTreeMap::new();
     let mut total_errors = 0;
     for round in 0..rounds {
         for setup in Setup::ALL {
@@ -274,13 +288,15 @@ async fn main() {
             let _ = load(&servers, Duration::from_millis(500), concurrency).await;
             let (flows, p99_ms, errors) = load(&servers, duration, concurrency).await;
             total_errors += errors;
+            let peak_rss = servers.iter().map(Server::peak_rss_mib).fold(0.0, f64::max);
             drop(servers);
             if let Some(schema) = schema {
                 schema.drop_now().await;
             }
             let entry = results.entry(setup).or_default();
-            entry.0.push(flows);
-            entry.1.push(p99_ms);
+            entry[0].push(flows);
+            entry[1].push(p99_ms);
+            entry[2].push(peak_rss);
         }
     }
 
@@ -290,16 +306,19 @@ async fn main() {
          release auth-server processes, load generator and PostgreSQL on one {cpus}-CPU machine",
         duration.as_secs()
     );
-    println!("{:<26} {:>10} {:>12} {:>12}", "setup", "flows/s", "flow p99", "vs SQLite");
-    let medians: BTreeMap<Setup, (f64, f64)> = results
+    println!("{:<26} {:>10} {:>12} {:>12} {:>14}", "setup", "flows/s", "flow p99", "vs SQLite", "peak RSS");
+    let medians: BTreeMap<Setup, (f64, f64, f64)> = results
         .into_iter()
-        .map(|(setup, (mut flows, mut p99s))| (setup, (median(&mut flows), median(&mut p99s))))
+        .map(|(setup, [mut flows, mut p99s, mut rss])| {
+            (setup, (median(&mut flows), median(&mut p99s), median(&mut rss)))
+        })
         .collect();
     let sqlite = medians.get(&Setup::Sqlite).map_or(0.0, |m| m.0);
-    for (setup, (flows, p99_ms)) in &medians {
+    for (setup, (flows, p99_ms, rss)) in &medians {
         let ratio = if sqlite > 0.0 { flows / sqlite } else { 0.0 };
-        println!("{:<26} {:>10.0} {:>10.2}ms {:>11.2}x", setup.name(), flows, p99_ms, ratio);
+        println!("{:<26} {:>10.0} {:>10.2}ms {:>11.2}x {:>10.1} MiB", setup.name(), flows, p99_ms, ratio, rss);
     }
+    println!("(peak RSS: VmHWM of the server process, the larger of the two where two run)");
     if let (Some(one), Some(two)) = (medians.get(&Setup::Postgres), medians.get(&Setup::TwoPostgres))
         && one.0 > 0.0
     {

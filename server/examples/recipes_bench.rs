@@ -1,7 +1,10 @@
 //! Load benchmarks on loopback with SQLite, each in interleaved rounds of one run:
 //! - the passwordless flow: createCode and consume throughput and p99 latency, for the generated router
 //!   serving `AuthRecipes` against a minimal hand-written axum handler doing the same store, crypto and token
-//!   work;
+//!   work; beside them the floor of one flow: the same store calls, ids, hashes and ES256 signature run one
+//!   after another in one task, without HTTP, and the server's throughput as a share of that floor; the CPU
+//!   time the process spends per flow (server and load generator together, which unlike throughput hardly
+//!   moves when other processes load the machine); and the process's peak resident set (VmHWM);
 //! - a protected route behind `VerifySession`: requests/s and p99 when the verifier checks the token alone
 //!   (as before sessions were checked in the store), when it asks the store on every request (TTL 0), and
 //!   with the default session check TTL; and the time of one verification alone, in process, in each mode.
@@ -211,6 +214,114 @@ fn now_ms() -> i64 {
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The floor of one flow: what createCode and consume must do whatever serves them (the store calls of the
+/// flow on the SQLite store, the ids, the hashes, one ES256 signature and the session headers), one flow after
+/// another in one task, without HTTP. Returns flows/s.
+async fn floor(duration: Duration) -> f64 {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::new("http://localhost:3000", "http://localhost:3001").expect("valid domains");
+    let store = SqliteStore::open(dir.path().join("auth.db")).await.expect("store");
+    let key = SigningKey::generate().expect("key");
+    let lifetime = i64::try_from(config.code_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let started = Instant::now();
+    let mut flows = 0u64;
+    while started.elapsed() < duration {
+        flows += 1;
+        // createCode
+        let email = contact::normalise_email(&format!("floor-{flows}@bench.example")).expect("valid email");
+        let (device_id, salt) =
+            (ids::random_bytes::<32>().expect("random"), ids::random_bytes::<32>().expect("random"));
+        let (code, code_id) = (ids::user_input_code().expect("random"), ids::uuid_v4().expect("random"));
+        let pre = ids::pre_auth_session_id(&device_id);
+        let now = now_ms();
+        let device = NewDevice {
+            tenant_id: "public".into(),
+            device_id_hash: pre.clone(),
+            contact: Contact::Email(email),
+            link_code_salt: ids::encode_salt(&salt),
+            created_at_ms: now,
+        };
+        let record = CodeRecord {
+            code_id,
+            link_code_hash: ids::link_code_hash_for_user_input_code(&device_id, &salt, &code),
+            created_at_ms: now,
+        };
+        store.create_device(&device, &record).await.expect("create device");
+        let link = ids::link_code(&device_id, &salt, &code);
+        let wire_device_id = ids::encode_device_id(&device_id);
+        std::hint::black_box((&link, &wire_device_id));
+        // consume
+        let device_id = ids::decode_device_id(&wire_device_id).expect("device id");
+        assert!(ids::constant_time_eq(&ids::pre_auth_session_id(&device_id), &pre));
+        let device = store.device("public", &pre).await.expect("device").expect("a device");
+        let salt = ids::decode_salt(&device.link_code_salt).expect("salt");
+        let hash = ids::link_code_hash_for_user_input_code(&device_id, &salt, &code);
+        let now = now_ms();
+        assert!(
+            device
+                .codes
+                .iter()
+                .any(|c| ids::constant_time_eq(&c.link_code_hash, &hash) && c.created_at_ms + lifetime >= now)
+        );
+        let contact = store.consume_device("public", &pre).await.expect("consume").expect("consumed");
+        let (user, _) =
+            store.sign_in_up("public", &contact, &ids::uuid_v4().expect("random"), now).await.expect("sign in");
+        let (session_handle, refresh_token) = (ids::uuid_v4().expect("random"), ids::refresh_token().expect("random"));
+        let session = NewSession {
+            session_handle: session_handle.clone(),
+            user_id: user.user_id.clone(),
+            tenant_id: "public".into(),
+            refresh_token_hash: ids::refresh_token_hash(&refresh_token),
+            created_at_ms: now,
+            expires_at_ms: now + 100 * 24 * 3600 * 1000,
+        };
+        store.create_session(&session).await.expect("session");
+        let claims = AccessTokenClaims {
+            user_id: user.user_id.clone(),
+            session_handle,
+            tenant_id: "public".into(),
+            issued_at_s: now / 1000,
+            expires_at_s: now / 1000 + 3600,
+            issuer: config.issuer(),
+        };
+        let payload = claims.to_payload();
+        let tokens = IssuedTokens {
+            user_id: user.user_id,
+            access_token: key.sign(&payload),
+            access_token_expires_at_ms: claims.expires_at_s * 1000,
+            access_token_payload: payload,
+            refresh_token,
+            refresh_token_expires_at_ms: session.expires_at_ms,
+        };
+        std::hint::black_box(SessionHeaders::with_tokens(&config, TransferMode::Header, &tokens));
+    }
+    let flows_per_second = flows as f64 / started.elapsed().as_secs_f64();
+    store.close().await;
+    flows_per_second
+}
+
+/// The CPU time (user and system) this process has used, in seconds: `/proc/self/stat` counts it in ticks of
+/// 1/100 s (USER_HZ, fixed at 100 for user space on Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (in parentheses, which may hold spaces): utime and stime are the
+    // 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// This process's peak resident set so far (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Handwritten,
@@ -254,14 +365,16 @@ fn p99(samples: &mut [Duration]) -> f64 {
     samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// One timed run: `concurrency` workers loop createCode → consume until `duration` passes.
-async fn run(mode: Mode, duration: Duration, concurrency: usize) -> (f64, f64, f64, f64) {
+/// One timed run: `concurrency` workers loop createCode → consume until `duration` passes. Returns createCode/s,
+/// its p99, consume/s, its p99 (ms) and the process's CPU time per flow (ms).
+async fn run(mode: Mode, duration: Duration, concurrency: usize) -> [f64; 5] {
     let dir = tempfile::tempdir().expect("temp dir");
     let codes = Codes::default();
     let router = app(mode, dir.path(), codes.clone()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..concurrency)
@@ -311,10 +424,11 @@ async fn run(mode: Mode, duration: Duration, concurrency: usize) -> (f64, f64, f
         all.consume.extend(latencies.consume);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_ms_per_flow = (cpu_seconds() - cpu_before) * 1000.0 / all.consume.len().max(1) as f64;
     server.abort();
     let create_rps = all.create.len() as f64 / elapsed;
     let consume_rps = all.consume.len() as f64 / elapsed;
-    (create_rps, p99(&mut all.create), consume_rps, p99(&mut all.consume))
+    [create_rps, p99(&mut all.create), consume_rps, p99(&mut all.consume), cpu_ms_per_flow]
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -520,31 +634,66 @@ async fn main() {
     let concurrency = usize::try_from(number(1, 16)).unwrap_or(16);
     let rounds = number(2, 3);
     let modes = [Mode::Handwritten, Mode::Generated];
-    let mut results: BTreeMap<&str, [Vec<f64>; 4]> = BTreeMap::new();
+    let mut results: BTreeMap<&str, [Vec<f64>; 5]> = BTreeMap::new();
+    let mut floors = Vec::new();
     for _ in 0..rounds {
+        floors.push(floor(duration).await);
         for mode in modes {
-            let (create_rps, create_p99, consume_rps, consume_p99) = run(mode, duration, concurrency).await;
+            let figures = run(mode, duration, concurrency).await;
             let entry = results.entry(mode.name()).or_default();
-            entry[0].push(create_rps);
-            entry[1].push(create_p99);
-            entry[2].push(consume_rps);
-            entry[3].push(consume_p99);
+            for (series, figure) in entry.iter_mut().zip(figures) {
+                series.push(figure);
+            }
         }
     }
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "median of {rounds} rounds of {}s, {concurrency} concurrent createCode+consume loops, SQLite on loopback",
+        "median of {rounds} rounds of {}s, {concurrency} concurrent createCode+consume loops, SQLite on loopback, \
+         server and load generator in one process on {cpus} CPUs",
         duration.as_secs()
     );
-    println!("{:<20} {:>12} {:>12} {:>12} {:>12}", "mode", "create/s", "create p99", "consume/s", "consume p99");
+    println!(
+        "{:<20} {:>10} {:>12} {:>10} {:>12} {:>12} {:>10}",
+        "mode", "create/s", "create p99", "consume/s", "consume p99", "CPU ms/flow", "vs floor"
+    );
+    let floor = median(&mut floors);
     let mut medians = BTreeMap::new();
     for mode in modes {
         let Some(series) = results.get_mut(mode.name()) else { continue };
-        let m = [median(&mut series[0]), median(&mut series[1]), median(&mut series[2]), median(&mut series[3])];
-        println!("{:<20} {:>12.0} {:>10.2}ms {:>12.0} {:>10.2}ms", mode.name(), m[0], m[1], m[2], m[3]);
+        let m = series.each_mut().map(|values| median(values));
+        println!(
+            "{:<20} {:>10.0} {:>10.2}ms {:>10.0} {:>10.2}ms {:>12.3} {:>10.3}",
+            mode.name(),
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[4],
+            m[2] / floor
+        );
         medians.insert(mode.name(), m);
     }
+    println!(
+        "{:<20} {:>10.0} {:>12} {:>10.0} {:>12} {:>12.3} {:>10.3}",
+        "floor (one task)",
+        floor,
+        "",
+        floor,
+        "",
+        1000.0 / floor,
+        1.0
+    );
     if let (Some(g), Some(h)) = (medians.get(Mode::Generated.name()), medians.get(Mode::Handwritten.name())) {
         println!("generated/hand-written throughput ratio: createCode {:.3}, consume {:.3}", g[0] / h[0], g[2] / h[2]);
     }
+    println!(
+        "(floor: the flow's store calls, ids, hashes, ES256 signature and session headers one flow after another \
+         in one task, no HTTP; vs floor: flows/s over the floor's; CPU ms/flow: CPU time of the whole process, \
+         server and load generator, per flow; the floor's is its wall time per flow)"
+    );
+    println!(
+        "peak RSS (VmHWM) of the process, server and load generator together, after the sign-in runs: {:.1} MiB",
+        peak_rss_mib()
+    );
     protected_benchmark(duration, concurrency, rounds).await;
 }

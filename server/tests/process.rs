@@ -125,3 +125,28 @@ async fn restart_on_the_same_database_keeps_users_sessions_and_keys() {
     second.terminate();
 }
 }
+
+on_both_frameworks! {
+/// A sign-in the server answered is committed: `kill -9` right after it loses neither the user nor the session
+/// (SQLite in WAL mode with `synchronous=NORMAL`: the commit is in the WAL file before the answer goes out).
+async fn a_sign_in_survives_kill_9_of_the_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = Process::start(dir.path());
+    let client = Client::new(&first.base_url).expect("client");
+    let (ok, _, refresh) = sign_in(&first, &client, "kill9@example.com").await;
+    assert!(ok.created_new_recipe_user);
+    first.kill_9();
+    assert!(dir.path().join("auth.db-wal").exists(), "the WAL was left behind, not checkpointed at shutdown");
+
+    let second = Process::start(dir.path());
+    let client = Client::new(&second.base_url).expect("client");
+    let mut request = refresh_session::Request::new();
+    request.refresh_token_bearer = Some(refresh);
+    let response = client.refresh_session(request).await.expect("refresh");
+    assert!(matches!(response, refresh_session::Response::Ok { .. }), "the session survived: {response:?}");
+    let (again, _, _) = sign_in(&second, &client, "kill9@example.com").await;
+    assert!(!again.created_new_recipe_user, "the user survived");
+    assert_eq!(again.user.id, ok.user.id);
+    second.terminate();
+}
+}

@@ -5,7 +5,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use serde_json::{Map, Value, json};
 
 use crate::ids::{self, RandomError};
@@ -91,6 +95,11 @@ pub struct InvalidKey {
 pub struct SigningKey {
     key_id: String,
     key: p256::ecdsa::SigningKey,
+    /// The same key in ring, which signs several times faster (assembly P-256); `None` if ring refused it,
+    /// and then `key` signs.
+    signer: Option<Arc<EcdsaKeyPair>>,
+    /// The token header, encoded once: it is the same for every token of the key.
+    encoded_header: String,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -106,7 +115,7 @@ impl SigningKey {
         loop {
             // A random 32-byte string is a valid scalar except with probability about 2^-32.
             if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&ids::random_bytes::<32>()?) {
-                return Ok(Self { key_id, key });
+                return Ok(Self::new(key_id, key));
             }
         }
     }
@@ -115,7 +124,22 @@ impl SigningKey {
     pub fn from_record(record: &SigningKeyRecord) -> Result<Self, InvalidKey> {
         let key = p256::ecdsa::SigningKey::from_slice(&record.private_key)
             .map_err(|_| InvalidKey { key_id: record.key_id.clone() })?;
-        Ok(Self { key_id: record.key_id.clone(), key })
+        Ok(Self::new(record.key_id.clone(), key))
+    }
+
+    fn new(key_id: String, key: p256::ecdsa::SigningKey) -> Self {
+        let public_key = key.verifying_key().to_sec1_point(false);
+        let signer = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.to_bytes(),
+            public_key.as_bytes(),
+            &SystemRandom::new(),
+        )
+        .ok()
+        .map(Arc::new);
+        let header = json!({ "alg": ALGORITHM, "kid": key_id, "typ": "JWT", "version": "5" });
+        let encoded_header = URL_SAFE_NO_PAD.encode(header.to_string());
+        Self { key_id, key, signer, encoded_header }
     }
 
     /// The record to store.
@@ -135,17 +159,25 @@ impl SigningKey {
 
     /// Signs `payload` into a compact JWT.
     pub fn sign(&self, payload: &Map<String, Value>) -> String {
-        let header = json!({ "alg": ALGORITHM, "kid": self.key_id, "typ": "JWT", "version": "5" });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(Value::Object(payload.clone()).to_string())
-        );
+        let payload = Value::Object(payload.clone()).to_string();
+        let mut token = String::with_capacity(self.encoded_header.len() + payload.len() * 4 / 3 + 92);
+        token.push_str(&self.encoded_header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        // ring's signature (r ‖ s, as JWS wants it), or the RustCrypto one when ring cannot sign; both are
+        // plain ECDSA over SHA-256, which every ES256 verifier accepts.
+        let signature = self
+            .signer
+            .as_ref()
+            .and_then(|signer| signer.sign(&SystemRandom::new(), token.as_bytes()).ok())
+            .and_then(|signature| p256::ecdsa::Signature::from_slice(signature.as_ref()).ok())
+            .unwrap_or_else(|| self.key.sign(token.as_bytes()));
         // Low-S form (of the two valid `s` values, the smaller), which verifiers require: a token has one
         // valid signature, not two.
-        let signature: p256::ecdsa::Signature = self.key.sign(signing_input.as_bytes());
         let signature = signature.normalize_s();
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        token
     }
 
     /// A verifier accepting tokens signed with this key.
@@ -355,6 +387,24 @@ mod tests {
 
         for malformed in ["", "a.b", "a.b.c", "x.y.z.w", &format!("{}.e30.{}", parts[0], parts[2])] {
             assert_eq!(key.verifier().verify(malformed, 1_000), Err(TokenError::Malformed), "{malformed}");
+        }
+    }
+
+    /// Tokens signed by ring and by the RustCrypto fallback have the same header and payload, and both verify.
+    #[test]
+    fn ring_and_the_fallback_sign_alike() {
+        let key = SigningKey::generate().expect("randomness");
+        assert!(key.signer.is_some(), "ring takes every valid P-256 key");
+        let fallback = SigningKey { signer: None, ..key.clone() };
+        let (by_ring, by_fallback) = (key.sign(&claims(2_000)), fallback.sign(&claims(2_000)));
+        assert_eq!(by_ring.rsplit_once('.').map(|p| p.0), by_fallback.rsplit_once('.').map(|p| p.0));
+        for token in [by_ring, by_fallback] {
+            assert_eq!(key.verifier().verify(&token, 1_000), Ok(claims(2_000)));
+            let header = decode_object(token.split('.').next().expect("header")).expect("a JSON header");
+            assert_eq!(
+                Value::Object(header),
+                json!({ "alg": "ES256", "kid": key.key_id(), "typ": "JWT", "version": "5" })
+            );
         }
     }
 }

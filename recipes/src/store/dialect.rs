@@ -13,7 +13,7 @@ use std::future::Future;
 
 use sqlx::postgres::PgQueryResult;
 use sqlx::sqlite::SqliteQueryResult;
-use sqlx::{Database, Pool, Postgres, Sqlite, Transaction};
+use sqlx::{Connection as _, Database, Postgres, Sqlite, Transaction};
 
 use super::rows::RecordRow;
 use crate::contact::Contact;
@@ -23,7 +23,9 @@ use crate::contact::Contact;
 pub(super) trait Dialect: Database<Row: RecordRow, QueryResult: RowsAffected> {
     /// Starts a transaction that reads and then writes, such that concurrent calls of one store method do not
     /// interleave where the method says so.
-    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send;
+    fn begin_write(
+        connection: &mut Self::Connection,
+    ) -> impl Future<Output = Result<Transaction<'_, Self>, sqlx::Error>> + Send;
 
     /// Within a [`Dialect::begin_write`] transaction, before any device row is touched: waits until no other
     /// transaction consumes a device of the contact, so two consumes of different devices of one contact queue
@@ -65,10 +67,14 @@ pub(super) trait RowsAffected {
 
 /// SQLite: `BEGIN IMMEDIATE` takes the database's write lock up front, so transactions that read before they
 /// write serialise (waiting up to the busy timeout) instead of failing with `SQLITE_BUSY` when they upgrade.
-/// With every writer queued behind that lock, the explicit locks have nothing left to do.
+/// The store's own writers already take turns on its one writer connection; the lock still keeps out any
+/// other process that opens the file. With every writer queued behind that lock, the explicit locks have
+/// nothing left to do.
 impl Dialect for Sqlite {
-    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
-        pool.begin_with("BEGIN IMMEDIATE")
+    fn begin_write(
+        connection: &mut Self::Connection,
+    ) -> impl Future<Output = Result<Transaction<'_, Self>, sqlx::Error>> + Send {
+        connection.begin_with("BEGIN IMMEDIATE")
     }
 
     async fn lock_contact(_: &mut Self::Connection, _: &str, _: &Contact) -> Result<(), sqlx::Error> {
@@ -102,8 +108,10 @@ const ADVISORY_LOCK_CLASS: i32 = 0x6167_6e31;
 /// concurrent writer of the same row waits for before it re-checks its `WHERE` on the committed row. Where a
 /// transaction touches several rows that another may touch in another order, an explicit lock queues them.
 impl Dialect for Postgres {
-    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = Result<Transaction<'static, Self>, sqlx::Error>> + Send {
-        pool.begin()
+    fn begin_write(
+        connection: &mut Self::Connection,
+    ) -> impl Future<Output = Result<Transaction<'_, Self>, sqlx::Error>> + Send {
+        connection.begin()
     }
 
     /// A transaction-scoped advisory lock on the tenant and contact (the same key as earlier versions took, so

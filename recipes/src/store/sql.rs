@@ -2,7 +2,12 @@
 //! transaction shape is written once, with `$N` parameters both drivers bind; what differs between the two
 //! databases is behind [`Dialect`] (how a read-then-write transaction starts, and two explicit locks).
 
-use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection as _, Database, Encode, Executor, IntoArguments, Pool, Type};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::dialect::{Dialect, RowsAffected as _};
 use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
@@ -12,6 +17,7 @@ use super::{
     SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
+use crate::schedule::Periodic;
 
 /// The `users` columns [`user_from_row`] reads, as a literal for `concat!`.
 macro_rules! user_columns {
@@ -88,31 +94,122 @@ macro_rules! retire_refresh_token {
 /// - **Key rotation** checks for a fresh key and inserts one in a transaction that first locks
 ///   `signing_keys` against other rotations (not against readers), so that instances that rotate at the same
 ///   moment add one key.
-#[derive(Debug)]
+///
+///
+/// Statements that only read run on [`SqlStore::pool`]; every statement that writes runs on the writer. On
+/// PostgreSQL the writer is the same pool. On SQLite it is one connection held for good, which writers take in
+/// turn (in order of arrival): the database has one write lock anyway, and writers queued for that connection
+/// never meet the lock held, so they never sleep in SQLite's busy handler (which polls in steps of up to
+/// 100 ms); readers, on connections of their own, read the last committed state without waiting (WAL).
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    writer: Writer<DB>,
+    /// Work on a schedule for as long as a clone of the store lives (SQLite: WAL checkpoints).
+    background: Option<Arc<Periodic>>,
+}
+
+/// Where the statements that write run.
+enum Writer<DB: Database> {
+    /// Connections of the pool.
+    Pool(Pool<DB>),
+    /// One connection, taken in turn; `None` once the store is closed.
+    Dedicated(Arc<Mutex<Option<DB::Connection>>>),
+}
+
+impl<DB: Database> Clone for Writer<DB> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Pool(pool) => Self::Pool(pool.clone()),
+            Self::Dedicated(connection) => Self::Dedicated(connection.clone()),
+        }
+    }
+}
+
+/// The writer's connection, for as long as one store method needs it.
+enum WriteConnection<'a, DB: Database> {
+    Pooled(PoolConnection<DB>),
+    Dedicated(MappedMutexGuard<'a, DB::Connection>),
+}
+
+impl<DB: Database> Deref for WriteConnection<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Self::Pooled(connection) => connection,
+            Self::Dedicated(connection) => connection,
+        }
+    }
+}
+
+impl<DB: Database> DerefMut for WriteConnection<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Self::Pooled(connection) => connection,
+            Self::Dedicated(connection) => connection,
+        }
+    }
+}
+
+impl<DB: Database> std::fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let writer = match self.writer {
+            Writer::Pool(_) => "the pool",
+            Writer::Dedicated(_) => "one dedicated connection",
+        };
+        f.debug_struct("SqlStore").field("pool", &self.pool).field("writer", &writer).finish()
+    }
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone() }
+        Self { pool: self.pool.clone(), writer: self.writer.clone(), background: self.background.clone() }
     }
 }
 
 impl<DB: Database> SqlStore<DB> {
-    /// A store on a migrated database.
+    /// A store on a migrated database whose reads and writes share one pool.
     pub(super) fn from_pool(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self { writer: Writer::Pool(pool.clone()), pool, background: None }
     }
 
-    /// The connection pool, for maintenance and tests.
+    /// A store on a migrated database that reads on `readers` and writes on `writer` alone, with `background`
+    /// work that stops when the last clone of the store is dropped or closed.
+    pub(super) fn with_writer(readers: Pool<DB>, writer: DB::Connection, background: Periodic) -> Self {
+        let writer = Writer::Dedicated(Arc::new(Mutex::new(Some(writer))));
+        Self { pool: readers, writer, background: Some(Arc::new(background)) }
+    }
+
+    /// The connection pool that reads, for maintenance and tests (on SQLite its connections are read-only).
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
     }
 
-    /// Closes every connection (on SQLite, this checkpoints the WAL).
+    /// Closes every connection (on SQLite, closing the writer, the last one, checkpoints the WAL). Writes
+    /// fail from then on, as on a closed pool.
     pub async fn close(&self) {
+        if let Some(background) = &self.background {
+            background.stop();
+        }
         self.pool.close().await;
+        match &self.writer {
+            Writer::Pool(pool) => pool.close().await,
+            Writer::Dedicated(connection) => {
+                if let Some(connection) = connection.lock().await.take() {
+                    let _ = connection.close().await;
+                }
+            }
+        }
+    }
+
+    /// The writer's connection: a pooled one, or the dedicated one once the writers before have done.
+    async fn write(&self) -> Result<WriteConnection<'_, DB>, sqlx::Error> {
+        match &self.writer {
+            Writer::Pool(pool) => Ok(WriteConnection::Pooled(pool.acquire().await?)),
+            Writer::Dedicated(connection) => MutexGuard::try_map(connection.lock().await, Option::as_mut)
+                .map(WriteConnection::Dedicated)
+                .map_err(|_| sqlx::Error::PoolClosed),
+        }
     }
 }
 
@@ -138,7 +235,8 @@ where
     async fn create_device(&self, device: &NewDevice, code: &CodeRecord) -> Result<(), StoreError> {
         let (email, phone_number) = contact_columns(&device.contact);
         // One transaction: the device and its first code appear together or not at all.
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         sqlx::query(
             "INSERT INTO passwordless_devices \
              (device_id_hash, tenant_id, email, phone_number, link_code_salt, failed_attempts, created_at) \
@@ -176,12 +274,12 @@ where
               WHERE c.device_id_hash = passwordless_devices.device_id_hash AND c.created_at >= $1)",
         )
         .bind(oldest_live)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?
         .rows_affected();
         let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?
             .rows_affected();
         Ok(Pruned { devices, sessions })
@@ -198,7 +296,8 @@ where
         // beyond `keep` go out with it, so concurrent resends cannot leave more. A consume that deletes the
         // device concurrently either goes first (no row to select, or on PostgreSQL a foreign key violation
         // when it commits between the select and the insert's check) or waits and deletes the code too.
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         DB::lock_device(&mut tx, tenant_id, device_id_hash).await?;
         // A device's codes are kept newest first, so their times must tell them apart: a code created in the
         // same millisecond as the device's latest one is stamped one millisecond later (the device is locked,
@@ -285,7 +384,7 @@ where
         .bind(tenant_id)
         .bind(device_id_hash)
         .bind(i64::from(max_attempts))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         if let Some(row) = counted {
             return Ok(FailedAttempt::Counted(failed_attempts(row.small_integer("failed_attempts")?)?));
@@ -296,7 +395,7 @@ where
         let exhausted = sqlx::query("DELETE FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2")
             .bind(tenant_id)
             .bind(device_id_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?
             .rows_affected()
             == 1;
@@ -304,7 +403,8 @@ where
     }
 
     async fn consume_device(&self, tenant_id: &str, device_id_hash: &str) -> Result<Option<Contact>, StoreError> {
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         let Some(row) = sqlx::query(
             "SELECT email, phone_number FROM passwordless_devices WHERE tenant_id = $1 AND device_id_hash = $2",
         )
@@ -363,7 +463,7 @@ where
         .bind(email)
         .bind(phone_number)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write().await?)
         .await?;
         if let Some(row) = inserted {
             return Ok((user_from_row(&row)?, true));
@@ -398,7 +498,7 @@ where
         .bind(&account.third_party_id)
         .bind(&account.third_party_user_id)
         .bind(email_verified)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?
         .rows_affected()
             == 1;
@@ -416,7 +516,7 @@ where
         .bind(tenant_id)
         .bind(&account.third_party_id)
         .bind(&account.third_party_user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write().await?)
         .await?
         .ok_or_else(|| StoreError::Corrupt {
             table: "users",
@@ -459,7 +559,7 @@ where
         .bind(&session.refresh_token_hash)
         .bind(session.created_at_ms)
         .bind(session.expires_at_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -472,7 +572,8 @@ where
         new_expires_at_ms: i64,
     ) -> Result<RefreshOutcome, StoreError> {
         let presented_hash = crate::ids::refresh_token_hash(token);
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         DB::lock_session_of_refresh_token(&mut tx, &presented_hash).await?;
         let found = sqlx::query(concat!(
             "SELECT ",
@@ -558,7 +659,8 @@ where
         if row.optional_text("pending_refresh_token_hash")?.as_deref() != Some(child_hash) {
             return Ok(RefreshTokenUse::Superseded);
         }
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         // Of concurrent uses (and refreshes) one promotes; the others wait for the row, then find the child
         // current already.
         let promoted = sqlx::query(
@@ -605,7 +707,7 @@ where
     async fn revoke_session(&self, session_handle: &str) -> Result<bool, StoreError> {
         let result = sqlx::query("DELETE FROM sessions WHERE session_handle = $1")
             .bind(session_handle)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -630,7 +732,7 @@ where
             .bind(&key.algorithm)
             .bind(&key.private_key)
             .bind(key.created_at_ms)
-            .execute(&self.pool)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -654,7 +756,8 @@ where
         key: &SigningKeyRecord,
         fresh_since_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = DB::begin_write(&self.pool).await?;
+        let mut writer = self.write().await?;
+        let mut tx = DB::begin_write(&mut writer).await?;
         DB::lock_signing_keys(&mut tx).await?;
         let inserted = sqlx::query(
             "INSERT INTO signing_keys (key_id, algorithm, private_key, created_at) \
@@ -685,7 +788,7 @@ where
         )
         .bind(algorithm)
         .bind(superseded_before_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(result.rows_affected())
     }

@@ -95,6 +95,13 @@ impl Process {
         assert!(status.success());
     }
 
+    /// Kills the process with SIGKILL (`kill -9`): no shutdown, no WAL checkpoint, no closing of the database.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let status = self.child.wait().expect("wait");
+        assert!(!status.success(), "killed: {status:?}");
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn terminate(self) {
         self.sigterm();
