@@ -68,7 +68,7 @@ for spec in "${specs[@]}"; do
     log=$work/$name-$tool.log
     variant=$tool
     if ! $(command_of "$tool" "$spec" "$dir") >"$log" 2>&1; then
-      echo "$tool cannot handle $spec: $(grep -m1 -v '^[[:space:]]*$' "$log" || echo 'no output')"
+      echo "$tool cannot handle $spec: $(grep -m1 -v '^[[:space:]]*$' "$log" | cut -c1-160 || echo 'no output')"
       # openapi-generator's validator refuses some valid documents (e.g. a link's requestBody that is an object);
       # it offers --skip-validate-spec to generate anyway, and the timing then says so in its label.
       [ "$tool" = openapi-generator ] || continue
