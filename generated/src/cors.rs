@@ -17,11 +17,12 @@ pub const ALLOWED_HEADERS: &[&str] = &[
 ];
 /// Response headers a page may read: every response header of the spec except `set-cookie` and the `access-control-*` headers, which browsers never expose, and the CORS-safelisted ones (`cache-control`, `content-type`, ...), which they always do.
 ///
-/// For this spec: `anti-csrf`, `front-token`, `location`, `st-access-token`, `st-refresh-token`.
+/// For this spec: `anti-csrf`, `front-token`, `location`, `retry-after`, `st-access-token`, `st-refresh-token`.
 pub const EXPOSED_HEADERS: &[&str] = &[
     "anti-csrf",
     "front-token",
     "location",
+    "retry-after",
     "st-access-token",
     "st-refresh-token",
 ];

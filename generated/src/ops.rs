@@ -118,6 +118,30 @@ pub mod create_code {
         }
     }
 
+    /// Response headers of the `429` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct TooManyRequestsHeaders {
+        /// Seconds until the rate limit that refused the request lets requests of its kind through again.
+        pub retry_after: i64,
+    }
+
+    impl TooManyRequestsHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push(("retry-after".to_owned(), headers.retry_after.to_string()));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                retry_after: crate::runtime::required_response_header::<
+                    i64,
+                >(raw, "retry-after")?,
+            })
+        }
+    }
+
     /// Every response of `createCode`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
@@ -129,6 +153,13 @@ pub mod create_code {
         Unauthorized(crate::types::ErrorMessage),
         /// `403`: A session claim validation failed, for example a multi-factor authentication requirement.
         Forbidden(crate::types::InvalidClaimError),
+        /// `429`: A rate limit was reached: too many requests of this kind for this contact (email or phone number) or from this client address within the limit's window (see the server's --rate-limit-* flags). Retry-After says when to try again; the body is the FDI's error shape.
+        TooManyRequests {
+            /// The body.
+            body: crate::types::ErrorMessage,
+            /// The response headers.
+            headers: TooManyRequestsHeaders,
+        },
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -141,6 +172,7 @@ pub mod create_code {
                 Self::BadRequest(_) => 400,
                 Self::Unauthorized(_) => 401,
                 Self::Forbidden(_) => 403,
+                Self::TooManyRequests { .. } => 429,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -200,6 +232,20 @@ pub mod create_code {
                     }
                     raw
                 }
+                Self::TooManyRequests { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(429);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    TooManyRequestsHeaders::write(&headers, &mut raw);
+                    raw
+                }
                 Self::InternalServerError(body) => {
                     let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
@@ -240,6 +286,13 @@ pub mod create_code {
                     ::std::result::Result::Ok(
                         Self::Forbidden(crate::runtime::decode_json(&raw)?),
                     )
+                }
+                429 => {
+                    let headers = TooManyRequestsHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::TooManyRequests {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 500 => {
                     ::std::result::Result::Ok(
@@ -368,6 +421,30 @@ pub mod resend_code {
         }
     }
 
+    /// Response headers of the `429` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct TooManyRequestsHeaders {
+        /// Seconds until the rate limit that refused the request lets requests of its kind through again.
+        pub retry_after: i64,
+    }
+
+    impl TooManyRequestsHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push(("retry-after".to_owned(), headers.retry_after.to_string()));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                retry_after: crate::runtime::required_response_header::<
+                    i64,
+                >(raw, "retry-after")?,
+            })
+        }
+    }
+
     /// Every response of `resendCode`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
@@ -375,6 +452,13 @@ pub mod resend_code {
         Ok(crate::types::ResendCodeResponse),
         /// `400`: The request was malformed, for example a required field or query parameter is missing.
         BadRequest(crate::types::ErrorMessage),
+        /// `429`: A rate limit was reached: too many requests of this kind for this contact (email or phone number) or from this client address within the limit's window (see the server's --rate-limit-* flags). Retry-After says when to try again; the body is the FDI's error shape.
+        TooManyRequests {
+            /// The body.
+            body: crate::types::ErrorMessage,
+            /// The response headers.
+            headers: TooManyRequestsHeaders,
+        },
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -385,6 +469,7 @@ pub mod resend_code {
             match self {
                 Self::Ok(_) => 200,
                 Self::BadRequest(_) => 400,
+                Self::TooManyRequests { .. } => 429,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -418,6 +503,20 @@ pub mod resend_code {
                     }
                     raw
                 }
+                Self::TooManyRequests { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(429);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    TooManyRequestsHeaders::write(&headers, &mut raw);
+                    raw
+                }
                 Self::InternalServerError(body) => {
                     let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
@@ -448,6 +547,13 @@ pub mod resend_code {
                     ::std::result::Result::Ok(
                         Self::BadRequest(crate::runtime::decode_json(&raw)?),
                     )
+                }
+                429 => {
+                    let headers = TooManyRequestsHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::TooManyRequests {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 500 => {
                     ::std::result::Result::Ok(
@@ -639,6 +745,30 @@ pub mod consume_code {
         }
     }
 
+    /// Response headers of the `429` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct TooManyRequestsHeaders {
+        /// Seconds until the rate limit that refused the request lets requests of its kind through again.
+        pub retry_after: i64,
+    }
+
+    impl TooManyRequestsHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push(("retry-after".to_owned(), headers.retry_after.to_string()));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                retry_after: crate::runtime::required_response_header::<
+                    i64,
+                >(raw, "retry-after")?,
+            })
+        }
+    }
+
     /// Every response of `consumeCode`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
@@ -655,6 +785,13 @@ pub mod consume_code {
         Unauthorized(crate::types::ErrorMessage),
         /// `403`: A session claim validation failed, for example a multi-factor authentication requirement.
         Forbidden(crate::types::InvalidClaimError),
+        /// `429`: A rate limit was reached: too many requests of this kind for this contact (email or phone number) or from this client address within the limit's window (see the server's --rate-limit-* flags). Retry-After says when to try again; the body is the FDI's error shape.
+        TooManyRequests {
+            /// The body.
+            body: crate::types::ErrorMessage,
+            /// The response headers.
+            headers: TooManyRequestsHeaders,
+        },
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -667,6 +804,7 @@ pub mod consume_code {
                 Self::BadRequest(_) => 400,
                 Self::Unauthorized(_) => 401,
                 Self::Forbidden(_) => 403,
+                Self::TooManyRequests { .. } => 429,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -727,6 +865,20 @@ pub mod consume_code {
                     }
                     raw
                 }
+                Self::TooManyRequests { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(429);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    TooManyRequestsHeaders::write(&headers, &mut raw);
+                    raw
+                }
                 Self::InternalServerError(body) => {
                     let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
@@ -769,6 +921,13 @@ pub mod consume_code {
                     ::std::result::Result::Ok(
                         Self::Forbidden(crate::runtime::decode_json(&raw)?),
                     )
+                }
+                429 => {
+                    let headers = TooManyRequestsHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::TooManyRequests {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 500 => {
                     ::std::result::Result::Ok(
@@ -1335,6 +1494,30 @@ pub mod get_authorisation_url {
         }
     }
 
+    /// Response headers of the `429` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct TooManyRequestsHeaders {
+        /// Seconds until the rate limit that refused the request lets requests of its kind through again.
+        pub retry_after: i64,
+    }
+
+    impl TooManyRequestsHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push(("retry-after".to_owned(), headers.retry_after.to_string()));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                retry_after: crate::runtime::required_response_header::<
+                    i64,
+                >(raw, "retry-after")?,
+            })
+        }
+    }
+
     /// Every response of `getAuthorisationUrl`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
@@ -1342,6 +1525,13 @@ pub mod get_authorisation_url {
         Ok(crate::types::AuthorisationUrlResponse),
         /// `400`: The request was malformed, for example a required field or query parameter is missing.
         BadRequest(crate::types::ErrorMessage),
+        /// `429`: A rate limit was reached: too many requests of this kind for this contact (email or phone number) or from this client address within the limit's window (see the server's --rate-limit-* flags). Retry-After says when to try again; the body is the FDI's error shape.
+        TooManyRequests {
+            /// The body.
+            body: crate::types::ErrorMessage,
+            /// The response headers.
+            headers: TooManyRequestsHeaders,
+        },
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -1352,6 +1542,7 @@ pub mod get_authorisation_url {
             match self {
                 Self::Ok(_) => 200,
                 Self::BadRequest(_) => 400,
+                Self::TooManyRequests { .. } => 429,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -1385,6 +1576,20 @@ pub mod get_authorisation_url {
                     }
                     raw
                 }
+                Self::TooManyRequests { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(429);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    TooManyRequestsHeaders::write(&headers, &mut raw);
+                    raw
+                }
                 Self::InternalServerError(body) => {
                     let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
@@ -1415,6 +1620,13 @@ pub mod get_authorisation_url {
                     ::std::result::Result::Ok(
                         Self::BadRequest(crate::runtime::decode_json(&raw)?),
                     )
+                }
+                429 => {
+                    let headers = TooManyRequestsHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::TooManyRequests {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 500 => {
                     ::std::result::Result::Ok(
@@ -1612,6 +1824,30 @@ pub mod third_party_sign_in_up {
         }
     }
 
+    /// Response headers of the `429` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct TooManyRequestsHeaders {
+        /// Seconds until the rate limit that refused the request lets requests of its kind through again.
+        pub retry_after: i64,
+    }
+
+    impl TooManyRequestsHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            raw.headers
+                .push(("retry-after".to_owned(), headers.retry_after.to_string()));
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                retry_after: crate::runtime::required_response_header::<
+                    i64,
+                >(raw, "retry-after")?,
+            })
+        }
+    }
+
     /// Every response of `thirdPartySignInUp`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
@@ -1628,6 +1864,13 @@ pub mod third_party_sign_in_up {
         Unauthorized(crate::types::ErrorMessage),
         /// `403`: A session claim validation failed, for example a multi-factor authentication requirement.
         Forbidden(crate::types::InvalidClaimError),
+        /// `429`: A rate limit was reached: too many requests of this kind for this contact (email or phone number) or from this client address within the limit's window (see the server's --rate-limit-* flags). Retry-After says when to try again; the body is the FDI's error shape.
+        TooManyRequests {
+            /// The body.
+            body: crate::types::ErrorMessage,
+            /// The response headers.
+            headers: TooManyRequestsHeaders,
+        },
         /// `500`: An unexpected server error.
         InternalServerError(crate::types::ErrorMessage),
     }
@@ -1640,6 +1883,7 @@ pub mod third_party_sign_in_up {
                 Self::BadRequest(_) => 400,
                 Self::Unauthorized(_) => 401,
                 Self::Forbidden(_) => 403,
+                Self::TooManyRequests { .. } => 429,
                 Self::InternalServerError(_) => 500,
             }
         }
@@ -1700,6 +1944,20 @@ pub mod third_party_sign_in_up {
                     }
                     raw
                 }
+                Self::TooManyRequests { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(429);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    TooManyRequestsHeaders::write(&headers, &mut raw);
+                    raw
+                }
                 Self::InternalServerError(body) => {
                     let mut raw = crate::runtime::RawResponse::new(500);
                     raw.headers
@@ -1742,6 +2000,13 @@ pub mod third_party_sign_in_up {
                     ::std::result::Result::Ok(
                         Self::Forbidden(crate::runtime::decode_json(&raw)?),
                     )
+                }
+                429 => {
+                    let headers = TooManyRequestsHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::TooManyRequests {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 500 => {
                     ::std::result::Result::Ok(

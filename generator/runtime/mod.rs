@@ -7,6 +7,8 @@
 //! per concern behind it.
 
 mod body;
+mod client_addr;
+mod context;
 mod error;
 // authgen:if base64
 mod formats;
@@ -21,6 +23,8 @@ pub use body::{
     double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
+pub use client_addr::{Cidr, ForwardedHeader, TrustedProxies};
+pub use context::RequestContext;
 pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 // authgen:if base64
 pub use formats::Base64;
@@ -40,6 +44,8 @@ pub use validate::{
 // authgen:if axum
 #[cfg(feature = "axum")]
 pub(crate) mod axum_glue;
+#[cfg(feature = "axum")]
+pub(crate) use context::scope_axum;
 // authgen:end
 
 // authgen:if client
@@ -52,4 +58,6 @@ pub use client_core::Client;
 // authgen:if actix-web
 #[cfg(feature = "actix-web")]
 pub(crate) mod actix_glue;
+#[cfg(feature = "actix-web")]
+pub(crate) use context::scope_actix;
 // authgen:end

@@ -18,10 +18,10 @@
 //! ```
 //!
 //! The including crate depends on what the generated code uses: `serde` (derive), `serde_json`,
-//! `serde_urlencoded`, `form_urlencoded`, `serde_path_to_error`, `bytes`, `http`, plus `axum`,
-//! `http-body-util` and `tower` for the axum adapter, `actix-web` for the actix-web one, `tower-http` (cors)
-//! and `actix-cors` for the CORS layers, `reqwest` (cookies) and `url` for the client, `regex` when the spec
-//! has patterns, and `chrono` (features `serde`, `std`), `uuid` (`serde`) and `base64` when it has
+//! `serde_urlencoded`, `form_urlencoded`, `serde_path_to_error`, `bytes`, `http`, `tokio` (feature `rt`), plus
+//! `axum`, `http-body-util` and `tower` for the axum adapter, `actix-web` for the actix-web one, `tower-http`
+//! (cors) and `actix-cors` for the CORS layers, `reqwest` (cookies) and `url` for the client, `regex` when the
+//! spec has patterns, and `chrono` (features `serde`, `std`), `uuid` (`serde`) and `base64` when it has
 //! `date-time`/`date`, `uuid` and `byte` strings (or call [`Builder::string_formats`]).
 
 use std::path::{Path, PathBuf};

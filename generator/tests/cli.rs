@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_authgen");
 const AUTH_YAML: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/auth.yaml"));
 
 /// The files of a crate generated for axum alone.
-const CRATE_FILES: [&str; 20] = [
+const CRATE_FILES: [&str; 22] = [
     "Cargo.toml",
     "README.md",
     "cors/nginx.conf",
@@ -24,7 +24,9 @@ const CRATE_FILES: [&str; 20] = [
     "src/ops.rs",
     "src/runtime/axum_glue.rs",
     "src/runtime/body.rs",
+    "src/runtime/client_addr.rs",
     "src/runtime/client_core.rs",
+    "src/runtime/context.rs",
     "src/runtime/error.rs",
     "src/runtime/mod.rs",
     "src/runtime/multipart.rs",
@@ -186,12 +188,12 @@ fn generate_writes_the_crate_and_then_rewrites_nothing() {
     for file in CRATE_FILES {
         assert!(first.stderr.contains(&format!("created out/{file}\n")), "{file} not reported: {first:?}");
     }
-    assert!(first.stderr.contains("generated 20 files in out (20 changed, 0 unchanged)"), "{first:?}");
+    assert!(first.stderr.contains("generated 22 files in out (22 changed, 0 unchanged)"), "{first:?}");
 
     sandbox.age("out");
     let before = sandbox.snapshot("out");
     let second = sandbox.generate();
-    assert!(second.stderr.contains("generated 20 files in out (0 changed, 20 unchanged)"), "{second:?}");
+    assert!(second.stderr.contains("generated 22 files in out (0 changed, 22 unchanged)"), "{second:?}");
     assert!(!second.stderr.contains("created") && !second.stderr.contains("updated"), "{second:?}");
     assert_eq!(sandbox.snapshot("out"), before, "an unchanged file was rewritten");
 }
@@ -204,7 +206,7 @@ fn check_names_stale_and_missing_files() {
 
     let fresh = sandbox.run(&check);
     assert_eq!(fresh.code, Some(0), "{fresh:?}");
-    assert!(fresh.stderr.contains("out is up to date (20 files)"), "{fresh:?}");
+    assert!(fresh.stderr.contains("out is up to date (22 files)"), "{fresh:?}");
 
     // A changed summary: every file that carries it is stale, and only those.
     sandbox.age("out");
@@ -224,7 +226,7 @@ fn check_names_stale_and_missing_files() {
     assert!(stale.stderr.lines().any(|l| l.starts_with('+') && l.contains(NEW_SUMMARY)), "no diff line: {stale:?}");
     assert!(stale.stderr.lines().any(|l| l.starts_with('-') && l.contains(OLD_SUMMARY)), "no diff line: {stale:?}");
     assert!(
-        stale.stderr.contains(&format!("{} of 20 generated files are stale; run `{COMMAND}`", expected_stale.len())),
+        stale.stderr.contains(&format!("{} of 22 generated files are stale; run `{COMMAND}`", expected_stale.len())),
         "{stale:?}"
     );
     assert_eq!(sandbox.snapshot("out"), before, "check wrote to the output directory");
@@ -237,7 +239,7 @@ fn check_names_stale_and_missing_files() {
     assert_eq!(missing.code, Some(1), "{missing:?}");
     assert!(missing.stderr.contains("missing: out/src/cors.rs\n"), "{missing:?}");
     assert!(!missing.stderr.contains("stale: "), "{missing:?}");
-    assert!(missing.stderr.contains(&format!("1 of 20 generated files are stale; run `{COMMAND}`")), "{missing:?}");
+    assert!(missing.stderr.contains(&format!("1 of 22 generated files are stale; run `{COMMAND}`")), "{missing:?}");
     assert!(!sandbox.path("out/src/cors.rs").exists(), "check recreated the file");
 }
 
@@ -303,7 +305,7 @@ fn generate_replaces_the_single_file_runtime_of_an_earlier_version() {
     sandbox
         .write("out/src/runtime.rs", &format!("{header}\n//! Framework-neutral plumbing.\n\npub struct RawRequest;\n"));
     let runtime_files: Vec<&str> = CRATE_FILES.iter().copied().filter(|f| f.starts_with("src/runtime/")).collect();
-    assert_eq!(runtime_files.len(), 10);
+    assert_eq!(runtime_files.len(), 12);
 
     let check = sandbox.run(&["check", "--spec", "spec/auth.yaml", "--out", "out"]);
     assert_eq!(check.code, Some(1), "{check:?}");
@@ -311,7 +313,7 @@ fn generate_replaces_the_single_file_runtime_of_an_earlier_version() {
     for file in &runtime_files {
         assert!(check.stderr.contains(&format!("missing: out/{file}\n")), "{file} not reported: {check:?}");
     }
-    assert!(check.stderr.contains(&format!("11 of 20 generated files are stale; run `{COMMAND}`")), "{check:?}");
+    assert!(check.stderr.contains(&format!("13 of 22 generated files are stale; run `{COMMAND}`")), "{check:?}");
     assert!(sandbox.path("out/src/runtime.rs").exists(), "check deleted the old runtime");
 
     let run = sandbox.generate();
@@ -656,7 +658,7 @@ fn check_notices_a_change_in_a_file_the_spec_references() {
     assert_eq!(sandbox.run(&generate).code, Some(0));
     let fresh = sandbox.run(&check);
     assert_eq!(fresh.code, Some(0), "{fresh:?}");
-    assert!(fresh.stderr.contains("out is up to date (20 files, from 3 spec files)"), "{fresh:?}");
+    assert!(fresh.stderr.contains("out is up to date (22 files, from 3 spec files)"), "{fresh:?}");
 
     sandbox.write(
         "api/schemas/pet.yaml",

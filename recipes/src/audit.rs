@@ -82,9 +82,8 @@ pub(crate) fn signed_out(user_id: &str, session_handle: &str) {
     tracing::info!(target: TARGET, event = EVENT_SIGN_OUT, user_id, session_handle, "signed out");
 }
 
-/// A request to `operation` (its operationId) refused by the limit `limit` (what it counts, e.g.
-/// `contact` or `client`); `client` is the client address the limit saw.
-pub fn rate_limited(operation: &str, limit: &str, client: Option<std::net::IpAddr>) {
-    let client = client.map(tracing::field::display);
-    tracing::warn!(target: TARGET, event = EVENT_RATE_LIMITED, operation, limit, client, "rate limited");
+/// A request refused by the rate limit `limit` (its name, e.g. `codes-per-contact`, which says what it counts
+/// and on which operations); the client may try again in `retry_after_s` seconds.
+pub(crate) fn rate_limited(limit: &str, retry_after_s: i64) {
+    tracing::warn!(target: TARGET, event = EVENT_RATE_LIMITED, limit, retry_after_s, "rate limited");
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub use auth_api::types::FlowType;
 
+use crate::ratelimit::{RateLimits, RedisCounters};
 use crate::thirdparty::ProviderConfig;
 
 /// Which contact a user signs in with.
@@ -159,6 +160,14 @@ pub struct Config {
     pub anti_csrf: Option<AntiCsrf>,
     /// The third-party sign-in providers, in the order `/loginmethods` lists them. Default: none.
     pub third_party_providers: Vec<ProviderConfig>,
+    /// The reverse proxies whose forwarding header names the client (rate limits count per client address).
+    /// Default: none, so the client is the socket's peer and no forwarding header is believed.
+    pub trusted_proxies: auth_api::runtime::TrustedProxies,
+    /// The rate limits (see [`crate::ratelimit`]). Default: all off ([`RateLimits::OFF`]); the auth server
+    /// turns on [`RateLimits::RECOMMENDED`].
+    pub rate_limits: RateLimits,
+    /// Count the rate limits in Redis instead of the store. Default: none (the store counts them).
+    pub rate_limit_redis: Option<RedisCounters>,
 }
 
 /// The default of [`Config::session_check_ttl`].
@@ -187,6 +196,9 @@ impl Config {
             cookie_secure: None,
             anti_csrf: None,
             third_party_providers: Vec::new(),
+            trusted_proxies: auth_api::runtime::TrustedProxies::default(),
+            rate_limits: RateLimits::OFF,
+            rate_limit_redis: None,
         })
     }
 
@@ -248,6 +260,24 @@ impl Config {
     /// [`Config::session_check_ttl`].
     pub fn with_session_check_ttl(mut self, ttl: Duration) -> Self {
         self.session_check_ttl = ttl;
+        self
+    }
+
+    /// Sets the trusted reverse proxies.
+    pub fn with_trusted_proxies(mut self, trusted: auth_api::runtime::TrustedProxies) -> Self {
+        self.trusted_proxies = trusted;
+        self
+    }
+
+    /// Sets the rate limits.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Counts the rate limits in Redis.
+    pub fn with_rate_limit_redis(mut self, redis: RedisCounters) -> Self {
+        self.rate_limit_redis = Some(redis);
         self
     }
 

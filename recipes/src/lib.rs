@@ -33,6 +33,7 @@ pub mod contact;
 pub mod delivery;
 pub mod ids;
 pub mod logsafe;
+pub mod ratelimit;
 mod schedule;
 pub mod session;
 pub mod store;

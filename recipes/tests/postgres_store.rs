@@ -236,6 +236,22 @@ mod resend;
 #[path = "contract/prune.rs"]
 mod prune;
 
+#[path = "contract/rate_limits.rs"]
+mod rate_limits;
+
+#[tokio::test]
+async fn concurrent_rate_limit_hits_are_each_counted_once() {
+    let Some(schema) = TestSchema::create("concurrent_rate_limit_hits_are_each_counted_once").await else { return };
+    let stores = vec![Arc::new(schema.store().await), Arc::new(schema.store().await)];
+    rate_limits::concurrent_hits_are_each_counted_once(stores).await;
+}
+
+#[tokio::test]
+async fn rate_limit_windows_restart_and_end() {
+    let Some(schema) = TestSchema::create("rate_limit_windows_restart_and_end").await else { return };
+    rate_limits::windows_restart_and_end(Arc::new(schema.store().await)).await;
+}
+
 #[tokio::test]
 async fn a_session_remembers_its_newest_rotated_tokens() {
     let Some(schema) = TestSchema::create("a_session_remembers_its_newest_rotated_tokens").await else { return };

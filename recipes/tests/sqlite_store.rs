@@ -145,6 +145,21 @@ mod resend;
 #[path = "contract/prune.rs"]
 mod prune;
 
+#[path = "contract/rate_limits.rs"]
+mod rate_limits;
+
+#[tokio::test]
+async fn concurrent_rate_limit_hits_are_each_counted_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    rate_limits::concurrent_hits_are_each_counted_once(vec![open(&dir).await]).await;
+}
+
+#[tokio::test]
+async fn rate_limit_windows_restart_and_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    rate_limits::windows_restart_and_end(open(&dir).await).await;
+}
+
 #[tokio::test]
 async fn a_session_remembers_its_newest_rotated_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -14,6 +14,7 @@ use std::time::Duration;
 use auth_api::cors::{CorsConfig, CorsError};
 use authgen_recipes::config::FlowType;
 use authgen_recipes::delivery::{Delivery, DeliveryError, LogDelivery, SmtpDelivery, SplitDelivery};
+use authgen_recipes::ratelimit::{RateLimits, RedisCounters};
 use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
 use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_providers_toml};
 use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
@@ -86,6 +87,14 @@ pub struct Settings {
     pub third_party_providers: Vec<ProviderConfig>,
     /// Timeouts and the connection cap.
     pub limits: ConnectionLimits,
+    /// The reverse proxies whose forwarding header names the client (none by default).
+    pub trusted_proxies: auth_api::runtime::TrustedProxies,
+    /// The rate limits ([`RateLimits::RECOMMENDED`] by default).
+    pub rate_limits: RateLimits,
+    /// Count the rate limits in this Redis (`redis://…`) instead of the database.
+    pub redis: Option<String>,
+    /// The prefix of the rate-limit keys in Redis.
+    pub redis_prefix: String,
 }
 
 impl Default for Settings {
@@ -108,9 +117,16 @@ impl Default for Settings {
             third_party_providers: Vec::new(),
             framework: Framework::Axum,
             limits: ConnectionLimits::default(),
+            trusted_proxies: auth_api::runtime::TrustedProxies::default(),
+            rate_limits: RateLimits::RECOMMENDED,
+            redis: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
         }
     }
 }
+
+/// The default of [`Settings::redis_prefix`].
+pub const DEFAULT_REDIS_PREFIX: &str = "authgen:ratelimit:";
 
 impl Settings {
     /// The recipe configuration these settings describe.
@@ -123,7 +139,15 @@ impl Settings {
             .with_prune_interval(self.prune_interval)
             .with_access_token_lifetime(self.access_token_lifetime)
             .with_session_check_ttl(self.session_check_ttl)
+            .with_trusted_proxies(self.trusted_proxies.clone())
+            .with_rate_limits(self.rate_limits)
             .with_signing_key_rotation_interval(self.signing_key_rotation);
+        let config = match &self.redis {
+            Some(url) => {
+                config.with_rate_limit_redis(RedisCounters { url: url.clone(), prefix: self.redis_prefix.clone() })
+            }
+            None => config,
+        };
         let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);
         config.validate()?;
         if config.cookie_same_site() == authgen_recipes::SameSite::None {
@@ -428,10 +452,11 @@ pub async fn serve_with(
         let Ok(permit) = permit else { break };
         let stream = tokio::select! {
             // axum's accept retries, and waits out a lack of file descriptors.
-            (stream, _) = axum::serve::Listener::accept(&mut listener) => stream,
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
             () = &mut shutdown => break,
         };
-        let connection = serve_connection(stream, app.clone(), limits.clone(), stopping.clone());
+        let (stream, peer) = stream;
+        let connection = serve_connection(stream, peer, app.clone(), limits.clone(), stopping.clone());
         tokio::spawn(async move {
             connection.await;
             drop(permit);
@@ -448,6 +473,7 @@ pub async fn serve_with(
 /// One HTTP/1 connection of [`serve_with`]: closed when its watch expires, drained on shutdown.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
+    peer: SocketAddr,
     app: axum::Router,
     limits: ConnectionLimits,
     mut stopping: tokio::sync::watch::Receiver<()>,
@@ -460,8 +486,10 @@ async fn serve_connection(
             let in_flight = watch.request();
             let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let deadline = limits.body_read_timeout;
-            let request =
+            let mut request =
                 request.map(|body| axum::body::Body::new(BodyDeadline::new(body, deadline, timed_out.clone())));
+            // The peer, for the request's context (and axum's `ConnectInfo` extractor).
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             let app = app.clone();
             let limits = limits.clone();
             async move {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use auth_server::{DeliverySettings, Framework, Settings};
 use authgen_recipes::ContactMethod;
 use authgen_recipes::config::FlowType;
+use authgen_recipes::ratelimit::{Limit, RateLimits};
 use authgen_recipes::thirdparty::ProviderConfig;
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
@@ -127,6 +128,55 @@ struct Args {
     #[arg(long, env = "AUTH_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
 
+    /// Reverse proxies in front of this server, as comma-separated addresses or blocks (`10.0.0.0/8,::1`): only
+    /// from these peers is the forwarding header (--forwarded-header) believed, and the client is its rightmost
+    /// address that is not one of them. Empty (the default): the client is the socket's peer, and a forwarding
+    /// header, which any client can write, is ignored.
+    #[arg(long, env = "AUTH_TRUSTED_PROXIES", default_value = "", value_name = "CIDR,...",
+        value_parser = |v: &str| auth_api::runtime::TrustedProxies::parse(v))]
+    trusted_proxies: auth_api::runtime::TrustedProxies,
+
+    /// The header the trusted proxies write the client's address into; the other one is never read.
+    #[arg(long, env = "AUTH_FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeaderArg::XForwardedFor)]
+    forwarded_header: ForwardedHeaderArg,
+
+    /// createCode and resendCode per contact (email or phone number), as MAX/SECONDS (0: off): how many
+    /// messages one inbox or phone can be sent.
+    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CONTACT", default_value = "5/900", value_name = "MAX/SECONDS",
+        value_parser = |v: &str| Limit::parse(v))]
+    rate_limit_codes_per_contact: Limit,
+
+    /// createCode and resendCode per client address, as MAX/SECONDS (0: off): how many messages one client
+    /// can have sent, to anyone.
+    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+        value_parser = |v: &str| Limit::parse(v))]
+    rate_limit_codes_per_client: Limit,
+
+    /// consumeCode per client address, across devices, as MAX/SECONDS (0: off): code guesses.
+    #[arg(long, env = "AUTH_RATE_LIMIT_CONSUME_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+        value_parser = |v: &str| Limit::parse(v))]
+    rate_limit_consume_per_client: Limit,
+
+    /// Third-party signinup per client address, as MAX/SECONDS (0: off).
+    #[arg(long, env = "AUTH_RATE_LIMIT_SIGNINUP_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+        value_parser = |v: &str| Limit::parse(v))]
+    rate_limit_signinup_per_client: Limit,
+
+    /// The authorisation URL per client address, as MAX/SECONDS (0: off).
+    #[arg(long, env = "AUTH_RATE_LIMIT_AUTHORISATION_URL_PER_CLIENT", default_value = "60/900",
+        value_name = "MAX/SECONDS", value_parser = |v: &str| Limit::parse(v))]
+    rate_limit_authorisation_url_per_client: Limit,
+
+    /// Count the rate limits in this Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]), shared by every instance
+    /// that names it, instead of in the database (where instances sharing a PostgreSQL database share them too,
+    /// and an SQLite file keeps them for its one instance).
+    #[arg(long, env = "AUTH_REDIS", value_name = "URL", hide_env_values = true)]
+    redis: Option<String>,
+
+    /// The prefix of the rate-limit keys in Redis.
+    #[arg(long, env = "AUTH_REDIS_PREFIX", default_value = auth_server::DEFAULT_REDIS_PREFIX)]
+    redis_prefix: String,
+
     /// A third-party sign-in provider as comma-separated key=value pairs, repeatable; e.g.
     /// `id=my-oidc,issuer=https://idp.example.com,client_id=web,client_secret=...` for any OpenID Connect
     /// provider, or `id=github,client_id=...,client_secret=...` for a built-in one. The keys are those of
@@ -173,6 +223,14 @@ enum FrameworkArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ForwardedHeaderArg {
+    /// `X-Forwarded-For: client, proxy1, ...` (nginx, HAProxy, most load balancers).
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DeliveryKind {
     /// One line per message on stderr.
     Log,
@@ -213,6 +271,19 @@ impl From<Args> for Settings {
                 keep_alive: Duration::from_secs(args.keep_alive_s),
                 max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
             },
+            rate_limits: RateLimits {
+                codes_per_contact: args.rate_limit_codes_per_contact,
+                codes_per_client: args.rate_limit_codes_per_client,
+                consume_per_client: args.rate_limit_consume_per_client,
+                sign_in_up_per_client: args.rate_limit_signinup_per_client,
+                authorisation_url_per_client: args.rate_limit_authorisation_url_per_client,
+            },
+            redis: args.redis,
+            redis_prefix: args.redis_prefix,
+            trusted_proxies: args.trusted_proxies.with_header(match args.forwarded_header {
+                ForwardedHeaderArg::XForwardedFor => auth_api::runtime::ForwardedHeader::XForwardedFor,
+                ForwardedHeaderArg::Forwarded => auth_api::runtime::ForwardedHeader::Forwarded,
+            }),
         }
     }
 }

@@ -41,7 +41,6 @@ struct SignInLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RateLimitLabels {
-    operation: String,
     limit: String,
 }
 
@@ -87,7 +86,7 @@ impl Metrics {
         let rate_limited = Family::<RateLimitLabels, Counter>::default();
         registry.register(
             "rate_limited",
-            "Requests refused by a rate limit, by operation and limit",
+            "Requests refused by a rate limit, by limit (its name says what it counts and where)",
             rate_limited.clone(),
         );
         let thefts = Counter::default();
@@ -217,7 +216,6 @@ struct AuditFields {
     recipe: String,
     provider: String,
     created_new_user: bool,
-    operation: String,
     limit: String,
 }
 
@@ -227,7 +225,6 @@ impl tracing::field::Visit for AuditFields {
             "event" => &mut self.event,
             "recipe" => &mut self.recipe,
             "provider" => &mut self.provider,
-            "operation" => &mut self.operation,
             "limit" => &mut self.limit,
             _ => return,
         };
@@ -265,7 +262,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AuditCounter {
                 metrics.sign_ins.get_or_create(&labels).inc();
             }
             audit::EVENT_RATE_LIMITED => {
-                let labels = RateLimitLabels { operation: fields.operation, limit: fields.limit };
+                let labels = RateLimitLabels { limit: fields.limit };
                 metrics.rate_limited.get_or_create(&labels).inc();
             }
             audit::EVENT_THEFT_DETECTED => {

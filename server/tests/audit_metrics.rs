@@ -115,6 +115,16 @@ async fn audit_events_and_metrics_tell_what_happened_without_secrets() {
     let out = client.sign_out(sign_out_with_bearer(&access2)).await.unwrap();
     assert!(matches!(out, sign_out::Response::Ok { .. }), "{out:?}");
 
+    // The server's default limit on codes per contact (5 in 15 minutes): the sixth is refused.
+    let limited = "audit-limited@example.com";
+    for i in 1..=6 {
+        let body = serde_json::json!({ "email": limited }).to_string();
+        let mut request = support::raw("POST", "/auth/signinup/code", &[("content-type", "application/json")]);
+        request.body = body.into_bytes().into();
+        let response = client.send(request).await.expect("send");
+        assert_eq!(response.status, if i <= 5 { 200 } else { 429 }, "createCode {i}: {}", response.text());
+    }
+
     // The audit trail: each event once it happened, with who it concerned.
     process.wait_for_line("event=\"sign_out\"");
     let audit: Vec<String> = process.lines().into_iter().filter(|l| l.contains(" audit:")).collect();
@@ -130,6 +140,7 @@ async fn audit_events_and_metrics_tell_what_happened_without_secrets() {
     assert!(has("refresh", &[&user_id]), "{audit:#?}");
     assert!(has("theft_detected", &[&user_id]), "{audit:#?}");
     assert!(has("sign_out", &[&ok2.user.id]), "{audit:#?}");
+    assert!(has("rate_limited", &["limit=\"codes-per-contact\"", "retry_after_s="]), "{audit:#?}");
     for secret in &secrets {
         assert!(secret.len() >= 6, "a secret worth looking for: {secret:?}");
         let leaked: Vec<&String> = audit.iter().filter(|l| l.contains(secret.as_str())).collect();
@@ -140,7 +151,8 @@ async fn audit_events_and_metrics_tell_what_happened_without_secrets() {
     let (status, content_type, body) = scrape(&metrics_address);
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
-    assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="createCode",status="200"}"#), 2.0, "{body}");
+    assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="createCode",status="200"}"#), 7.0, "{body}");
+    assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="createCode",status="429"}"#), 1.0, "{body}");
     assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="consumeCode",status="200"}"#), 4.0, "{body}");
     assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="refreshSession",status="200"}"#), 2.0, "{body}");
     assert_eq!(sample(&body, r#"authgen_http_requests_total{operation="refreshSession",status="401"}"#), 1.0, "{body}");
@@ -149,6 +161,7 @@ async fn audit_events_and_metrics_tell_what_happened_without_secrets() {
     assert!(body.contains(r#"authgen_http_request_duration_seconds_bucket{le="0.005",operation="createCode",status="200"}"#), "{body}");
     assert_eq!(sample(&body, r#"authgen_sign_ins_total{recipe="passwordless",provider="",new_user="true"}"#), 2.0, "{body}");
     assert_eq!(sample(&body, "authgen_token_thefts_total"), 1.0, "{body}");
+    assert_eq!(sample(&body, r#"authgen_rate_limited_total{limit="codes-per-contact"}"#), 1.0, "{body}");
     assert!(body.trim_end().ends_with("# EOF"), "{body}");
     // Requests to no operation share one label.
     let before = sample(&body, r#"authgen_http_requests_total{operation="other",status="404"}"#);

@@ -116,6 +116,8 @@ fn every_file_carries_the_generated_header_with_the_command() {
             "src/runtime/error.rs",
             "src/runtime/params.rs",
             "src/runtime/body.rs",
+            "src/runtime/client_addr.rs",
+            "src/runtime/context.rs",
             "src/runtime/multipart.rs",
             "src/runtime/validate.rs",
             "src/runtime/axum_glue.rs",

@@ -22,8 +22,9 @@ pub struct Client {
 #[derive(Clone)]
 enum Transport {
     Http(reqwest::Client),
+    /// The router, and the peer address its requests come from (`ConnectInfo`).
     #[cfg(feature = "axum")]
-    Router(axum::Router),
+    Router(axum::Router, Option<std::net::SocketAddr>),
 }
 
 impl std::fmt::Debug for Client {
@@ -31,7 +32,7 @@ impl std::fmt::Debug for Client {
         let transport = match &self.transport {
             Transport::Http(_) => "http",
             #[cfg(feature = "axum")]
-            Transport::Router(_) => "in-process router",
+            Transport::Router(..) => "in-process router",
         };
         f.debug_struct("Client").field("base", &self.base.as_str()).field("transport", &transport).finish()
     }
@@ -70,11 +71,22 @@ impl Client {
         let base = url::Url::parse("http://localhost").expect("constant URL parses");
         Self {
             base,
-            transport: Transport::Router(router),
+            transport: Transport::Router(router, None),
             jar: Arc::default(),
             default_headers: Vec::new(),
             credentials: Vec::new(),
         }
+    }
+
+    /// The in-process client's requests as if they came from `peer`: the router sees it as
+    /// `axum::extract::ConnectInfo<SocketAddr>`, and the request's context as its peer address. A client over
+    /// HTTP keeps its own.
+    #[cfg(feature = "axum")]
+    pub fn with_peer_addr(mut self, peer: std::net::SocketAddr) -> Self {
+        if let Transport::Router(_, at) = &mut self.transport {
+            *at = Some(peer);
+        }
+        self
     }
 
     /// Adds a header sent with every request (for example `origin`).
@@ -153,7 +165,7 @@ impl Client {
         let resp = match &self.transport {
             Transport::Http(client) => send_http(client, &url, req).await?,
             #[cfg(feature = "axum")]
-            Transport::Router(router) => send_router(router, &url, req).await?,
+            Transport::Router(router, peer) => send_router(router, *peer, &url, req).await?,
         };
         let set: Vec<http::HeaderValue> =
             resp.header_values("set-cookie").iter().filter_map(|v| http::HeaderValue::from_str(v).ok()).collect();
@@ -201,9 +213,17 @@ async fn send_http(client: &reqwest::Client, url: &url::Url, req: RawRequest) ->
 }
 
 #[cfg(feature = "axum")]
-async fn send_router(router: &axum::Router, url: &url::Url, req: RawRequest) -> Result<RawResponse, ClientError> {
+async fn send_router(
+    router: &axum::Router,
+    peer: Option<std::net::SocketAddr>,
+    url: &url::Url,
+    req: RawRequest,
+) -> Result<RawResponse, ClientError> {
     use tower::ServiceExt as _;
-    let request = build_http(url, req)?.map(axum::body::Body::from);
+    let mut request = build_http(url, req)?.map(axum::body::Body::from);
+    if let Some(peer) = peer {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    }
     let resp = router.clone().oneshot(request).await.map_err(|e| ClientError::Transport(e.to_string()))?;
     let status = resp.status().as_u16();
     let headers = collect_headers(resp.headers());

@@ -229,7 +229,10 @@ async fn handle<T: AuthApi>(
     limit: usize,
 ) -> ::axum::response::Response {
     let raw = match crate::runtime::axum_glue::to_raw(request, limit).await {
-        ::std::result::Result::Ok(raw) => super::dispatch(&*api, operation, raw).await,
+        ::std::result::Result::Ok((raw, parts)) => {
+            crate::runtime::scope_axum(parts, super::dispatch(&*api, operation, raw))
+                .await
+        }
         ::std::result::Result::Err(error) => error.into_raw(),
     };
     crate::runtime::axum_glue::from_raw(raw)

@@ -20,6 +20,8 @@ const FILES: &[(&str, &str)] = &[
     ("error.rs", include_str!("../../runtime/error.rs")),
     ("params.rs", include_str!("../../runtime/params.rs")),
     ("body.rs", include_str!("../../runtime/body.rs")),
+    ("client_addr.rs", include_str!("../../runtime/client_addr.rs")),
+    ("context.rs", include_str!("../../runtime/context.rs")),
     ("multipart.rs", include_str!("../../runtime/multipart.rs")),
     ("validate.rs", include_str!("../../runtime/validate.rs")),
     ("formats.rs", include_str!("../../runtime/formats.rs")),

@@ -22,11 +22,13 @@ use auth_api::ops::{
     passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
     third_party_sign_in_up,
 };
+use auth_api::server::RequestContext;
 use auth_api::types::{ErrorMessage, LoginMethod, LoginMethodRecipeId, ThirdPartyInfo, User, WebauthnInfo};
 
 use crate::config::{Config, ConfigError};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::ids::RandomError;
+use crate::ratelimit::{self, Limit, RedisConnection};
 use crate::schedule::Periodic;
 use crate::session::SessionVerifier;
 use crate::session::keys::{KeyError, KeyPolicy, KeyRing, maintenance};
@@ -42,6 +44,8 @@ pub struct AuthRecipes<S: Store> {
     delivery: Arc<dyn Delivery>,
     keys: Arc<KeyRing>,
     verifier: SessionVerifier,
+    /// The Redis counters of the rate limits, when they are not in the store.
+    redis: Option<RedisConnection>,
     /// Rotates, prunes and reloads the signing keys on a schedule while the recipes live.
     _maintenance: Periodic,
     _pruning: Periodic,
@@ -72,6 +76,9 @@ pub enum InitError {
     /// A third-party provider is misconfigured.
     #[error(transparent)]
     ThirdParty(#[from] ThirdPartyInitError),
+    /// The Redis of the rate-limit counters cannot be reached.
+    #[error("rate-limit counters in Redis: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 /// A failure inside an operation: answered with 500 and logged.
@@ -85,6 +92,8 @@ enum Failure {
     Delivery(#[from] DeliveryError),
     #[error("stored link code salt of a device is not base64")]
     CorruptSalt,
+    #[error("rate-limit counters in Redis: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 impl Failure {
@@ -97,6 +106,17 @@ impl Failure {
         ErrorMessage { message: message.to_owned() }
     }
 }
+
+/// The 429 of operation module `$op`, retry after `$seconds`.
+macro_rules! too_many_requests {
+    ($op:ident, $seconds:expr) => {
+        $op::Response::TooManyRequests {
+            body: $crate::api::message("too many requests, try again later"),
+            headers: $op::TooManyRequestsHeaders { retry_after: $seconds },
+        }
+    };
+}
+use too_many_requests;
 
 fn message(text: impl Into<String>) -> ErrorMessage {
     ErrorMessage { message: text.into() }
@@ -115,6 +135,10 @@ impl<S: Store> AuthRecipes<S> {
             access_token_lifetime: config.access_token_lifetime,
         };
         let keys = Arc::new(KeyRing::open(store.clone(), policy).await?);
+        let redis = match &config.rate_limit_redis {
+            Some(counters) => Some(RedisConnection::open(counters).await?),
+            None => None,
+        };
         let verifier = SessionVerifier::with_session_store(
             keys.clone(),
             config.anti_csrf(),
@@ -136,7 +160,60 @@ impl<S: Store> AuthRecipes<S> {
                 }
             })
         };
-        Ok(Self { config, third_party, store, delivery, keys, verifier, _maintenance: maintenance, _pruning: pruning })
+        Ok(Self {
+            config,
+            third_party,
+            store,
+            delivery,
+            keys,
+            verifier,
+            redis,
+            _maintenance: maintenance,
+            _pruning: pruning,
+        })
+    }
+
+    /// The address of the client of the request being answered (see [`Config::trusted_proxies`]) as a
+    /// rate-limit subject: an IPv6 client by its /64, the block one subscriber usually holds. `None` when the
+    /// peer is not known (a call without an adapter, or the in-process client without a peer).
+    fn client_subject(&self) -> Option<String> {
+        let ip = RequestContext::with(|cx| cx.client_ip(&self.config.trusted_proxies)).flatten()?;
+        Some(match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => {
+                let block = u128::from(v6) & (u128::MAX << 64);
+                format!("{}/64", std::net::Ipv6Addr::from(block))
+            }
+        })
+    }
+
+    /// Counts a request against `limit` for `subject`; the seconds to wait when it is over the limit.
+    async fn over_limit(&self, name: &str, subject: &str, limit: Limit) -> Result<Option<i64>, Failure> {
+        if !limit.is_on() {
+            return Ok(None);
+        }
+        let now = crate::now_ms();
+        let (start, end) = ratelimit::window(limit, now);
+        let key = ratelimit::counter_key(name, subject);
+        let count = match &self.redis {
+            Some(redis) => redis.hit(&key, start, end).await?,
+            None => self.store.count_hit(&key, start, end).await?,
+        };
+        if count <= i64::from(limit.max) {
+            return Ok(None);
+        }
+        let retry_after_s = ratelimit::retry_after_s(now, end);
+        crate::audit::rate_limited(name, retry_after_s);
+        Ok(Some(retry_after_s))
+    }
+
+    /// [`Self::over_limit`] for the client of the request being answered; a request whose client is not known
+    /// is not counted.
+    async fn client_over_limit(&self, name: &str, limit: Limit) -> Result<Option<i64>, Failure> {
+        match self.client_subject() {
+            Some(client) => self.over_limit(name, &client, limit).await,
+            None => Ok(None),
+        }
     }
 
     /// The configuration.

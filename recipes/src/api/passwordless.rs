@@ -10,7 +10,7 @@ use auth_api::types::{
     RestartFlowError, StatusOk,
 };
 
-use super::{AuthRecipes, Failure, fdi_user, message};
+use super::{AuthRecipes, Failure, fdi_user, message, too_many_requests};
 use crate::audit;
 use crate::config::BASE_PATH;
 use crate::contact::{self, Contact};
@@ -54,6 +54,11 @@ pub(super) async fn create_code<S: Store>(
             return Response::Ok(CreateCodeResponse::GeneralError(GeneralError { message: text.to_owned() }));
         }
     };
+    match recipes.codes_over_limit(&contact).await {
+        Ok(Some(seconds)) => return too_many_requests!(create_code, seconds),
+        Ok(None) => {}
+        Err(failure) => return Response::InternalServerError(failure.into_body("createCode")),
+    }
     match recipes.start_device(contact).await {
         Ok(ok) => Response::Ok(CreateCodeResponse::Ok(ok)),
         Err(failure) => Response::InternalServerError(failure.into_body("createCode")),
@@ -73,7 +78,8 @@ pub(super) async fn resend_code<S: Store>(
         return Response::BadRequest(message("Please provide preAuthSessionId"));
     }
     match recipes.resend(&body.device_id, &body.pre_auth_session_id).await {
-        Ok(response) => Response::Ok(response),
+        Ok(Ok(response)) => Response::Ok(response),
+        Ok(Err(seconds)) => too_many_requests!(resend_code, seconds),
         Err(failure) => Response::InternalServerError(failure.into_body("resendCode")),
     }
 }
@@ -83,6 +89,11 @@ pub(super) async fn consume_code<S: Store>(
     request: consume_code::Request,
 ) -> consume_code::Response {
     use consume_code::Response;
+    match recipes.client_over_limit("consume-per-client", recipes.config.rate_limits.consume_per_client).await {
+        Ok(Some(seconds)) => return too_many_requests!(consume_code, seconds),
+        Ok(None) => {}
+        Err(failure) => return Response::InternalServerError(failure.into_body("consumeCode")),
+    }
     match recipes.consume(request).await {
         Ok(Ok((body, headers))) => Response::Ok { body, headers: headers.unwrap_or_default().into() },
         Ok(Err(text)) => Response::BadRequest(message(text)),
@@ -209,16 +220,38 @@ impl<S: Store> AuthRecipes<S> {
         })
     }
 
-    async fn resend(&self, device_id: &str, pre_auth_session_id: &str) -> Result<ResendCodeResponse, Failure> {
+    /// Counts a code sent to `contact` against the limits per client address and per contact; the seconds to
+    /// wait when either is reached.
+    async fn codes_over_limit(&self, contact: &Contact) -> Result<Option<i64>, Failure> {
+        let limits = self.config.rate_limits;
+        if let Some(seconds) = self.client_over_limit("codes-per-client", limits.codes_per_client).await? {
+            return Ok(Some(seconds));
+        }
+        let subject = match contact {
+            Contact::Email(email) => format!("email:{email}"),
+            Contact::Phone(phone) => format!("phone:{phone}"),
+        };
+        self.over_limit("codes-per-contact", &subject, limits.codes_per_contact).await
+    }
+
+    /// A new code for a device, or the seconds to wait when a rate limit is reached.
+    async fn resend(
+        &self,
+        device_id: &str,
+        pre_auth_session_id: &str,
+    ) -> Result<Result<ResendCodeResponse, i64>, Failure> {
         let restart = ResendCodeResponse::RestartFlowError(RestartFlowError {});
-        let Some(device_id) = ids::decode_device_id(device_id) else { return Ok(restart) };
+        let Some(device_id) = ids::decode_device_id(device_id) else { return Ok(Ok(restart)) };
         let device_id_hash = ids::pre_auth_session_id(&device_id);
         if !ids::constant_time_eq(&device_id_hash, ids::normalise_pre_auth_session_id(pre_auth_session_id)) {
-            return Ok(restart);
+            return Ok(Ok(restart));
         }
-        let Some(device) = self.store.device(DEFAULT_TENANT, &device_id_hash).await? else { return Ok(restart) };
+        let Some(device) = self.store.device(DEFAULT_TENANT, &device_id_hash).await? else { return Ok(Ok(restart)) };
         if !self.contact_allowed(&device.contact) {
-            return Ok(restart);
+            return Ok(Ok(restart));
+        }
+        if let Some(seconds) = self.codes_over_limit(&device.contact).await? {
+            return Ok(Err(seconds));
         }
         let salt = ids::decode_salt(&device.link_code_salt).ok_or(Failure::CorruptSalt)?;
         // A new random code can repeat one the device already has; core gives up after three collisions.
@@ -229,15 +262,15 @@ impl<S: Store> AuthRecipes<S> {
                 AddCode::Added => {
                     self.send_code(&device.contact, &device_id, &salt, &user_input_code).await?;
                     audit::code_created(&device.contact, true);
-                    return Ok(ResendCodeResponse::Ok(StatusOk {}));
+                    return Ok(Ok(ResendCodeResponse::Ok(StatusOk {})));
                 }
-                AddCode::DeviceGone => return Ok(restart),
+                AddCode::DeviceGone => return Ok(Ok(restart)),
                 AddCode::Duplicate => continue,
             }
         }
-        Ok(ResendCodeResponse::GeneralError(GeneralError {
+        Ok(Ok(ResendCodeResponse::GeneralError(GeneralError {
             message: "Failed to generate a one time code. Please try again".to_owned(),
-        }))
+        })))
     }
 
     fn check_code(&self, device: &DeviceRecord, link_code_hash: &str, now: i64) -> CodeCheck {

@@ -7,7 +7,7 @@ use auth_api::types::{
     ThirdPartySignInUpResponse,
 };
 
-use super::{AuthRecipes, Failure, fdi_user, message};
+use super::{AuthRecipes, Failure, fdi_user, message, too_many_requests};
 use crate::logsafe::Escaped;
 use crate::store::{Store, ThirdPartyAccount};
 use crate::thirdparty::{self, Grant, ThirdPartyError};
@@ -19,6 +19,12 @@ pub(super) async fn authorisation_url<S: Store>(
     request: get_authorisation_url::Request,
 ) -> get_authorisation_url::Response {
     use get_authorisation_url::Response;
+    let limit = recipes.config.rate_limits.authorisation_url_per_client;
+    match recipes.client_over_limit("authorisation-url-per-client", limit).await {
+        Ok(Some(seconds)) => return too_many_requests!(get_authorisation_url, seconds),
+        Ok(None) => {}
+        Err(failure) => return Response::InternalServerError(failure.into_body("getAuthorisationUrl")),
+    }
     let url = recipes
         .third_party
         .authorisation_url(
@@ -48,6 +54,14 @@ pub(super) async fn sign_in_up<S: Store>(
     recipes: &AuthRecipes<S>,
     request: third_party_sign_in_up::Request,
 ) -> third_party_sign_in_up::Response {
+    let limit = recipes.config.rate_limits.sign_in_up_per_client;
+    match recipes.client_over_limit("sign-in-up-per-client", limit).await {
+        Ok(Some(seconds)) => return too_many_requests!(third_party_sign_in_up, seconds),
+        Ok(None) => {}
+        Err(failure) => {
+            return third_party_sign_in_up::Response::InternalServerError(failure.into_body("thirdPartySignInUp"));
+        }
+    }
     match recipes.third_party_sign_in(request).await {
         Ok(response) => response,
         Err(failure) => third_party_sign_in_up::Response::InternalServerError(failure.into_body("thirdPartySignInUp")),

@@ -193,6 +193,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.session(session_handle, now_ms))
     }
 
+    async fn count_hit(&self, key: &str, window_start_ms: i64, expires_at_ms: i64) -> Result<i64, StoreError> {
+        delegate!(self, s => s.count_hit(key, window_start_ms, expires_at_ms))
+    }
+
     async fn revoke_session(&self, session_handle: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.revoke_session(session_handle))
     }

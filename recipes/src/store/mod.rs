@@ -373,6 +373,16 @@ pub trait Store: Send + Sync + 'static {
         code_lifetime_ms: i64,
     ) -> impl Future<Output = Result<Pruned, StoreError>> + Send;
 
+    /// Counts one request under the rate-limit counter `key` in the window that starts at `window_start_ms` and
+    /// ends at `expires_at_ms` (a counter of an earlier window starts again at 1); the count so far, this
+    /// request included. Atomic across every process sharing the database.
+    fn count_hit(
+        &self,
+        key: &str,
+        window_start_ms: i64,
+        expires_at_ms: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Revokes a session; true when it existed.
     fn revoke_session(&self, session_handle: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 

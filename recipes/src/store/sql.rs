@@ -282,7 +282,32 @@ where
             .execute(&mut *self.write().await?)
             .await?
             .rows_affected();
+        sqlx::query("DELETE FROM rate_limits WHERE expires_at <= $1")
+            .bind(now_ms)
+            .execute(&mut *self.write().await?)
+            .await?;
         Ok(Pruned { devices, sessions })
+    }
+
+    async fn count_hit(&self, key: &str, window_start_ms: i64, expires_at_ms: i64) -> Result<i64, StoreError> {
+        // One statement: concurrent hits from any instance serialise on the row. A row of an earlier window
+        // starts again; one of a later window (an instance whose clock is ahead) keeps counting.
+        let row = sqlx::query(
+            "INSERT INTO rate_limits (key, window_start, expires_at, count) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+             count = CASE WHEN rate_limits.window_start < excluded.window_start THEN 1 ELSE rate_limits.count + 1 END, \
+             expires_at = CASE WHEN rate_limits.window_start < excluded.window_start \
+                THEN excluded.expires_at ELSE rate_limits.expires_at END, \
+             window_start = CASE WHEN rate_limits.window_start < excluded.window_start \
+                THEN excluded.window_start ELSE rate_limits.window_start END \
+             RETURNING count",
+        )
+        .bind(key)
+        .bind(window_start_ms)
+        .bind(expires_at_ms)
+        .fetch_one(&mut *self.write().await?)
+        .await?;
+        Ok(row.integer("count")?)
     }
 
     async fn add_code(

@@ -120,6 +120,68 @@ unreachable_ops!(
     get_jwks
 );
 
+/// What middleware of a test puts on a request, for the implementation to read from its context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant(pub String);
+
+/// What the request's context shows the implementation, as `cx_*` labels: the peer, the client address
+/// under the [`kitchen_api::server::TrustedProxies`] that middleware put on the request (none trusted
+/// without), a [`Tenant`] extension, a header the spec does not declare, the path, and the number of
+/// headers; `cx` is `none` outside an adapter.
+pub fn context_labels() -> Vec<(String, String)> {
+    use kitchen_api::server::{RequestContext, TrustedProxies};
+    let seen = RequestContext::with(|cx| {
+        let trusted = cx.extension::<TrustedProxies>().unwrap_or_default();
+        let shown = |v: Option<String>| v.unwrap_or_else(|| "none".to_owned());
+        vec![
+            ("cx".to_owned(), "some".to_owned()),
+            ("cx_peer".to_owned(), shown(cx.peer_addr().map(|a| a.ip().to_string()))),
+            ("cx_client".to_owned(), shown(cx.client_ip(&trusted).map(|ip| ip.to_string()))),
+            ("cx_tenant".to_owned(), shown(cx.extension::<Tenant>().map(|t| t.0))),
+            ("cx_via".to_owned(), shown(cx.header_values("via").map(str::to_owned).reduce(|a, b| a + "|" + &b))),
+            ("cx_path".to_owned(), cx.path().to_owned()),
+            ("cx_headers".to_owned(), cx.headers().count().to_string()),
+        ]
+    });
+    seen.unwrap_or_else(|| vec![("cx".to_owned(), "none".to_owned())])
+}
+
+/// Serves the kitchen-sink implementation on actix-web with a middleware that puts `tenant` and `trusted`
+/// into the request's extensions, and returns a client for it.
+pub fn serve_kitchen_actix_with(
+    tenant: Tenant,
+    trusted: kitchen_api::server::TrustedProxies,
+) -> kitchen_api::client::Client {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let configure = kitchen_api::server::actix::configure(std::sync::Arc::new(Kitchen));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            actix_web::HttpServer::new(move || {
+                let (tenant, trusted) = (tenant.clone(), trusted.clone());
+                actix_web::App::new()
+                    .wrap(actix_web::middleware::from_fn(
+                        move |request: actix_web::dev::ServiceRequest,
+                              next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+                            use actix_web::HttpMessage as _;
+                            request.extensions_mut().insert(tenant.clone());
+                            request.extensions_mut().insert(trusted.clone());
+                            next.call(request)
+                        },
+                    ))
+                    .configure(configure.clone())
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("listen")
+            .run()
+            .await
+            .expect("actix server")
+        })
+    });
+    kitchen_api::client::Client::new(&format!("http://{addr}")).expect("client")
+}
+
 /// The kitchen-sink implementation: echoes what it received so tests can check parsing.
 pub struct Kitchen;
 
@@ -159,6 +221,7 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         labels.insert("mode".to_owned(), r.mode.map(|m| m.to_string()).unwrap_or_default());
         labels.insert("api_key".to_owned(), r.api_key.unwrap_or_default());
         labels.insert("basic".to_owned(), r.basic.unwrap_or_default());
+        labels.extend(context_labels());
         let mut p = pet(r.pet_id, "Rex");
         p.labels = Some(labels);
         kops::get_pet::Response::Ok {

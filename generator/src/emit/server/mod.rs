@@ -87,7 +87,8 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
         "The server side of {}: one method per operation, independent of any web framework.\n\n\
          Implement it once; every generated adapter serves the same implementation. Each method receives the \
          parsed and validated request and returns the response enum of its operation; status codes, headers, \
-         cookies and bodies are written by the adapter.",
+         cookies and bodies are written by the adapter. A method that needs more than the spec's parameters (the \
+         peer's address, other headers, extensions set by middleware) reads them with [`RequestContext::with`].",
         api.title
     ));
     let any_deprecated = api.operations.iter().any(|op| op.deprecated);
@@ -102,6 +103,8 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
         #prose
 
         #(#adapters)*
+
+        pub use crate::runtime::{Cidr, ForwardedHeader, RequestContext, TrustedProxies};
 
         #trait_doc
         pub trait #trait_name: Send + Sync + 'static {

@@ -8,6 +8,8 @@
 //! per concern behind it.
 
 mod body;
+mod client_addr;
+mod context;
 mod error;
 mod formats;
 mod multipart;
@@ -20,6 +22,8 @@ pub use body::{
     double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
+pub use client_addr::{Cidr, ForwardedHeader, TrustedProxies};
+pub use context::RequestContext;
 pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 pub use formats::Base64;
 pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
@@ -36,6 +40,8 @@ pub use validate::{
 
 #[cfg(feature = "axum")]
 pub(crate) mod axum_glue;
+#[cfg(feature = "axum")]
+pub(crate) use context::scope_axum;
 
 #[cfg(feature = "client")]
 mod client_core;
@@ -44,3 +50,5 @@ pub use client_core::Client;
 
 #[cfg(feature = "actix-web")]
 pub(crate) mod actix_glue;
+#[cfg(feature = "actix-web")]
+pub(crate) use context::scope_actix;

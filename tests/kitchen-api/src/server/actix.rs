@@ -215,7 +215,10 @@ async fn handle<T: KitchenSinkApi>(
     limit: usize,
 ) -> ::actix_web::HttpResponse {
     let raw = match crate::runtime::actix_glue::to_raw(&request, payload, limit).await {
-        ::std::result::Result::Ok(raw) => super::dispatch(&*api, operation, raw).await,
+        ::std::result::Result::Ok(raw) => {
+            crate::runtime::scope_actix(request, super::dispatch(&*api, operation, raw))
+                .await
+        }
         ::std::result::Result::Err(error) => error.into_raw(),
     };
     crate::runtime::actix_glue::from_raw(raw)

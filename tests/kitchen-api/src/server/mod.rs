@@ -11,9 +11,10 @@
 pub mod axum;
 #[cfg(feature = "actix-web")]
 pub mod actix;
+pub use crate::runtime::{Cidr, ForwardedHeader, RequestContext, TrustedProxies};
 /// The server side of Kitchen Sink: one method per operation, independent of any web framework.
 ///
-/// Implement it once; every generated adapter serves the same implementation. Each method receives the parsed and validated request and returns the response enum of its operation; status codes, headers, cookies and bodies are written by the adapter.
+/// Implement it once; every generated adapter serves the same implementation. Each method receives the parsed and validated request and returns the response enum of its operation; status codes, headers, cookies and bodies are written by the adapter. A method that needs more than the spec's parameters (the peer's address, other headers, extensions set by middleware) reads them with [`RequestContext::with`].
 pub trait KitchenSinkApi: Send + Sync + 'static {
     /// Fetch one pet.
     ///

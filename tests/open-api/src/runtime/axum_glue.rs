@@ -4,8 +4,12 @@
 use super::{RawRequest, RawResponse, RequestError};
 use axum::extract::FromRequestParts as _;
 
-/// Reads an axum request into a [`RawRequest`], enforcing the body limit.
-pub(crate) async fn to_raw(req: axum::extract::Request, limit: usize) -> Result<RawRequest, RequestError> {
+/// Reads an axum request into a [`RawRequest`], enforcing the body limit, and hands back its head for the
+/// request's context.
+pub(crate) async fn to_raw(
+    req: axum::extract::Request,
+    limit: usize,
+) -> Result<(RawRequest, http::request::Parts), RequestError> {
     let (mut parts, body) = req.into_parts();
     let path_params = match axum::extract::RawPathParams::from_request_parts(&mut parts, &()).await {
         Ok(params) => params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
@@ -31,14 +35,15 @@ pub(crate) async fn to_raw(req: axum::extract::Request, limit: usize) -> Result<
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
         .collect();
-    Ok(RawRequest {
+    let raw = RawRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         path_params,
         query: parts.uri.query().unwrap_or_default().to_owned(),
         headers,
         body,
-    })
+    };
+    Ok((raw, parts))
 }
 
 /// Turns a [`RawResponse`] into an axum response.

@@ -8,6 +8,8 @@
 //! per concern behind it.
 
 mod body;
+mod client_addr;
+mod context;
 mod error;
 mod multipart;
 mod params;
@@ -19,6 +21,8 @@ pub use body::{
     double_option, encode_form, encode_json, not_null, nullable, parse_form_body, parse_json_body, parse_json_body_with,
     parse_optional_json_body, parse_text_body,
 };
+pub use client_addr::{Cidr, ForwardedHeader, TrustedProxies};
+pub use context::RequestContext;
 pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
 pub use params::{
@@ -34,6 +38,8 @@ pub use validate::{
 
 #[cfg(feature = "axum")]
 pub(crate) mod axum_glue;
+#[cfg(feature = "axum")]
+pub(crate) use context::scope_axum;
 
 #[cfg(feature = "client")]
 mod client_core;

@@ -9,9 +9,10 @@
 )]
 #[cfg(feature = "axum")]
 pub mod axum;
+pub use crate::runtime::{Cidr, ForwardedHeader, RequestContext, TrustedProxies};
 /// The server side of Open Enums: one method per operation, independent of any web framework.
 ///
-/// Implement it once; every generated adapter serves the same implementation. Each method receives the parsed and validated request and returns the response enum of its operation; status codes, headers, cookies and bodies are written by the adapter.
+/// Implement it once; every generated adapter serves the same implementation. Each method receives the parsed and validated request and returns the response enum of its operation; status codes, headers, cookies and bodies are written by the adapter. A method that needs more than the spec's parameters (the peer's address, other headers, extensions set by middleware) reads them with [`RequestContext::with`].
 pub trait OpenEnumsApi: Send + Sync + 'static {
     /// Handles `POST /events` (operation `record`).
     fn record(

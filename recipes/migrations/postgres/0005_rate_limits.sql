@@ -1,0 +1,10 @@
+-- Rate-limit counters, one row per limit and subject (a hash): the count of the current fixed window, which
+-- starts at window_start; a row whose window has ended (expires_at) is pruned or restarted by the next hit.
+-- Every instance sharing the database counts in the same rows.
+CREATE TABLE rate_limits (
+    key TEXT PRIMARY KEY NOT NULL,
+    window_start BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    count BIGINT NOT NULL
+);
+CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
