@@ -126,7 +126,8 @@ async fn audit_events_and_metrics_tell_what_happened_without_secrets() {
     }
 
     // The audit trail: each event once it happened, with who it concerned.
-    process.wait_for_line("event=\"sign_out\"");
+    // The log is read on another thread: wait for the last event before looking at all of them.
+    process.wait_for_line("event=\"rate_limited\"");
     let audit: Vec<String> = process.lines().into_iter().filter(|l| l.contains(" audit:")).collect();
     let has = |event: &str, also: &[&str]| {
         audit.iter().any(|l| l.contains(&format!("event=\"{event}\"")) && also.iter().all(|a| l.contains(a)))
