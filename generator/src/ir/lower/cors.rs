@@ -111,9 +111,11 @@ components:
             api.cors.allowed_headers,
             ["anti-csrf", "authorization", "content-type", "fdi-version", "rid", "st-auth-mode"]
         );
+        // The FDI's response headers, and the `Retry-After` of the 429 answers the spec documents (a browser app
+        // can only read it when it is exposed).
         assert_eq!(
             api.cors.exposed_headers,
-            ["anti-csrf", "front-token", "location", "st-access-token", "st-refresh-token"]
+            ["anti-csrf", "front-token", "location", "retry-after", "st-access-token", "st-refresh-token"]
         );
         assert_eq!(api.cors.allowed_methods, ["GET", "POST"]);
     }
