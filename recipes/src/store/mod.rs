@@ -11,6 +11,7 @@ pub mod postgres;
 mod rows;
 mod sql;
 pub mod sqlite;
+mod writer;
 
 pub use any::{AnyStore, AnyStoreError, Backend, UnsupportedDatabase};
 pub use sql::SqlStore;

@@ -2,16 +2,15 @@
 //! transaction shape is written once, with `$N` parameters both drivers bind; what differs between the two
 //! databases is behind [`Dialect`] (how a read-then-write transaction starts, and two explicit locks).
 
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use sqlx::pool::PoolConnection;
 use sqlx::{Connection as _, Database, Encode, Executor, IntoArguments, Pool, Type};
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::dialect::{Dialect, RowsAffected as _};
 use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
 use super::rows::{contact_columns, contact_from_row, device_from_rows, failed_attempts, session_from_row};
+use super::writer::{WriteConnection, Writer};
 use super::{
     AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, RefreshTokenUse,
     SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
@@ -106,49 +105,6 @@ pub struct SqlStore<DB: Database> {
     writer: Writer<DB>,
     /// Work on a schedule for as long as a clone of the store lives (SQLite: WAL checkpoints).
     background: Option<Arc<Periodic>>,
-}
-
-/// Where the statements that write run.
-enum Writer<DB: Database> {
-    /// Connections of the pool.
-    Pool(Pool<DB>),
-    /// One connection, taken in turn; `None` once the store is closed.
-    Dedicated(Arc<Mutex<Option<DB::Connection>>>),
-}
-
-impl<DB: Database> Clone for Writer<DB> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Pool(pool) => Self::Pool(pool.clone()),
-            Self::Dedicated(connection) => Self::Dedicated(connection.clone()),
-        }
-    }
-}
-
-/// The writer's connection, for as long as one store method needs it.
-enum WriteConnection<'a, DB: Database> {
-    Pooled(PoolConnection<DB>),
-    Dedicated(MappedMutexGuard<'a, DB::Connection>),
-}
-
-impl<DB: Database> Deref for WriteConnection<'_, DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &DB::Connection {
-        match self {
-            Self::Pooled(connection) => connection,
-            Self::Dedicated(connection) => connection,
-        }
-    }
-}
-
-impl<DB: Database> DerefMut for WriteConnection<'_, DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        match self {
-            Self::Pooled(connection) => connection,
-            Self::Dedicated(connection) => connection,
-        }
-    }
 }
 
 impl<DB: Database> std::fmt::Debug for SqlStore<DB> {
