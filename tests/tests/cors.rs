@@ -45,7 +45,11 @@ fn the_policy_is_derived_from_the_spec() {
     let mut expected = vec!["content-type", "rid", "fdi-version", "anti-csrf", "authorization", "st-auth-mode"];
     expected.sort();
     assert_eq!(ALLOWED_HEADERS, expected.as_slice());
-    assert_eq!(EXPOSED_HEADERS, ["anti-csrf", "front-token", "location", "st-access-token", "st-refresh-token"]);
+    // retry-after: the 429 answers of the rate limits carry it, and a browser script may only read it when exposed.
+    assert_eq!(
+        EXPOSED_HEADERS,
+        ["anti-csrf", "front-token", "location", "retry-after", "st-access-token", "st-refresh-token"]
+    );
     assert_eq!(ALLOWED_METHODS, ["GET", "POST"]);
 }
 
