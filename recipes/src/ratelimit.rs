@@ -7,6 +7,9 @@
 //! [`Config::rate_limit_redis`](crate::Config::rate_limit_redis) is set. A counter lives in the database, so a
 //! restarted instance keeps counting.
 
+mod batch;
+pub(crate) use batch::HitBatcher;
+
 use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};

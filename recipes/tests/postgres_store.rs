@@ -253,6 +253,19 @@ async fn rate_limit_windows_restart_and_end() {
 }
 
 #[tokio::test]
+async fn rate_limit_batches_count_each_counter() {
+    let Some(schema) = TestSchema::create("rate_limit_batches_count_each_counter").await else { return };
+    rate_limits::batches_count_each_counter(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rate_limit_batches_count_every_hit() {
+    let Some(schema) = TestSchema::create("concurrent_rate_limit_batches_count_every_hit").await else { return };
+    let stores = vec![Arc::new(schema.store().await), Arc::new(schema.store().await)];
+    rate_limits::concurrent_batches_count_every_hit(stores).await;
+}
+
+#[tokio::test]
 async fn a_session_remembers_its_newest_rotated_tokens() {
     let Some(schema) = TestSchema::create("a_session_remembers_its_newest_rotated_tokens").await else { return };
     prune::a_session_remembers_its_newest_rotated_tokens(Arc::new(schema.store().await)).await;

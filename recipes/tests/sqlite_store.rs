@@ -161,6 +161,18 @@ async fn rate_limit_windows_restart_and_end() {
 }
 
 #[tokio::test]
+async fn rate_limit_batches_count_each_counter() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    rate_limits::batches_count_each_counter(open(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rate_limit_batches_count_every_hit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    rate_limits::concurrent_batches_count_every_hit(vec![open(&dir).await]).await;
+}
+
+#[tokio::test]
 async fn a_session_remembers_its_newest_rotated_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");
     prune::a_session_remembers_its_newest_rotated_tokens(open(&dir).await).await;

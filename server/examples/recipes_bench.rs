@@ -22,6 +22,7 @@ use auth_api::types::{ConsumeCodeRequest, ConsumeCodeResponse, CreateCodeRequest
 use authgen_recipes::contact::{self, Contact};
 use authgen_recipes::delivery::{CodeMessage, Delivery, DeliveryFuture};
 use authgen_recipes::ids;
+use authgen_recipes::ratelimit::{Limit, RateLimits};
 use authgen_recipes::session::tokens::{AccessTokenClaims, SigningKey};
 use authgen_recipes::session::transport::{IssuedTokens, SessionHeaders, TransferMode};
 use authgen_recipes::store::sqlite::SqliteStore;
@@ -326,6 +327,9 @@ fn peak_rss_mib() -> f64 {
 enum Mode {
     Handwritten,
     Generated,
+    /// The generated router with every rate limit counting, each in the store, with maxima the run never
+    /// reaches: the cost of the counting itself.
+    GeneratedLimited,
 }
 
 impl Mode {
@@ -333,6 +337,7 @@ impl Mode {
         match self {
             Mode::Handwritten => "hand-written axum",
             Mode::Generated => "generated + recipes",
+            Mode::GeneratedLimited => "  + rate limits",
         }
     }
 }
@@ -342,6 +347,20 @@ async fn app(mode: Mode, dir: &std::path::Path, codes: Codes) -> axum::Router {
     let store = SqliteStore::open(dir.join("auth.db")).await.expect("store");
     match mode {
         Mode::Generated => AuthRecipes::new(config, store, Arc::new(codes)).await.expect("recipes").into_router(),
+        Mode::GeneratedLimited => {
+            // The recommended windows, with maxima no run reaches: every request is counted, none refused.
+            let never = |limit: Limit| Limit::new(u32::MAX, limit.window);
+            let recommended = RateLimits::RECOMMENDED;
+            let limits = RateLimits {
+                codes_per_contact: never(recommended.codes_per_contact),
+                codes_per_client: never(recommended.codes_per_client),
+                consume_per_client: never(recommended.consume_per_client),
+                sign_in_up_per_client: never(recommended.sign_in_up_per_client),
+                authorisation_url_per_client: never(recommended.authorisation_url_per_client),
+            };
+            let config = config.with_rate_limits(limits);
+            AuthRecipes::new(config, store, Arc::new(codes)).await.expect("recipes").into_router()
+        }
         Mode::Handwritten => {
             let key = SigningKey::generate().expect("key");
             let state = Arc::new(Baseline { config, store, codes, key });
@@ -373,7 +392,9 @@ async fn run(mode: Mode, duration: Duration, concurrency: usize) -> [f64; 5] {
     let router = app(mode, dir.path(), codes.clone()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // With the peer's address, as the auth server serves: the per-client limits count by it.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await });
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let deadline = started + duration;
@@ -633,7 +654,7 @@ async fn main() {
     let duration = Duration::from_secs(number(0, 5));
     let concurrency = usize::try_from(number(1, 16)).unwrap_or(16);
     let rounds = number(2, 3);
-    let modes = [Mode::Handwritten, Mode::Generated];
+    let modes = [Mode::Handwritten, Mode::Generated, Mode::GeneratedLimited];
     let mut results: BTreeMap<&str, [Vec<f64>; 5]> = BTreeMap::new();
     let mut floors = Vec::new();
     for _ in 0..rounds {
@@ -685,6 +706,14 @@ async fn main() {
     );
     if let (Some(g), Some(h)) = (medians.get(Mode::Generated.name()), medians.get(Mode::Handwritten.name())) {
         println!("generated/hand-written throughput ratio: createCode {:.3}, consume {:.3}", g[0] / h[0], g[2] / h[2]);
+    }
+    if let (Some(l), Some(g)) = (medians.get(Mode::GeneratedLimited.name()), medians.get(Mode::Generated.name())) {
+        println!(
+            "rate limits counting/off throughput ratio: createCode {:.3}, consume {:.3} (counters in the SQLite \
+             store: per contact and per client on createCode, per client on consume)",
+            l[0] / g[0],
+            l[2] / g[2]
+        );
     }
     println!(
         "(floor: the flow's store calls, ids, hashes, ES256 signature and session headers one flow after another \

@@ -28,7 +28,7 @@ use auth_api::types::{ErrorMessage, LoginMethod, LoginMethodRecipeId, ThirdParty
 use crate::config::{Config, ConfigError};
 use crate::delivery::{Delivery, DeliveryError};
 use crate::ids::RandomError;
-use crate::ratelimit::{self, Limit, RedisConnection};
+use crate::ratelimit::{self, HitBatcher, Limit, RedisConnection};
 use crate::schedule::Periodic;
 use crate::session::SessionVerifier;
 use crate::session::keys::{KeyError, KeyPolicy, KeyRing, maintenance};
@@ -46,6 +46,8 @@ pub struct AuthRecipes<S: Store> {
     verifier: SessionVerifier,
     /// The Redis counters of the rate limits, when they are not in the store.
     redis: Option<RedisConnection>,
+    /// The rate-limit hits counted in the store, written in batches.
+    hits: HitBatcher,
     /// Rotates, prunes and reloads the signing keys on a schedule while the recipes live.
     _maintenance: Periodic,
     _pruning: Periodic,
@@ -168,6 +170,7 @@ impl<S: Store> AuthRecipes<S> {
             keys,
             verifier,
             redis,
+            hits: HitBatcher::default(),
             _maintenance: maintenance,
             _pruning: pruning,
         })
@@ -197,7 +200,7 @@ impl<S: Store> AuthRecipes<S> {
         let key = ratelimit::counter_key(name, subject);
         let count = match &self.redis {
             Some(redis) => redis.hit(&key, start, end).await?,
-            None => self.store.count_hit(&key, start, end).await?,
+            None => self.hits.hit(&self.store, key, start, end).await?,
         };
         if count <= i64::from(limit.max) {
             return Ok(None);

@@ -4,8 +4,8 @@
 use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, RefreshTokenUse,
-    SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
+    AddCode, CodeRecord, CounterHit, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome,
+    RefreshTokenUse, SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 
@@ -193,8 +193,8 @@ impl Store for AnyStore {
         delegate!(self, s => s.session(session_handle, now_ms))
     }
 
-    async fn count_hit(&self, key: &str, window_start_ms: i64, expires_at_ms: i64) -> Result<i64, StoreError> {
-        delegate!(self, s => s.count_hit(key, window_start_ms, expires_at_ms))
+    async fn count_hits(&self, hits: &[CounterHit]) -> Result<Vec<i64>, StoreError> {
+        delegate!(self, s => s.count_hits(hits))
     }
 
     async fn revoke_session(&self, session_handle: &str) -> Result<bool, StoreError> {

@@ -6,6 +6,7 @@
 //! [`AnyStore`] picks one of them from a database URL.
 
 mod any;
+mod counters;
 mod dialect;
 pub mod postgres;
 mod rows;
@@ -245,6 +246,19 @@ pub struct SigningKeyRecord {
     pub created_at_ms: i64,
 }
 
+/// Requests counted under one rate-limit counter (see [`Store::count_hits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterHit {
+    /// The counter: a limit's name and its subject.
+    pub key: String,
+    /// When the window these requests fall in starts (ms since the epoch).
+    pub window_start_ms: i64,
+    /// When that window ends.
+    pub expires_at_ms: i64,
+    /// How many requests.
+    pub hits: i64,
+}
+
 /// The persistence the recipes need. Every method is atomic on its own; concurrent callers must observe
 /// the outcomes documented per method (for example, of many concurrent [`Store::consume_device`] calls
 /// for one device exactly one gets `Some`).
@@ -374,15 +388,30 @@ pub trait Store: Send + Sync + 'static {
         code_lifetime_ms: i64,
     ) -> impl Future<Output = Result<Pruned, StoreError>> + Send;
 
-    /// Counts one request under the rate-limit counter `key` in the window that starts at `window_start_ms` and
-    /// ends at `expires_at_ms` (a counter of an earlier window starts again at 1); the count so far, this
-    /// request included. Atomic across every process sharing the database.
+    /// Counts requests under rate-limit counters, in one statement per 256 counters (on SQLite one commit: the
+    /// batch is how concurrent requests share the cost of counting). Each [`CounterHit`] adds its `hits` to the
+    /// counter `key` in the window that starts at `window_start_ms` and ends at `expires_at_ms` (a counter of an
+    /// earlier window starts again; one of a later window keeps counting in its own); the answer holds each
+    /// counter's count after its hits, in the order given. Keys must be distinct. Atomic across every process
+    /// sharing the database: concurrent calls with overlapping keys each see their own hits counted once.
+    fn count_hits(&self, hits: &[CounterHit]) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+
+    /// [`Store::count_hits`] for one request: the count so far, this request included.
     fn count_hit(
         &self,
         key: &str,
         window_start_ms: i64,
         expires_at_ms: i64,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        let hit = CounterHit { key: key.to_owned(), window_start_ms, expires_at_ms, hits: 1 };
+        async move {
+            let counts = self.count_hits(std::slice::from_ref(&hit)).await?;
+            counts.first().copied().ok_or_else(|| StoreError::Corrupt {
+                table: "rate_limits",
+                detail: format!("no count came back for `{}`", hit.key),
+            })
+        }
+    }
 
     /// Revokes a session; true when it existed.
     fn revoke_session(&self, session_handle: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use sqlx::{Connection as _, Database, Encode, Executor, IntoArguments, Pool, Type};
 use tokio::sync::{Mutex, MutexGuard};
 
+use super::counters;
 use super::dialect::{Dialect, RowsAffected as _};
 use super::rows::{RecordRow as _, signing_key_from_row, user_from_row};
 use super::rows::{contact_columns, contact_from_row, device_from_rows, failed_attempts, session_from_row};
 use super::writer::{WriteConnection, Writer};
 use super::{
-    AddCode, CodeRecord, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome, RefreshTokenUse,
-    SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
+    AddCode, CodeRecord, CounterHit, DeviceRecord, FailedAttempt, NewDevice, NewSession, Pruned, RefreshOutcome,
+    RefreshTokenUse, SessionRecord, SigningKeyRecord, Store, StoreError, ThirdPartyAccount, UserRecord,
 };
 use crate::contact::Contact;
 use crate::schedule::Periodic;
@@ -245,25 +246,23 @@ where
         Ok(Pruned { devices, sessions })
     }
 
-    async fn count_hit(&self, key: &str, window_start_ms: i64, expires_at_ms: i64) -> Result<i64, StoreError> {
-        // One statement: concurrent hits from any instance serialise on the row. A row of an earlier window
-        // starts again; one of a later window (an instance whose clock is ahead) keeps counting.
-        let row = sqlx::query(
-            "INSERT INTO rate_limits (key, window_start, expires_at, count) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-             count = CASE WHEN rate_limits.window_start < excluded.window_start THEN 1 ELSE rate_limits.count + 1 END, \
-             expires_at = CASE WHEN rate_limits.window_start < excluded.window_start \
-                THEN excluded.expires_at ELSE rate_limits.expires_at END, \
-             window_start = CASE WHEN rate_limits.window_start < excluded.window_start \
-                THEN excluded.window_start ELSE rate_limits.window_start END \
-             RETURNING count",
-        )
-        .bind(key)
-        .bind(window_start_ms)
-        .bind(expires_at_ms)
-        .fetch_one(&mut *self.write().await?)
-        .await?;
-        Ok(row.integer("count")?)
+    async fn count_hits(&self, hits: &[CounterHit]) -> Result<Vec<i64>, StoreError> {
+        // One statement for the whole batch (see `counters`): concurrent hits from any instance serialise on the
+        // rows, taken in key order so that two PostgreSQL instances counting the same keys cannot deadlock.
+        let mut order: Vec<&CounterHit> = hits.iter().collect();
+        order.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut counts = std::collections::BTreeMap::new();
+        for chunk in order.chunks(counters::ROWS_PER_STATEMENT) {
+            let sql = counters::upsert_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for hit in chunk {
+                query = query.bind(hit.key.as_str()).bind(hit.window_start_ms).bind(hit.expires_at_ms).bind(hit.hits);
+            }
+            for row in query.fetch_all(&mut *self.write().await?).await? {
+                counts.insert(row.text("key")?, row.integer("count")?);
+            }
+        }
+        counters::in_request_order(hits, &counts)
     }
 
     async fn add_code(
