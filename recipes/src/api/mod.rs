@@ -216,6 +216,17 @@ impl<S: Store> AuthRecipes<S> {
         }
     }
 
+    /// The answer to a request for a tenant this backend does not serve, as supertokens-node's: its
+    /// `Error("Tenant not found")` is not a SuperTokens error, so it reaches the app's handler, a 500. Only
+    /// `public` is served.
+    fn unknown_tenant(&self, tenant_id: &str) -> Option<ErrorMessage> {
+        if tenant_id == crate::DEFAULT_TENANT {
+            return None;
+        }
+        tracing::info!(tenant = %crate::logsafe::escape(tenant_id), "request for an unknown tenant");
+        Some(message("Tenant not found"))
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -253,14 +264,23 @@ impl<S: Store> AuthRecipes<S> {
 
 impl<S: Store> AuthApi for AuthRecipes<S> {
     async fn create_code(&self, request: create_code::Request) -> create_code::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return create_code::Response::InternalServerError(body);
+        }
         passwordless::create_code(self, request).await
     }
 
     async fn resend_code(&self, request: resend_code::Request) -> resend_code::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return resend_code::Response::InternalServerError(body);
+        }
         passwordless::resend_code(self, request).await
     }
 
     async fn consume_code(&self, request: consume_code::Request) -> consume_code::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return consume_code::Response::InternalServerError(body);
+        }
         passwordless::consume_code(self, request).await
     }
 
@@ -268,6 +288,9 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         &self,
         request: passwordless_email_exists::Request,
     ) -> passwordless_email_exists::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return passwordless_email_exists::Response::InternalServerError(body);
+        }
         passwordless::email_exists(self, request).await
     }
 
@@ -275,10 +298,16 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         &self,
         request: passwordless_phone_number_exists::Request,
     ) -> passwordless_phone_number_exists::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return passwordless_phone_number_exists::Response::InternalServerError(body);
+        }
         passwordless::phone_number_exists(self, request).await
     }
 
     async fn get_authorisation_url(&self, request: get_authorisation_url::Request) -> get_authorisation_url::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return get_authorisation_url::Response::InternalServerError(body);
+        }
         thirdparty::authorisation_url(self, request).await
     }
 
@@ -286,6 +315,9 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         &self,
         request: third_party_sign_in_up::Request,
     ) -> third_party_sign_in_up::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return third_party_sign_in_up::Response::InternalServerError(body);
+        }
         thirdparty::sign_in_up(self, request).await
     }
 
@@ -305,7 +337,10 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         session::jwks(self).await
     }
 
-    async fn get_login_methods(&self, _request: get_login_methods::Request) -> get_login_methods::Response {
+    async fn get_login_methods(&self, request: get_login_methods::Request) -> get_login_methods::Response {
+        if let Some(body) = self.unknown_tenant(&request.tenant_id) {
+            return get_login_methods::Response::InternalServerError(body);
+        }
         loginmethods::login_methods(self)
     }
 }

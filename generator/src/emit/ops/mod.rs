@@ -53,7 +53,15 @@ pub(crate) fn op_doc(op: &Operation) -> String {
     if let Some(d) = &op.description {
         parts.push(d.clone());
     }
-    parts.push(format!("Handles `{} {}` (operation `{}`).", op.method, op.path, op.api_id));
+    match op.segment_path() {
+        Some(with_segment) => parts.push(format!(
+            "Handles `{m} {}` and `{m} {with_segment}` (operation `{}`).",
+            op.path,
+            op.api_id,
+            m = op.method
+        )),
+        None => parts.push(format!("Handles `{} {}` (operation `{}`).", op.method, op.path, op.api_id)),
+    }
     parts.join("\n\n")
 }
 
