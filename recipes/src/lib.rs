@@ -37,6 +37,7 @@ pub mod ratelimit;
 mod schedule;
 pub mod session;
 pub mod store;
+pub mod tenants;
 pub mod thirdparty;
 
 pub use api::{AuthRecipes, InitError};
