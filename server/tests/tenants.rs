@@ -320,4 +320,18 @@ fn a_broken_tenants_file_stops_the_binary_with_its_line_and_reason() {
     assert!(stderr.contains("tenants.toml:1: tenant `acme`: third-party provider `corp`"), "{stderr}");
     let stderr = run("[[tenant]]\nid = \"acme\"\ncontact = \"EMAIL\"\n");
     assert!(stderr.contains("tenants.toml:3: unknown field `contact`"), "{stderr}");
+
+    // The environment names the file as well.
+    let file = dir.path().join("env-tenants.toml");
+    std::fs::write(&file, "[[tenant]]\nid = \"public\"\n").expect("write");
+    let database = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let output = std::process::Command::new(process::BIN)
+        .args(["--listen", "127.0.0.1:0", "--database", &database])
+        .env("AUTH_TENANTS_FILE", &file)
+        .env_remove("AUTH_THIRD_PARTY_PROVIDERS")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused");
+    assert!(stderr.contains("env-tenants.toml:1: `public` is the server's own tenant"), "{stderr}");
 }
