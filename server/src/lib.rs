@@ -18,7 +18,7 @@ use authgen_recipes::ratelimit::{RateLimits, RedisCounters};
 use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
 use authgen_recipes::tenants::{TenantConfig, TenantsFileError, parse_tenants_toml};
 use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_providers_toml};
-use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
+use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, SessionRejection, VerifySession};
 use axum::Json;
 use axum::routing::get;
 pub use limits::ConnectionLimits;
@@ -276,6 +276,7 @@ pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Deli
     let verifier = recipes.session_verifier();
     let app = axum::Router::new()
         .route("/sessioninfo", get(session_info))
+        .route("/{tenant_id}/sessioninfo", get(tenant_session_info))
         .merge(recipes.into_router())
         .layer(axum::Extension(verifier))
         .layer(cors);
@@ -288,6 +289,14 @@ pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Deli
 /// The example protected route: who is signed in, and the access token payload.
 async fn session_info(session: VerifySession) -> Json<serde_json::Value> {
     Json(session_info_body(&session))
+}
+
+/// The example protected route of a tenant: as `/sessioninfo`, for a session of that tenant only.
+async fn tenant_session_info(
+    axum::extract::Path(tenant_id): axum::extract::Path<String>,
+    session: VerifySession,
+) -> Result<Json<serde_json::Value>, SessionRejection> {
+    Ok(Json(session_info_body(&session.for_tenant(&tenant_id)?)))
 }
 
 fn session_info_body(session: &VerifySession) -> serde_json::Value {
@@ -341,6 +350,7 @@ pub async fn actix_server_with_limits<S: Store>(
             }))
             .app_data(verifier.clone())
             .route("/sessioninfo", actix_web::web::get().to(session_info_actix))
+            .route("/{tenant_id}/sessioninfo", actix_web::web::get().to(tenant_session_info_actix))
             .configure(routes.clone())
     })
     .workers(workers)
@@ -438,6 +448,13 @@ mod actix_limits {
 
 async fn session_info_actix(session: VerifySession) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().json(session_info_body(&session))
+}
+
+async fn tenant_session_info_actix(
+    tenant_id: actix_web::web::Path<String>,
+    session: VerifySession,
+) -> Result<actix_web::HttpResponse, SessionRejection> {
+    Ok(actix_web::HttpResponse::Ok().json(session_info_body(&session.for_tenant(&tenant_id)?)))
 }
 
 /// Serves `app` on `listener` with the default [`ConnectionLimits`] until `shutdown` completes; see

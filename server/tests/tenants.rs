@@ -1,7 +1,8 @@
 //! Multitenancy through the generated client against the real server on loopback, on both frameworks: the
 //! passwordless and third-party flows on tenants other than `public` (`/auth/<tenantId>/...`), each tenant's
 //! own users, devices, first factors, contact method and providers, the magic link and the access token
-//! naming the tenant, node's answer for an unknown tenant, and the binary refusing a broken tenants file.
+//! naming the tenant, a tenant's route refusing the sessions of other tenants, node's answer for an unknown
+//! tenant, and the binary refusing a broken tenants file.
 
 #[macro_use]
 mod support;
@@ -126,11 +127,11 @@ async fn passwordless_on_a_tenant_signs_in_a_user_of_that_tenant_only() {
         let elsewhere = consume_on(&client, other, &created, None, Some(&link_code)).await;
         assert!(is_restart(&elsewhere), "{other}: {elsewhere:?}");
     }
-    let (alice, token) = signed_in(consume_on(&client, "customer-1", &created, None, Some(&link_code)).await);
+    let (alice, alice_token) = signed_in(consume_on(&client, "customer-1", &created, None, Some(&link_code)).await);
     assert!(alice.created_new_recipe_user);
     assert_eq!(alice.user.tenant_ids, ["customer-1"]);
     assert_eq!(alice.user.login_methods[0].tenant_ids, ["customer-1"]);
-    assert_eq!(jwt_payload(&token)["tId"], json!("customer-1"));
+    assert_eq!(jwt_payload(&alice_token)["tId"], json!("customer-1"));
 
     // The same email on public is another user, of public.
     let created = created_on(&client, "public", "alice@example.com").await;
@@ -140,6 +141,20 @@ async fn passwordless_on_a_tenant_signs_in_a_user_of_that_tenant_only() {
     assert_ne!(public_alice.user.id, alice.user.id);
     assert_eq!(public_alice.user.tenant_ids, ["public"]);
     assert_eq!(jwt_payload(&token)["tId"], json!("public"));
+    // A route of one tenant refuses the sessions of the others (`VerifySession::for_tenant`).
+    let tenant_route = |tenant: &str, token: &str| {
+        let bearer = format!("Bearer {token}");
+        let request = support::raw("GET", &format!("/{tenant}/sessioninfo"), &[("authorization", &bearer)]);
+        let client = client.clone();
+        async move { client.send(request).await.expect("sessioninfo call") }
+    };
+    let own = tenant_route("customer-1", &alice_token).await;
+    assert_eq!((own.status, support::json_body(&own)["userId"].clone()), (200, json!(alice.user.id)));
+    for (tenant, token) in [("public", &alice_token), ("customer-2", &alice_token), ("customer-1", &token)] {
+        let refused = tenant_route(tenant, token).await;
+        assert_eq!((refused.status, support::json_body(&refused)), (401, json!({"message": "unauthorised"})), "{tenant}");
+    }
+    assert_eq!(tenant_route("public", &token).await.status, 200);
     // Signing in again on customer-1 finds customer-1's alice.
     let created = created_on(&client, "customer-1", "alice@example.com").await;
     let code = server.capture.last_code();
