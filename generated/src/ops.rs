@@ -22,6 +22,10 @@ pub mod create_code {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "createCode";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -353,6 +357,10 @@ pub mod resend_code {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code/resend";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code/resend",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "resendCode";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -650,6 +658,10 @@ pub mod consume_code {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code/consume";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code/consume",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "consumeCode";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -1060,6 +1072,10 @@ pub mod passwordless_email_exists {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/passwordless/email/exists";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/passwordless/email/exists",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "passwordlessEmailExists";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -1298,6 +1314,10 @@ pub mod passwordless_phone_number_exists {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/passwordless/phonenumber/exists";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/passwordless/phonenumber/exists",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "passwordlessPhoneNumberExists";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -1540,6 +1560,10 @@ pub mod get_authorisation_url {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/authorisationurl";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/authorisationurl",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "getAuthorisationUrl";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -1865,6 +1889,10 @@ pub mod third_party_sign_in_up {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "thirdPartySignInUp";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -2279,6 +2307,8 @@ pub mod apple_callback {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/callback/apple";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "appleCallback";
     /// The request of `appleCallback` (`POST /auth/callback/apple`).
@@ -2476,6 +2506,8 @@ pub mod refresh_session {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/session/refresh";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "refreshSession";
     /// The request of `refreshSession` (`POST /auth/session/refresh`).
@@ -2874,6 +2906,8 @@ pub mod sign_out {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signout";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "signOut";
     /// The request of `signOut` (`POST /auth/signout`).
@@ -3260,6 +3294,8 @@ pub mod get_jwks {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/jwt/jwks.json";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getJwks";
     /// The request of `getJwks` (`GET /auth/jwt/jwks.json`).
@@ -3426,6 +3462,10 @@ pub mod get_login_methods {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/loginmethods";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/loginmethods",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "getLoginMethods";
     static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||

@@ -229,6 +229,33 @@ impl Operation {
         }
     }
 
+    /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+    /// the operation has one: the operation is served at both templates.
+    pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+        match self {
+            Operation::CreateCode => crate::ops::create_code::SEGMENT_PATH,
+            Operation::ResendCode => crate::ops::resend_code::SEGMENT_PATH,
+            Operation::ConsumeCode => crate::ops::consume_code::SEGMENT_PATH,
+            Operation::PasswordlessEmailExists => {
+                crate::ops::passwordless_email_exists::SEGMENT_PATH
+            }
+            Operation::PasswordlessPhoneNumberExists => {
+                crate::ops::passwordless_phone_number_exists::SEGMENT_PATH
+            }
+            Operation::GetAuthorisationUrl => {
+                crate::ops::get_authorisation_url::SEGMENT_PATH
+            }
+            Operation::ThirdPartySignInUp => {
+                crate::ops::third_party_sign_in_up::SEGMENT_PATH
+            }
+            Operation::AppleCallback => crate::ops::apple_callback::SEGMENT_PATH,
+            Operation::RefreshSession => crate::ops::refresh_session::SEGMENT_PATH,
+            Operation::SignOut => crate::ops::sign_out::SEGMENT_PATH,
+            Operation::GetJwks => crate::ops::get_jwks::SEGMENT_PATH,
+            Operation::GetLoginMethods => crate::ops::get_login_methods::SEGMENT_PATH,
+        }
+    }
+
     /// The operationId.
     pub fn operation_id(self) -> &'static str {
         match self {

@@ -24,6 +24,8 @@ pub mod get_pet {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/pets/{petId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getPet";
     static PATTERN_X_REQUEST_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -414,6 +416,8 @@ pub mod put_pet {
     pub const METHOD: &str = "PUT";
     /// The path template.
     pub const PATH: &str = "/pets/{petId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "putPet";
     /// The request of `putPet` (`PUT /pets/{petId}`).
@@ -586,6 +590,8 @@ pub mod post_pets {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/pets";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "post_pets";
     /// The request of `post_pets` (`POST /pets`).
@@ -756,6 +762,8 @@ pub mod upload {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/upload";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "upload";
     /// The request of `upload` (`POST /upload`).
@@ -920,6 +928,8 @@ pub mod attach {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/attachments";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "attach";
     /// The request of `attach` (`POST /attachments`).
@@ -1150,6 +1160,8 @@ pub mod login {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/login";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "login";
     /// The request of `login` (`POST /login`).
@@ -1341,6 +1353,8 @@ pub mod echo_shape {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/shapes";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "echoShape";
     /// The request of `echoShape` (`POST /shapes`).
@@ -1507,6 +1521,8 @@ pub mod list_events {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/events";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "listEvents";
     /// The request of `listEvents` (`GET /events`).
@@ -1802,6 +1818,8 @@ pub mod get_event {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/events/{eventId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getEvent";
     /// The request of `getEvent` (`GET /events/{eventId}`).
@@ -2095,6 +2113,8 @@ pub mod put_event {
     pub const METHOD: &str = "PUT";
     /// The path template.
     pub const PATH: &str = "/events/{eventId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "putEvent";
     /// The request of `putEvent` (`PUT /events/{eventId}`).
@@ -2290,6 +2310,8 @@ pub mod add_contact {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/contacts";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "addContact";
     static PATTERN_SOURCE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -2490,6 +2512,10 @@ pub mod get_book {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/shelves/books/{bookId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/shelves/{library}/books/{bookId}",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "getBook";
     static PATTERN_LIBRARY: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -2660,6 +2686,8 @@ pub mod get_archived_book {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/shelves/archive/books/{bookId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getArchivedBook";
     /// The request of `getArchivedBook` (`GET /shelves/archive/books/{bookId}`).

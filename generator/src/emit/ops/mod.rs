@@ -73,6 +73,10 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let op_id = &op.api_id;
     let request = emit_request(ctx, op);
     let response = emit_response(ctx, op);
+    let segment_path = match op.segment_path() {
+        Some(p) => quote!(::std::option::Option::Some(#p)),
+        None => quote!(::std::option::Option::None),
+    };
     quote! {
         #module_doc
         pub mod #module {
@@ -80,6 +84,8 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             pub const METHOD: &str = #method;
             /// The path template.
             pub const PATH: &str = #path;
+            /// The path template with the optional path segment in place, when the operation has one.
+            pub const SEGMENT_PATH: ::std::option::Option<&str> = #segment_path;
             /// The operationId.
             pub const OPERATION_ID: &str = #op_id;
 

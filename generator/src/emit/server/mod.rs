@@ -140,6 +140,14 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
                 }
             }
 
+            /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+            /// the operation has one: the operation is served at both templates.
+            pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+                match self {
+                    #( Operation::#variants => crate::ops::#modules::SEGMENT_PATH, )*
+                }
+            }
+
             /// The operationId.
             pub fn operation_id(self) -> &'static str {
                 match self {

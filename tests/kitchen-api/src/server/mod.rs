@@ -194,6 +194,26 @@ impl Operation {
         }
     }
 
+    /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+    /// the operation has one: the operation is served at both templates.
+    pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+        match self {
+            Operation::GetPet => crate::ops::get_pet::SEGMENT_PATH,
+            Operation::PutPet => crate::ops::put_pet::SEGMENT_PATH,
+            Operation::PostPets => crate::ops::post_pets::SEGMENT_PATH,
+            Operation::Upload => crate::ops::upload::SEGMENT_PATH,
+            Operation::Attach => crate::ops::attach::SEGMENT_PATH,
+            Operation::Login => crate::ops::login::SEGMENT_PATH,
+            Operation::EchoShape => crate::ops::echo_shape::SEGMENT_PATH,
+            Operation::ListEvents => crate::ops::list_events::SEGMENT_PATH,
+            Operation::GetEvent => crate::ops::get_event::SEGMENT_PATH,
+            Operation::PutEvent => crate::ops::put_event::SEGMENT_PATH,
+            Operation::AddContact => crate::ops::add_contact::SEGMENT_PATH,
+            Operation::GetBook => crate::ops::get_book::SEGMENT_PATH,
+            Operation::GetArchivedBook => crate::ops::get_archived_book::SEGMENT_PATH,
+        }
+    }
+
     /// The operationId.
     pub fn operation_id(self) -> &'static str {
         match self {
