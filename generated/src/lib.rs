@@ -2,7 +2,7 @@
 
 //! Auth API (version 1.0.0).
 //!
-//! The passwordless, thirdparty, session and login-methods endpoints of the SuperTokens Frontend Driver Interface (FDI), wire-compatible with the reference backend supertokens-node so that the official SuperTokens frontend SDKs work unchanged. Paths are written for the default tenant: the optional tenant segment that FDI allows after the /auth prefix is omitted here. Business errors are returned as HTTP 200 with a JSON body whose status property discriminates the variant. Every non-200 JSON body has the shape {"message": "..."} (403 additionally carries claimValidationErrors).
+//! The passwordless, thirdparty, session and login-methods endpoints of the SuperTokens Frontend Driver Interface (FDI), wire-compatible with the reference backend supertokens-node so that the official SuperTokens frontend SDKs work unchanged. Paths are written for the default tenant, public; the optional tenant segment that FDI allows after the /auth prefix (/auth/<tenantId>/...) is declared per path with the x-authgen-optional-segment extension and the TenantId parameter. Business errors are returned as HTTP 200 with a JSON body whose status property discriminates the variant. Every non-200 JSON body has the shape {"message": "..."} (403 additionally carries claimValidationErrors).
 //!
 //! Modules: [`types`] (schemas), [`ops`] (one module per operation with its request and response), [`server`] (the [`server::AuthApi`] trait and its framework adapters), [`client`] (a typed client) and [`cors`] (the CORS policy derived from the spec).
 

@@ -16,17 +16,30 @@
 ///
 /// Creates a passwordless device for exactly one of an email or a phone number and sends a one-time code and/or magic link to it. An invalid email or phone number is reported as a 200 GENERAL_ERROR body, not as a field error.
 ///
-/// Handles `POST /auth/signinup/code` (operation `createCode`).
+/// Handles `POST /auth/signinup/code` and `POST /auth/{tenantId}/signinup/code` (operation `createCode`).
 pub mod create_code {
     /// The HTTP method.
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "createCode";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `createCode` (`POST /auth/signinup/code`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/signinup/code`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -47,6 +60,7 @@ pub mod create_code {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(body: crate::types::CreateCodeRequest) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -54,16 +68,33 @@ pub mod create_code {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let body = crate::runtime::parse_json_body(raw)?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -86,6 +117,13 @@ pub mod create_code {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/signinup/code")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -313,17 +351,30 @@ pub mod create_code {
 ///
 /// Issues a new one-time code for the given device, keeping its deviceId and preAuthSessionId, and sends it again. RESTART_FLOW_ERROR means the device is unknown or can no longer be used and the frontend must call createCode again.
 ///
-/// Handles `POST /auth/signinup/code/resend` (operation `resendCode`).
+/// Handles `POST /auth/signinup/code/resend` and `POST /auth/{tenantId}/signinup/code/resend` (operation `resendCode`).
 pub mod resend_code {
     /// The HTTP method.
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code/resend";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code/resend",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "resendCode";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `resendCode` (`POST /auth/signinup/code/resend`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/signinup/code/resend`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -344,6 +395,7 @@ pub mod resend_code {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(body: crate::types::ResendCodeRequest) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -351,10 +403,26 @@ pub mod resend_code {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -367,6 +435,7 @@ pub mod resend_code {
             )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -389,6 +458,15 @@ pub mod resend_code {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from(
+                        "/auth/{tenantId}/signinup/code/resend",
+                    )
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -574,17 +652,30 @@ pub mod resend_code {
 ///
 /// Consumes either a magic link code or a deviceId plus user input code, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. A wrong code increments the failed attempt count, and the last allowed failure returns RESTART_FLOW_ERROR. The deviceId must be the one createCode returned with this preAuthSessionId; OpenAPI cannot relate two fields, so any other deviceId is answered with 400 "preAuthSessionId and deviceId do not match".
 ///
-/// Handles `POST /auth/signinup/code/consume` (operation `consumeCode`).
+/// Handles `POST /auth/signinup/code/consume` and `POST /auth/{tenantId}/signinup/code/consume` (operation `consumeCode`).
 pub mod consume_code {
     /// The HTTP method.
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup/code/consume";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup/code/consume",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "consumeCode";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `consumeCode` (`POST /auth/signinup/code/consume`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/signinup/code/consume`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -605,6 +696,7 @@ pub mod consume_code {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(body: crate::types::ConsumeCodeRequest) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -612,10 +704,26 @@ pub mod consume_code {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -625,6 +733,7 @@ pub mod consume_code {
             )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -647,6 +756,15 @@ pub mod consume_code {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from(
+                        "/auth/{tenantId}/signinup/code/consume",
+                    )
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -948,17 +1066,30 @@ pub mod consume_code {
 ///
 /// Returns exists true only when some user has a passwordless login method with the given email. Users who have the email through another recipe do not count.
 ///
-/// Handles `GET /auth/passwordless/email/exists` (operation `passwordlessEmailExists`).
+/// Handles `GET /auth/passwordless/email/exists` and `GET /auth/{tenantId}/passwordless/email/exists` (operation `passwordlessEmailExists`).
 pub mod passwordless_email_exists {
     /// The HTTP method.
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/passwordless/email/exists";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/passwordless/email/exists",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "passwordlessEmailExists";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `passwordlessEmailExists` (`GET /auth/passwordless/email/exists`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/passwordless/email/exists`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -981,6 +1112,7 @@ pub mod passwordless_email_exists {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(email: ::std::string::String) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -988,10 +1120,26 @@ pub mod passwordless_email_exists {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -1000,6 +1148,7 @@ pub mod passwordless_email_exists {
                 "Please provide the email as a GET param",
             )?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -1022,6 +1171,15 @@ pub mod passwordless_email_exists {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from(
+                        "/auth/{tenantId}/passwordless/email/exists",
+                    )
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -1150,17 +1308,30 @@ pub mod passwordless_email_exists {
 ///
 /// Returns exists true when any user has the given phone number. The path segment is the lowercase phonenumber that supertokens-node registers and the frontend SDKs call, while the query parameter is the camelCase phoneNumber.
 ///
-/// Handles `GET /auth/passwordless/phonenumber/exists` (operation `passwordlessPhoneNumberExists`).
+/// Handles `GET /auth/passwordless/phonenumber/exists` and `GET /auth/{tenantId}/passwordless/phonenumber/exists` (operation `passwordlessPhoneNumberExists`).
 pub mod passwordless_phone_number_exists {
     /// The HTTP method.
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/passwordless/phonenumber/exists";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/passwordless/phonenumber/exists",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "passwordlessPhoneNumberExists";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `passwordlessPhoneNumberExists` (`GET /auth/passwordless/phonenumber/exists`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/passwordless/phonenumber/exists`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -1183,6 +1354,7 @@ pub mod passwordless_phone_number_exists {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(phone_number: ::std::string::String) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -1190,10 +1362,26 @@ pub mod passwordless_phone_number_exists {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -1202,6 +1390,7 @@ pub mod passwordless_phone_number_exists {
                 "Please provide the phoneNumber as a GET param",
             )?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -1224,6 +1413,15 @@ pub mod passwordless_phone_number_exists {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from(
+                        "/auth/{tenantId}/passwordless/phonenumber/exists",
+                    )
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -1356,17 +1554,30 @@ pub mod passwordless_phone_number_exists {
 ///
 /// Builds the authorisation URL of the configured provider, including a PKCE code verifier when the provider uses PKCE. The frontend appends its own state parameter before redirecting the user. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
 ///
-/// Handles `GET /auth/authorisationurl` (operation `getAuthorisationUrl`).
+/// Handles `GET /auth/authorisationurl` and `GET /auth/{tenantId}/authorisationurl` (operation `getAuthorisationUrl`).
 pub mod get_authorisation_url {
     /// The HTTP method.
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/authorisationurl";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/authorisationurl",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "getAuthorisationUrl";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `getAuthorisationUrl` (`GET /auth/authorisationurl`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/authorisationurl`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -1400,6 +1611,7 @@ pub mod get_authorisation_url {
             redirect_uri_on_provider_dashboard: ::std::string::String,
         ) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -1409,10 +1621,26 @@ pub mod get_authorisation_url {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -1426,6 +1654,7 @@ pub mod get_authorisation_url {
             )?;
             let client_type = raw.query_value("clientType");
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -1450,6 +1679,13 @@ pub mod get_authorisation_url {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/authorisationurl")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -1647,17 +1883,30 @@ pub mod get_authorisation_url {
 ///
 /// Exchanges the provider redirect (or tokens already obtained by the frontend) for the provider user, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. Provider tokens and raw user info are never returned to the client. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
 ///
-/// Handles `POST /auth/signinup` (operation `thirdPartySignInUp`).
+/// Handles `POST /auth/signinup` and `POST /auth/{tenantId}/signinup` (operation `thirdPartySignInUp`).
 pub mod third_party_sign_in_up {
     /// The HTTP method.
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signinup";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/signinup",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "thirdPartySignInUp";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `thirdPartySignInUp` (`POST /auth/signinup`).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/signinup`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -1678,6 +1927,7 @@ pub mod third_party_sign_in_up {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new(body: crate::types::ThirdPartySignInUpRequest) -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -1685,10 +1935,26 @@ pub mod third_party_sign_in_up {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -1704,6 +1970,7 @@ pub mod third_party_sign_in_up {
             )?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -1726,6 +1993,13 @@ pub mod third_party_sign_in_up {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/signinup")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -2033,6 +2307,8 @@ pub mod apple_callback {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/callback/apple";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "appleCallback";
     /// The request of `appleCallback` (`POST /auth/callback/apple`).
@@ -2230,6 +2506,8 @@ pub mod refresh_session {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/session/refresh";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "refreshSession";
     /// The request of `refreshSession` (`POST /auth/session/refresh`).
@@ -2628,6 +2906,8 @@ pub mod sign_out {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/auth/signout";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "signOut";
     /// The request of `signOut` (`POST /auth/signout`).
@@ -3014,6 +3294,8 @@ pub mod get_jwks {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/jwt/jwks.json";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getJwks";
     /// The request of `getJwks` (`GET /auth/jwt/jwks.json`).
@@ -3174,17 +3456,30 @@ pub mod get_jwks {
 ///
 /// Returns which recipes are enabled, the configured third-party providers and the allowed first factors. The recipe flags are top-level properties, as supertokens-node sends them, not wrapped in a recipes object as the published FDI spec says.
 ///
-/// Handles `GET /auth/loginmethods` (operation `getLoginMethods`).
+/// Handles `GET /auth/loginmethods` and `GET /auth/{tenantId}/loginmethods` (operation `getLoginMethods`).
 pub mod get_login_methods {
     /// The HTTP method.
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/auth/loginmethods";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/loginmethods",
+    );
     /// The operationId.
     pub const OPERATION_ID: &str = "getLoginMethods";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
     /// The request of `getLoginMethods` (`GET /auth/loginmethods`).
-    #[derive(Debug, Clone, Default, PartialEq)]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/loginmethods`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
         /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
         ///
         /// Header `rid`.
@@ -3207,6 +3502,7 @@ pub mod get_login_methods {
         /// A request with the required parts; optional parameters start as `None`.
         pub fn new() -> Self {
             Self {
+                tenant_id: ::std::string::String::from("public"),
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
@@ -3214,15 +3510,32 @@ pub mod get_login_methods {
             }
         }
 
-        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
             let client_type = raw.query_value("clientType");
             ::std::result::Result::Ok(Self {
+                tenant_id,
                 rid,
                 fdi_version,
                 st_auth_mode,
@@ -3245,6 +3558,13 @@ pub mod get_login_methods {
             > = ::std::vec::Vec::new();
             let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
             let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/loginmethods")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
             if let ::std::option::Option::Some(value) = self.rid.as_ref() {
                 headers.push(("rid".to_owned(), value.to_string()));
             }
@@ -3268,6 +3588,12 @@ pub mod get_login_methods {
                 headers,
                 body,
             })
+        }
+    }
+
+    impl ::std::default::Default for Request {
+        fn default() -> Self {
+            Self::new()
         }
     }
 

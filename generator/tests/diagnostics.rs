@@ -65,6 +65,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("multi_file_missing_fragment/", &["E0212"]),
     ("multi_file_broken_json/", &["E0001"]),
     ("presence_rules.yaml", &["W0120", "E0110"]),
+    ("optional_segment_mistakes.yaml", &["E0306", "E0306", "E0306", "E0306", "E0306", "E0306"]),
 ];
 
 fn corpus_dir() -> PathBuf {

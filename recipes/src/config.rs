@@ -8,6 +8,7 @@ use std::time::Duration;
 pub use auth_api::types::FlowType;
 
 use crate::ratelimit::{RateLimits, RedisCounters};
+use crate::tenants::TenantConfig;
 use crate::thirdparty::ProviderConfig;
 
 /// Which contact a user signs in with.
@@ -168,6 +169,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Count the rate limits in Redis instead of the store. Default: none (the store counts them).
     pub rate_limit_redis: Option<RedisCounters>,
+    /// The tenants served besides `public` (whose settings are the rest of this configuration). Default: none.
+    pub tenants: Vec<TenantConfig>,
 }
 
 /// The default of [`Config::session_check_ttl`].
@@ -199,6 +202,7 @@ impl Config {
             trusted_proxies: auth_api::runtime::TrustedProxies::default(),
             rate_limits: RateLimits::OFF,
             rate_limit_redis: None,
+            tenants: Vec::new(),
         })
     }
 
@@ -287,6 +291,12 @@ impl Config {
         self
     }
 
+    /// Adds a tenant.
+    pub fn with_tenant(mut self, tenant: TenantConfig) -> Self {
+        self.tenants.push(tenant);
+        self
+    }
+
     /// Checks the ranges: lifetimes above zero, at least one attempt.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.code_lifetime.is_zero() {
@@ -356,23 +366,9 @@ impl Config {
         format!("{}{BASE_PATH}", self.api_domain)
     }
 
-    /// The first factors offered by this configuration, in SuperTokens' factor id spelling.
+    /// The first factors of the `public` tenant, in SuperTokens' factor id spelling.
     pub fn first_factors(&self) -> Vec<String> {
-        let otp = matches!(self.flow_type, FlowType::UserInputCode | FlowType::UserInputCodeAndMagicLink);
-        let link = matches!(self.flow_type, FlowType::MagicLink | FlowType::UserInputCodeAndMagicLink);
-        let email = self.contact_method.allows_email();
-        let phone = self.contact_method.allows_phone();
-        [
-            ("thirdparty", !self.third_party_providers.is_empty()),
-            ("otp-email", otp && email),
-            ("otp-phone", otp && phone),
-            ("link-email", link && email),
-            ("link-phone", link && phone),
-        ]
-        .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(id, _)| id.to_owned())
-        .collect()
+        crate::tenants::offered_factors(self.contact_method, self.flow_type, !self.third_party_providers.is_empty())
     }
 }
 

@@ -37,6 +37,7 @@ pub mod ratelimit;
 mod schedule;
 pub mod session;
 pub mod store;
+pub mod tenants;
 pub mod thirdparty;
 
 pub use api::{AuthRecipes, InitError};
@@ -46,7 +47,8 @@ pub use contact::Contact;
 pub use session::OptionalSession;
 pub use session::{SessionRejection, SessionVerifier, VerifySession};
 
-/// The tenant every request is served for: the generated routes have no tenant segment yet.
+/// The tenant of a request whose path has no tenant segment (`/auth/signinup` rather than
+/// `/auth/<tenantId>/signinup`), and of the data stored before tenants.
 pub const DEFAULT_TENANT: &str = "public";
 
 /// Milliseconds since the Unix epoch, the unit SuperTokens uses on the wire and in its stores.

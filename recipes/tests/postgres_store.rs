@@ -233,6 +233,9 @@ mod third_party;
 #[path = "contract/resend.rs"]
 mod resend;
 
+#[path = "contract/tenants.rs"]
+mod tenants;
+
 #[path = "contract/prune.rs"]
 mod prune;
 
@@ -307,6 +310,12 @@ async fn concurrent_resends_keep_the_cap() {
 async fn third_party_accounts_sign_in_and_up() {
     let Some(schema) = TestSchema::create("third_party_accounts_sign_in_and_up").await else { return };
     third_party::third_party_accounts_sign_in_and_up(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test]
+async fn nothing_of_one_tenant_is_found_on_another() {
+    let Some(schema) = TestSchema::create("nothing_of_one_tenant_is_found_on_another").await else { return };
+    tenants::nothing_of_one_tenant_is_found_on_another(Arc::new(schema.store().await)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -142,6 +142,9 @@ mod third_party;
 #[path = "contract/resend.rs"]
 mod resend;
 
+#[path = "contract/tenants.rs"]
+mod tenants;
+
 #[path = "contract/prune.rs"]
 mod prune;
 
@@ -237,6 +240,12 @@ async fn concurrent_resends_keep_the_cap() {
 async fn third_party_accounts_sign_in_and_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     third_party::third_party_accounts_sign_in_and_up(open(&dir).await).await;
+}
+
+#[tokio::test]
+async fn nothing_of_one_tenant_is_found_on_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tenants::nothing_of_one_tenant_is_found_on_another(open(&dir).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

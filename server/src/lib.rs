@@ -16,8 +16,9 @@ use authgen_recipes::config::FlowType;
 use authgen_recipes::delivery::{Delivery, DeliveryError, LogDelivery, SmtpDelivery, SplitDelivery};
 use authgen_recipes::ratelimit::{RateLimits, RedisCounters};
 use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
+use authgen_recipes::tenants::{TenantConfig, TenantsFileError, parse_tenants_toml};
 use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_providers_toml};
-use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, VerifySession};
+use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, SessionRejection, VerifySession};
 use axum::Json;
 use axum::routing::get;
 pub use limits::ConnectionLimits;
@@ -85,6 +86,8 @@ pub struct Settings {
     pub framework: Framework,
     /// The third-party sign-in providers (none by default).
     pub third_party_providers: Vec<ProviderConfig>,
+    /// The tenants served besides `public` (none by default), e.g. from [`load_tenants_file`].
+    pub tenants: Vec<TenantConfig>,
     /// Timeouts and the connection cap.
     pub limits: ConnectionLimits,
     /// The reverse proxies whose forwarding header names the client (none by default).
@@ -115,6 +118,7 @@ impl Default for Settings {
             access_token_lifetime: Duration::from_secs(3600),
             session_check_ttl: authgen_recipes::config::DEFAULT_SESSION_CHECK_TTL,
             third_party_providers: Vec::new(),
+            tenants: Vec::new(),
             framework: Framework::Axum,
             limits: ConnectionLimits::default(),
             trusted_proxies: auth_api::runtime::TrustedProxies::default(),
@@ -149,6 +153,7 @@ impl Settings {
             None => config,
         };
         let config = self.third_party_providers.iter().cloned().fold(config, Config::with_third_party_provider);
+        let config = self.tenants.iter().cloned().fold(config, Config::with_tenant);
         config.validate()?;
         if config.cookie_same_site() == authgen_recipes::SameSite::None {
             tracing::warn!(
@@ -212,6 +217,9 @@ pub enum Error {
     /// A third-party providers file could not be read or parsed.
     #[error("third-party providers: {0}")]
     Providers(#[from] ProviderConfigError),
+    /// A tenants file could not be parsed, or a tenant in it is misconfigured.
+    #[error("tenants: {0}")]
+    Tenants(#[from] TenantsFileError),
     /// Binding or serving failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -222,6 +230,18 @@ pub fn load_providers_file(path: &std::path::Path) -> Result<Vec<ProviderConfig>
     let text = std::fs::read_to_string(path)
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
     Ok(parse_providers_toml(&text, &path.display().to_string())?)
+}
+
+/// Reads a tenants file: TOML with one `[[tenant]]` table per tenant besides `public`, each with its own
+/// `[[tenant.provider]]` tables (see the README). `defaults` are the server's contact method and flow type,
+/// which a tenant keeps unless it sets its own.
+pub fn load_tenants_file(
+    path: &std::path::Path,
+    defaults: (ContactMethod, FlowType),
+) -> Result<Vec<TenantConfig>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    Ok(parse_tenants_toml(&text, &path.display().to_string(), defaults)?)
 }
 
 impl From<StoreError> for Error {
@@ -256,6 +276,7 @@ pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Deli
     let verifier = recipes.session_verifier();
     let app = axum::Router::new()
         .route("/sessioninfo", get(session_info))
+        .route("/{tenant_id}/sessioninfo", get(tenant_session_info))
         .merge(recipes.into_router())
         .layer(axum::Extension(verifier))
         .layer(cors);
@@ -268,6 +289,14 @@ pub async fn app_with<S: Store>(config: Config, store: S, delivery: Arc<dyn Deli
 /// The example protected route: who is signed in, and the access token payload.
 async fn session_info(session: VerifySession) -> Json<serde_json::Value> {
     Json(session_info_body(&session))
+}
+
+/// The example protected route of a tenant: as `/sessioninfo`, for a session of that tenant only.
+async fn tenant_session_info(
+    axum::extract::Path(tenant_id): axum::extract::Path<String>,
+    session: VerifySession,
+) -> Result<Json<serde_json::Value>, SessionRejection> {
+    Ok(Json(session_info_body(&session.for_tenant(&tenant_id)?)))
 }
 
 fn session_info_body(session: &VerifySession) -> serde_json::Value {
@@ -321,6 +350,7 @@ pub async fn actix_server_with_limits<S: Store>(
             }))
             .app_data(verifier.clone())
             .route("/sessioninfo", actix_web::web::get().to(session_info_actix))
+            .route("/{tenant_id}/sessioninfo", actix_web::web::get().to(tenant_session_info_actix))
             .configure(routes.clone())
     })
     .workers(workers)
@@ -418,6 +448,13 @@ mod actix_limits {
 
 async fn session_info_actix(session: VerifySession) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().json(session_info_body(&session))
+}
+
+async fn tenant_session_info_actix(
+    tenant_id: actix_web::web::Path<String>,
+    session: VerifySession,
+) -> Result<actix_web::HttpResponse, SessionRejection> {
+    Ok(actix_web::HttpResponse::Ok().json(session_info_body(&session.for_tenant(&tenant_id)?)))
 }
 
 /// Serves `app` on `listener` with the default [`ConnectionLimits`] until `shutdown` completes; see

@@ -194,6 +194,11 @@ struct Args {
     /// with `[[provider.client]]`); see the README. Used together with --third-party-provider.
     #[arg(long, env = "AUTH_THIRD_PARTY_PROVIDERS_FILE", value_name = "PATH")]
     third_party_providers_file: Option<PathBuf>,
+    /// A TOML file of tenants served besides `public` at /auth/<tenantId>/..., one `[[tenant]]` table each
+    /// with its `id` and optional `first_factors`, `contact_method`, `flow_type` and `[[tenant.provider]]`
+    /// tables (the providers file's format); see the README. A mistake stops the server with its line.
+    #[arg(long, env = "AUTH_TENANTS_FILE", value_name = "PATH")]
+    tenants_file: Option<PathBuf>,
 
     /// Serve `GET /metrics` (Prometheus text format) on this address and port, apart from the API: requests
     /// and latencies per operation and status, sign-ins by recipe, rate-limited requests, token thefts. Off
@@ -265,6 +270,7 @@ impl From<Args> for Settings {
                 FrameworkArg::ActixWeb => Framework::ActixWeb,
             },
             third_party_providers: Vec::new(),
+            tenants: Vec::new(),
             limits: auth_server::ConnectionLimits {
                 header_read_timeout: Duration::from_secs(args.header_read_timeout_s),
                 body_read_timeout: Duration::from_secs(args.body_read_timeout_s),
@@ -302,6 +308,7 @@ fn main() -> ExitCode {
         }
     }
     let file = args.third_party_providers_file.clone();
+    let tenants_file = args.tenants_file.clone();
     let providers = match parse_providers(&args.third_party_providers) {
         Ok(providers) => providers,
         Err(error) => {
@@ -314,6 +321,15 @@ fn main() -> ExitCode {
     if let Some(path) = file {
         match auth_server::load_providers_file(&path) {
             Ok(providers) => settings.third_party_providers.extend(providers),
+            Err(error) => {
+                tracing::error!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(path) = tenants_file {
+        match auth_server::load_tenants_file(&path, (settings.contact_method, settings.flow_type)) {
+            Ok(tenants) => settings.tenants = tenants,
             Err(error) => {
                 tracing::error!("{error}");
                 return ExitCode::FAILURE;

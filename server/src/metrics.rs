@@ -121,12 +121,16 @@ pub fn installed() -> Option<Arc<Metrics>> {
     METRICS.get().cloned()
 }
 
-/// The operationId of the spec's operation that `method` and `path` address, or [`OTHER`].
+/// The operationId of the spec's operation that `method` and `path` address (with or without a tenant
+/// segment), or [`OTHER`].
 pub fn operation_of(method: &str, path: &str) -> &'static str {
     use auth_api::server::Operation;
     Operation::ALL
         .iter()
-        .find(|op| op.method().eq_ignore_ascii_case(method) && template_matches(op.path(), path))
+        .find(|op| {
+            op.method().eq_ignore_ascii_case(method)
+                && (template_matches(op.path(), path) || op.segment_path().is_some_and(|t| template_matches(t, path)))
+        })
         .map_or(OTHER, |op| op.operation_id())
 }
 
@@ -285,6 +289,10 @@ mod tests {
         assert_eq!(operation_of("POST", "/auth/signinup/code/"), OTHER);
         assert_eq!(operation_of("GET", "/sessioninfo"), OTHER);
         assert_eq!(operation_of("GET", "/nope/../auth/jwt/jwks.json"), OTHER);
+        // A tenant's route is its operation's; the session routes take no tenant.
+        assert_eq!(operation_of("POST", "/auth/customer-1/signinup/code"), "createCode");
+        assert_eq!(operation_of("GET", "/auth/customer-1/loginmethods"), "getLoginMethods");
+        assert_eq!(operation_of("POST", "/auth/customer-1/signout"), OTHER);
     }
 
     #[test]

@@ -430,3 +430,32 @@ async fn consume_validates_its_input() {
     server.stop().await;
 }
 }
+
+on_both_frameworks! {
+async fn a_tenant_the_server_does_not_serve_is_refused_and_public_is_the_default() {
+    let server = start(|c| c).await;
+    let client = server.client();
+    let mut request = create_code::Request::new(CreateCodeRequest {
+        email: Some("dana@example.com".into()),
+        phone_number: None,
+        should_try_linking_with_session_user: None,
+    });
+    request.tenant_id = "customer-1".into();
+    let refused = client.create_code(request).await.expect("create");
+    let create_code::Response::InternalServerError(body) = refused else { panic!("{refused:?}") };
+    assert_eq!(body.message, "Tenant not found", "supertokens-node's error, a 500 from the app's handler");
+    assert!(server.capture.all().is_empty(), "nothing was sent");
+    let methods = client.send(support::raw("GET", "/auth/customer-1/loginmethods", &[])).await.expect("send");
+    assert_eq!((methods.status, support::json_body(&methods)), (500, serde_json::json!({"message": "Tenant not found"})));
+
+    // `public` named in the path is the tenant of the paths without one.
+    let created = create_code_for_email(&client, "dana@example.com").await;
+    let code = server.capture.last_code();
+    let (ok, _) = consume_ok(client.consume_code(consume_with_code(&created, &code, None)).await.expect("consume"));
+    let exists = client.send(support::raw("GET", "/auth/public/passwordless/email/exists?email=dana%40example.com", &[]));
+    let exists = exists.await.expect("send");
+    assert_eq!(support::json_body(&exists), serde_json::json!({"status": "OK", "exists": true}));
+    assert_eq!(ok.user.tenant_ids, ["public"]);
+    server.stop().await;
+}
+}

@@ -257,3 +257,52 @@ async fn expired_devices_and_codes_are_pruned_on_the_schedule() {
     }
     assert!(a.lines().iter().any(|line| line.contains("pruned expired rows")), "the schedule logged it");
 }
+
+/// Two instances reading one tenants file: a tenant's code made on one is consumed on the other, on that
+/// tenant only, and the user it signs in is that tenant's, beside a `public` user of the same email.
+#[tokio::test]
+async fn a_tenants_flow_hops_between_instances_and_stays_in_its_tenant() {
+    let Some(db) = TestDb::create("a_tenants_flow_hops_between_instances_and_stays_in_its_tenant").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("tenants.toml");
+    std::fs::write(&file, "[[tenant]]\nid = \"customer-1\"\n").expect("write");
+    let args = ["--tenants-file", file.to_str().expect("utf-8")];
+    let (a, b) = (Instance::spawn(&db, &args).await, Instance::spawn(&db, &args).await);
+
+    let public = sign_in(&a, &b, "hop@example.com").await;
+    let mut request = auth_api::ops::create_code::Request::new(auth_api::types::CreateCodeRequest {
+        email: Some("hop@example.com".into()),
+        phone_number: None,
+        should_try_linking_with_session_user: None,
+    });
+    request.tenant_id = "customer-1".into();
+    let created = match within("createCode", a.client.create_code(request)).await.expect("createCode call") {
+        auth_api::ops::create_code::Response::Ok(auth_api::types::CreateCodeResponse::Ok(ok)) => ok,
+        other => panic!("createCode on customer-1: {other:?}"),
+    };
+    let code = a.code(&created.pre_auth_session_id).await;
+    // On B, the device is not public's.
+    let on_public = within("consume", b.client.consume_code(consume_request(&created, &code))).await.expect("call");
+    assert!(
+        matches!(on_public, consume_code::Response::Ok { body: ConsumeCodeResponse::RestartFlowError(_), .. }),
+        "{on_public:?}"
+    );
+    let mut consume = consume_request(&created, &code);
+    consume.tenant_id = "customer-1".into();
+    let response = within("consume", b.client.consume_code(consume)).await.expect("consume call");
+    let consume_code::Response::Ok { body: ConsumeCodeResponse::Ok(ok), headers } = response else {
+        panic!("consume on customer-1: {response:?}")
+    };
+    assert!(ok.created_new_recipe_user);
+    assert_eq!(ok.user.tenant_ids, ["customer-1"]);
+    assert_ne!(ok.user.id, public.ok.user.id);
+    let access = headers.st_access_token.expect("st-access-token");
+    let payload = access.split('.').nth(1).expect("a JWT");
+    let payload: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON payload");
+    assert_eq!(payload["tId"], "customer-1");
+    assert_eq!(db.count("SELECT COUNT(*) FROM users WHERE email = $1", "hop@example.com").await, 2);
+    assert_eq!(db.count("SELECT COUNT(*) FROM users WHERE tenant_id = $1", "customer-1").await, 1);
+}

@@ -2,11 +2,12 @@
 //! styles, enums, security schemes, JSON/form/text/binary bodies, 2xx/3xx/4xx, range and default responses,
 //! typed response headers, tagged and untagged unions, nullable fields, keyword-named fields, recursion,
 //! typed `multipart/form-data` bodies, typed string formats (date-time, date, uuid, byte, uri) and object
-//! query parameters.
+//! query parameters, and optional path segments.
 
 use kitchen_api::client::Client;
 use kitchen_api::ops::{
-    add_contact, attach, echo_shape, get_event, get_pet, list_events, login, post_pets, put_event, put_pet, upload,
+    add_contact, attach, echo_shape, get_archived_book, get_book, get_event, get_pet, list_events, login, post_pets,
+    put_event, put_pet, upload,
 };
 use kitchen_api::runtime::FilePart;
 use kitchen_api::types::*;
@@ -839,4 +840,53 @@ async fn malformed_object_query_parameters_are_400_naming_the_property() {
     req.sort = Some(ListEventsSort { field: "a,b".into(), desc: None });
     let err = req.to_raw().expect_err("a comma in a joined value");
     assert!(err.to_string().contains("holds a comma"), "{err}");
+}
+
+/// An optional path segment (`x-authgen-optional-segment`): one operation served with and without it, the
+/// default when the path leaves it out, a literal route winning over the segment in its place, and a segment
+/// breaking the parameter's pattern answered like a path no route matches; the client leaves the default out.
+#[tokio::test]
+async fn an_optional_segment_is_served_with_and_without_it() {
+    let get =
+        |path: &str| kitchen_api::runtime::RawRequest { method: "GET".into(), path: path.into(), ..Default::default() };
+    let book = |resp: &kitchen_api::runtime::RawResponse| -> (u16, serde_json::Value) {
+        (resp.status, serde_json::from_slice(&resp.body).unwrap_or_default())
+    };
+    for (name, client) in both().await {
+        let main = client.get_book(get_book::Request::new(7)).await.expect(name);
+        assert_eq!(main, get_book::Response::Ok(Book { library: "main".into(), id: 7 }), "{name}: the default");
+        let mut req = get_book::Request::new(8);
+        req.library = "east-wing".into();
+        assert_eq!(req.to_raw().expect("raw").path, "/shelves/east-wing/books/8", "{name}: the client sends it");
+        let east = client.get_book(req).await.expect(name);
+        assert_eq!(east, get_book::Response::Ok(Book { library: "east-wing".into(), id: 8 }), "{name}");
+        assert_eq!(
+            get_book::Request::new(9).to_raw().expect("raw").path,
+            "/shelves/books/9",
+            "{name}: default left out"
+        );
+
+        // Spelled out by hand: the default named in the path is that library too.
+        let raw = client.send(get("/shelves/main/books/3")).await.expect(name);
+        assert_eq!(book(&raw), (200, serde_json::json!({"library": "main", "id": 3})), "{name}");
+        // The route written in the spec wins over a segment `archive`.
+        let archived = client.get_archived_book(get_archived_book::Request::new(4)).await.expect(name);
+        assert_eq!(archived, get_archived_book::Response::Ok(Book { library: "the archive".into(), id: 4 }));
+        let raw = client.send(get("/shelves/archive/books/4")).await.expect(name);
+        assert_eq!(book(&raw), (200, serde_json::json!({"library": "the archive", "id": 4})), "{name}");
+        // Not a library (the pattern is `^[a-z0-9-]+$`): no route, whatever follows.
+        for path in ["/shelves/East/books/1", "/shelves/a.b/books/1", "/shelves/a%2Fb/books/1", "/shelves//books/1"] {
+            let raw = client.send(get(path)).await.expect(name);
+            assert_eq!(raw.status, 404, "{name}: {path}");
+        }
+        // A method the path does not declare is 405 on both shapes.
+        for path in ["/shelves/books/1", "/shelves/east/books/1"] {
+            let raw = client.send(kitchen_api::runtime::RawRequest { method: "DELETE".into(), ..get(path) }).await;
+            let raw = raw.expect(name);
+            assert_eq!((raw.status, raw.header("allow")), (405, Some("GET, HEAD")), "{name}: {path}");
+        }
+        // The other path parameter is still checked after the segment.
+        let raw = client.send(get("/shelves/east/books/seven")).await.expect(name);
+        assert_eq!(raw.status, 400, "{name}");
+    }
 }

@@ -335,6 +335,9 @@ async fn undeclared_methods_are_405_with_allow_on_every_adapter() {
         ("POST", "/auth/loginmethods", "GET, HEAD"),
         ("PATCH", "/auth/jwt/jwks.json", "GET, HEAD"),
         ("OPTIONS", "/auth/passwordless/email/exists", "GET, HEAD"),
+        // The same paths with a tenant segment.
+        ("GET", "/auth/customer-1/signinup/code", "POST"),
+        ("POST", "/auth/customer-1/loginmethods", "GET, HEAD"),
     ];
     for (name, client) in clients().await {
         for (method, path, allow) in cases {
@@ -349,5 +352,12 @@ async fn undeclared_methods_are_405_with_allow_on_every_adapter() {
         assert!(!get.body.is_empty() && head.body.is_empty(), "{name}: HEAD has no body");
         let missing = client.send(request("GET", "/auth/no-such-route")).await.unwrap();
         assert_eq!(missing.status, 404, "{name}");
+        // The session routes take no tenant, and a tenant id is letters, digits and dashes.
+        for path in ["/auth/customer-1/session/refresh", "/auth/customer-1/signout", "/auth/a.b/signinup/code"] {
+            let missing = client.send(request("POST", path)).await.unwrap();
+            assert_eq!(missing.status, 404, "{name}: {path}");
+        }
+        let tenant = client.send(request("GET", "/auth/customer-1/loginmethods")).await.unwrap();
+        assert_eq!(tenant.status, 500, "{name}: a tenant's route reaches the implementation");
     }
 }

@@ -20,13 +20,34 @@ if (requested === "cookie" || requested === "header") {
 }
 const mode = window.localStorage.getItem(MODE_KEY) === "header" ? "header" : "cookie";
 
+// ?tenant=<id> signs in on that tenant of auth-server (its --tenants-file), remembered like the mode;
+// ?tenant=public goes back to the default. A magic link names its tenant itself (tenantId in its query).
+const TENANT_KEY = "authgen-demo-tenant";
+const query = new URLSearchParams(window.location.search);
+const requestedTenant = query.get("tenant") ?? (window.location.pathname === "/auth/verify" ? query.get("tenantId") : null);
+if (requestedTenant === "public" || requestedTenant === "") {
+  window.localStorage.removeItem(TENANT_KEY);
+} else if (requestedTenant !== null) {
+  window.localStorage.setItem(TENANT_KEY, requestedTenant);
+}
+const tenant = window.localStorage.getItem(TENANT_KEY) || "public";
+
 SuperTokens.init({
   appInfo: { appName: "authgen demo", apiDomain, apiBasePath: "/auth" },
-  recipeList: [Session.init({ tokenTransferMethod: mode }), Passwordless.init(), ThirdParty.init(), Multitenancy.init()],
+  recipeList: [
+    Session.init({ tokenTransferMethod: mode }),
+    Passwordless.init(),
+    ThirdParty.init(),
+    // The SDK asks for the tenant on every call and puts it in the path (/auth/<tenant>/...) unless public.
+    Multitenancy.init({ override: { functions: (original) => ({ ...original, getTenantId: () => tenant }) } }),
+  ],
 });
 
+// The protected route: the server's example for the page's tenant, which refuses other tenants' sessions.
+const protectedPath = tenant === "public" ? "/sessioninfo" : `/${tenant}/sessioninfo`;
+
 // For the end-to-end test and for poking around in the console.
-window.authgenDemo = { Session, Passwordless, ThirdParty, Multitenancy, mode, apiDomain };
+window.authgenDemo = { Session, Passwordless, ThirdParty, Multitenancy, mode, apiDomain, tenant };
 
 const $ = (id) => document.getElementById(id);
 const EMAIL_KEY = "authgen-demo-email";
@@ -182,12 +203,12 @@ async function resendCode() {
 
 async function callApi() {
   await busy($("call-api"), async () => {
-    $("api-status").textContent = "Calling /sessioninfo…";
+    $("api-status").textContent = `Calling ${protectedPath}…`;
     $("api-status").dataset.status = "pending";
     try {
       // The SDK intercepts fetch to the API domain: it adds the session (cookies or the authorization
       // header), and refreshes the session and retries when the access token has expired.
-      const response = await fetch(`${apiDomain}/sessioninfo`, { credentials: "include" });
+      const response = await fetch(`${apiDomain}${protectedPath}`, { credentials: "include" });
       const text = await response.text();
       let body = text;
       try {
@@ -197,14 +218,14 @@ async function callApi() {
       }
       $("api-result").textContent = body;
       $("api-result").hidden = false;
-      $("api-status").textContent = `GET /sessioninfo → ${response.status}`;
+      $("api-status").textContent = `GET ${protectedPath} → ${response.status}`;
       $("api-status").dataset.status = String(response.status);
       if (response.status === 401) {
         await refreshSessionState();
         await showEmailForm("Your session has ended. Please sign in again.", "error");
       }
     } catch (error) {
-      $("api-status").textContent = `GET /sessioninfo failed: ${describeError(error)}`;
+      $("api-status").textContent = `GET ${protectedPath} failed: ${describeError(error)}`;
       $("api-status").dataset.status = "error";
     }
   });
@@ -231,7 +252,8 @@ const PROVIDER_NAME_KEY = "authgen-demo-provider-name";
 async function showProviders() {
   let providers = [];
   try {
-    const methods = await Multitenancy.getLoginMethods();
+    // getLoginMethods takes the tenant as an argument rather than asking getTenantId.
+    const methods = await Multitenancy.getLoginMethods({ tenantId: tenant });
     providers = (methods.thirdParty && methods.thirdParty.providers) || [];
   } catch (error) {
     // Passwordless still works; the third-party buttons are just missing.

@@ -1,6 +1,7 @@
 // End-to-end: the demo page, with the official supertokens-web-js SDK, in headless Chromium, against
 // auth-server on another origin: passwordless sign-in, and third-party sign-in through a real OpenID Connect
-// provider (server/tests/oidc-provider). Run once per framework adapter of auth-server.
+// provider (server/tests/oidc-provider), on `public` and, with the SDK's multitenancy, on a tenant whose own
+// provider is that one. Run once per framework adapter of auth-server.
 //
 //   node --test test/e2e.test.mjs
 //
@@ -100,7 +101,7 @@ function frameworks() {
  * The auth-server command line for one framework: a temp SQLite file, log delivery, 2 s access tokens, and
  * the OpenID Connect provider at `issuer` as the third-party provider `my-oidc`.
  */
-function authServerCommand(framework, databaseFile, issuer) {
+function authServerCommand(framework, databaseFile, issuer, tenantsFile) {
   return {
     command: AUTH_SERVER_BIN,
     args: [
@@ -115,8 +116,31 @@ function authServerCommand(framework, databaseFile, issuer) {
       "--access-token-lifetime-s", String(ACCESS_TOKEN_LIFETIME_S),
       "--third-party-provider",
       `id=${PROVIDER_ID},issuer=${issuer},client_id=${OIDC_CLIENT_ID},client_secret=${OIDC_CLIENT_SECRET}`,
+      "--tenants-file", tenantsFile,
     ],
   };
+}
+
+// A tenant besides public: emails only, with the same OpenID Connect provider configured as its own (under
+// another display name), as a B2B customer brings its identity provider.
+const TENANT = "acme";
+const TENANT_PROVIDER_NAME = "Acme SSO";
+
+function tenantsToml(issuer) {
+  return [
+    "[[tenant]]",
+    `id = "${TENANT}"`,
+    `first_factors = ["otp-email", "link-email", "thirdparty"]`,
+    `contact_method = "EMAIL"`,
+    "",
+    "[[tenant.provider]]",
+    `id = "${PROVIDER_ID}"`,
+    `name = "${TENANT_PROVIDER_NAME}"`,
+    `issuer = "${issuer}"`,
+    `client_id = "${OIDC_CLIENT_ID}"`,
+    `client_secret = "${OIDC_CLIENT_SECRET}"`,
+    "",
+  ].join("\n");
 }
 
 /** The environment for children: none of the developer's AUTH_* settings leak in. */
@@ -373,9 +397,9 @@ async function signOutAndCheck(page, context, mode) {
  * session and a grant for the user. Resolves once the demo page is ready again after the callback, with the
  * prompts seen and the callback URL the provider sent the browser to.
  */
-async function signInWithProvider(page, login, { cancel = false } = {}) {
+async function signInWithProvider(page, login, { cancel = false, name = PROVIDER_ID } = {}) {
   const button = page.locator(`#providers button[data-provider-id="${PROVIDER_ID}"]`);
-  assert.equal((await button.textContent()).trim(), `Sign in with ${PROVIDER_ID}`);
+  assert.equal((await button.textContent()).trim(), `Sign in with ${name}`);
   let callbackUrl = null;
   const onNavigated = (frame) => {
     if (frame === page.mainFrame() && frame.url().startsWith(`${CALLBACK}?`)) {
@@ -497,7 +521,9 @@ for (const framework of frameworks()) {
     before(async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `authgen-e2e-${framework.name}-`));
       tempDirs.push(dir);
-      const { command, args } = authServerCommand(framework, path.join(dir, "auth.db"), issuer);
+      const tenantsFile = path.join(dir, "tenants.toml");
+      fs.writeFileSync(tenantsFile, tenantsToml(issuer));
+      const { command, args } = authServerCommand(framework, path.join(dir, "auth.db"), issuer, tenantsFile);
       server = new Proc(`auth-server:${framework.name}`, command, args, { env: childEnv(), cwd: dir });
       await server.waitForLine(/listening on http:\/\//, { timeoutMs: 30_000 });
     }, { timeout: 60_000 });
@@ -835,5 +861,66 @@ for (const framework of frameworks()) {
         await context.close();
       }
     });
+
+    it(`tenant ${TENANT}: the SDK's multitenancy signs in with a magic link and with the tenant's own provider`,
+      { timeout: TEST_TIMEOUT_MS }, async () => {
+        const { context, page, traffic } = await newPage();
+        try {
+          await open(page, `${WEBSITE}/?mode=cookie&tenant=${TENANT}`);
+          assert.equal(await page.evaluate(() => window.authgenDemo.tenant), TENANT);
+          // The SDK puts the tenant in every path; the login methods are the tenant's.
+          const methods = await exchangeJson(lastExchange(traffic, "GET", `/auth/${TENANT}/loginmethods`));
+          assert.deepEqual(methods.thirdParty.providers, [{ id: PROVIDER_ID, name: TENANT_PROVIDER_NAME }]);
+          assert.deepEqual(methods.firstFactors, ["otp-email", "link-email", "thirdparty"]);
+
+          // Passwordless: the magic link carries the tenant, and the SDK consumes it on that tenant.
+          const email = "tenant-link@example.com";
+          const { link } = await sendCode(page, server, email);
+          assert.equal(lastExchange(traffic, "POST", `/auth/${TENANT}/signinup/code`).status, 200);
+          assert.equal(new URL(link).searchParams.get("tenantId"), TENANT);
+          await page.goto(link);
+          await page.waitForSelector("body[data-ready=true]");
+          const user = await waitSignedIn(page);
+          assert.equal(user.email, email);
+          const consume = lastExchange(traffic, "POST", `/auth/${TENANT}/signinup/code/consume`);
+          const consumed = await consume.response.json();
+          assert.equal(consumed.status, "OK");
+          assert.deepEqual(consumed.user.tenantIds, [TENANT]);
+          // The tenant's protected route accepts the tenant's session; its token names the tenant.
+          const info = await callProtectedRoute(page);
+          assert.equal(info.status, "200", info.body);
+          assert.equal(JSON.parse(info.body).userId, user.userId);
+          assert.equal(JSON.parse(info.body).accessTokenPayload.tId, TENANT);
+          assert.equal(lastExchange(traffic, "GET", `/${TENANT}/sessioninfo`).status, 200);
+          await signOutAndCheck(page, context, "cookie");
+
+          // Third party: the tenant's provider, through the tenant's routes.
+          // alice of acme is a user of acme: a new one, whoever alice is on public.
+          const signedIn = await signInWithProvider(page, "alice", { name: TENANT_PROVIDER_NAME });
+          assert.deepEqual(signedIn.prompts, ["login", "consent"]);
+          assert.equal(lastExchange(traffic, "GET", `/auth/${TENANT}/authorisationurl`).status, 200);
+          const signInUp = await exchangeJson(lastExchange(traffic, "POST", `/auth/${TENANT}/signinup`));
+          assert.equal(signInUp.status, "OK", JSON.stringify(signInUp));
+          assert.deepEqual(signInUp.user.tenantIds, [TENANT]);
+          assert.deepEqual(signInUp.user.thirdParty, [{ id: PROVIDER_ID, userId: "alice" }]);
+          assert.equal(signInUp.createdNewRecipeUser, true);
+          const alice = await waitSignedIn(page);
+          assert.equal(alice.userId, signInUp.user.id);
+          const aliceInfo = await callProtectedRoute(page);
+          assert.equal(aliceInfo.status, "200", aliceInfo.body);
+          assert.equal(JSON.parse(aliceInfo.body).accessTokenPayload.tId, TENANT);
+          await signOutAndCheck(page, context, "cookie");
+          // No call went to a tenant-less path but the session's own (refresh, sign-out).
+          const tenantless = traffic.exchanges
+            .filter((e) => e.url.startsWith(`${API}/auth/`) && !e.path.startsWith(`/auth/${TENANT}/`))
+            .map((e) => e.path)
+            .filter((p) => p !== "/auth/signout" && p !== "/auth/session/refresh");
+          assert.deepEqual(tenantless, []);
+          assert.deepEqual(unexpectedConsoleMessages(traffic), []);
+        } finally {
+          await page.evaluate(() => window.localStorage.clear()).catch(() => {});
+          await context.close();
+        }
+      });
   });
 }

@@ -20,7 +20,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Creates a passwordless device for exactly one of an email or a phone number and sends a one-time code and/or magic link to it. An invalid email or phone number is reported as a 200 GENERAL_ERROR body, not as a field error.
     ///
-    /// Handles `POST /auth/signinup/code` (operation `createCode`).
+    /// Handles `POST /auth/signinup/code` and `POST /auth/{tenantId}/signinup/code` (operation `createCode`).
     fn create_code(
         &self,
         request: crate::ops::create_code::Request,
@@ -29,7 +29,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Issues a new one-time code for the given device, keeping its deviceId and preAuthSessionId, and sends it again. RESTART_FLOW_ERROR means the device is unknown or can no longer be used and the frontend must call createCode again.
     ///
-    /// Handles `POST /auth/signinup/code/resend` (operation `resendCode`).
+    /// Handles `POST /auth/signinup/code/resend` and `POST /auth/{tenantId}/signinup/code/resend` (operation `resendCode`).
     fn resend_code(
         &self,
         request: crate::ops::resend_code::Request,
@@ -38,7 +38,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Consumes either a magic link code or a deviceId plus user input code, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. A wrong code increments the failed attempt count, and the last allowed failure returns RESTART_FLOW_ERROR. The deviceId must be the one createCode returned with this preAuthSessionId; OpenAPI cannot relate two fields, so any other deviceId is answered with 400 "preAuthSessionId and deviceId do not match".
     ///
-    /// Handles `POST /auth/signinup/code/consume` (operation `consumeCode`).
+    /// Handles `POST /auth/signinup/code/consume` and `POST /auth/{tenantId}/signinup/code/consume` (operation `consumeCode`).
     fn consume_code(
         &self,
         request: crate::ops::consume_code::Request,
@@ -47,7 +47,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Returns exists true only when some user has a passwordless login method with the given email. Users who have the email through another recipe do not count.
     ///
-    /// Handles `GET /auth/passwordless/email/exists` (operation `passwordlessEmailExists`).
+    /// Handles `GET /auth/passwordless/email/exists` and `GET /auth/{tenantId}/passwordless/email/exists` (operation `passwordlessEmailExists`).
     fn passwordless_email_exists(
         &self,
         request: crate::ops::passwordless_email_exists::Request,
@@ -58,7 +58,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Returns exists true when any user has the given phone number. The path segment is the lowercase phonenumber that supertokens-node registers and the frontend SDKs call, while the query parameter is the camelCase phoneNumber.
     ///
-    /// Handles `GET /auth/passwordless/phonenumber/exists` (operation `passwordlessPhoneNumberExists`).
+    /// Handles `GET /auth/passwordless/phonenumber/exists` and `GET /auth/{tenantId}/passwordless/phonenumber/exists` (operation `passwordlessPhoneNumberExists`).
     fn passwordless_phone_number_exists(
         &self,
         request: crate::ops::passwordless_phone_number_exists::Request,
@@ -69,7 +69,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Builds the authorisation URL of the configured provider, including a PKCE code verifier when the provider uses PKCE. The frontend appends its own state parameter before redirecting the user. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
     ///
-    /// Handles `GET /auth/authorisationurl` (operation `getAuthorisationUrl`).
+    /// Handles `GET /auth/authorisationurl` and `GET /auth/{tenantId}/authorisationurl` (operation `getAuthorisationUrl`).
     fn get_authorisation_url(
         &self,
         request: crate::ops::get_authorisation_url::Request,
@@ -80,7 +80,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Exchanges the provider redirect (or tokens already obtained by the frontend) for the provider user, signs the user in or up and creates a session whose tokens are sent as cookies or headers according to st-auth-mode. Provider tokens and raw user info are never returned to the client. thirdPartyId must name a provider configured on the server; which ones is configuration the spec cannot list, so any other is answered with 400.
     ///
-    /// Handles `POST /auth/signinup` (operation `thirdPartySignInUp`).
+    /// Handles `POST /auth/signinup` and `POST /auth/{tenantId}/signinup` (operation `thirdPartySignInUp`).
     fn third_party_sign_in_up(
         &self,
         request: crate::ops::third_party_sign_in_up::Request,
@@ -131,7 +131,7 @@ pub trait AuthApi: Send + Sync + 'static {
     ///
     /// Returns which recipes are enabled, the configured third-party providers and the allowed first factors. The recipe flags are top-level properties, as supertokens-node sends them, not wrapped in a recipes object as the published FDI spec says.
     ///
-    /// Handles `GET /auth/loginmethods` (operation `getLoginMethods`).
+    /// Handles `GET /auth/loginmethods` and `GET /auth/{tenantId}/loginmethods` (operation `getLoginMethods`).
     fn get_login_methods(
         &self,
         request: crate::ops::get_login_methods::Request,
@@ -226,6 +226,33 @@ impl Operation {
             Operation::SignOut => crate::ops::sign_out::PATH,
             Operation::GetJwks => crate::ops::get_jwks::PATH,
             Operation::GetLoginMethods => crate::ops::get_login_methods::PATH,
+        }
+    }
+
+    /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+    /// the operation has one: the operation is served at both templates.
+    pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+        match self {
+            Operation::CreateCode => crate::ops::create_code::SEGMENT_PATH,
+            Operation::ResendCode => crate::ops::resend_code::SEGMENT_PATH,
+            Operation::ConsumeCode => crate::ops::consume_code::SEGMENT_PATH,
+            Operation::PasswordlessEmailExists => {
+                crate::ops::passwordless_email_exists::SEGMENT_PATH
+            }
+            Operation::PasswordlessPhoneNumberExists => {
+                crate::ops::passwordless_phone_number_exists::SEGMENT_PATH
+            }
+            Operation::GetAuthorisationUrl => {
+                crate::ops::get_authorisation_url::SEGMENT_PATH
+            }
+            Operation::ThirdPartySignInUp => {
+                crate::ops::third_party_sign_in_up::SEGMENT_PATH
+            }
+            Operation::AppleCallback => crate::ops::apple_callback::SEGMENT_PATH,
+            Operation::RefreshSession => crate::ops::refresh_session::SEGMENT_PATH,
+            Operation::SignOut => crate::ops::sign_out::SEGMENT_PATH,
+            Operation::GetJwks => crate::ops::get_jwks::SEGMENT_PATH,
+            Operation::GetLoginMethods => crate::ops::get_login_methods::SEGMENT_PATH,
         }
     }
 

@@ -126,7 +126,7 @@ pub fn render_readme(ctx: EmitCtx<'_>) -> Result<GeneratedFile, String> {
             .api
             .operations
             .iter()
-            .map(|op| (op.api_id.clone(), format!("{} {}", op.method, op.path), op.rust_name.clone()))
+            .map(|op| (op.api_id.clone(), format!("{} {}", op.method, op.display_path()), op.rust_name.clone()))
             .collect(),
         has_axum: ctx.settings.frameworks().contains(&Framework::Axum),
         has_actix: ctx.settings.frameworks().contains(&Framework::ActixWeb),

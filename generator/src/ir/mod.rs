@@ -61,7 +61,13 @@ impl Api {
             TypeKind::Struct { fields, .. } => fields.iter().any(|f| !f.constraints.patterns().is_empty()),
             _ => false,
         });
-        in_types || self.operations.iter().any(|o| o.params.iter().any(|p| !p.constraints.patterns().is_empty()))
+        in_types
+            || self.operations.iter().any(|o| {
+                o.params
+                    .iter()
+                    .chain(o.segment.as_ref().map(|s| &s.param))
+                    .any(|p| !p.constraints.patterns().is_empty())
+            })
     }
 }
 
@@ -453,6 +459,8 @@ pub struct Operation {
     pub tags: Vec<String>,
     /// Path, query, header and cookie parameters.
     pub params: Vec<Param>,
+    /// An optional path segment (`x-authgen-optional-segment`): the operation is also served with it.
+    pub segment: Option<OptionalSegment>,
     /// Security schemes that may authenticate the call (any one of them).
     pub security: Vec<String>,
     /// The request body, if any.
@@ -461,6 +469,39 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// Where it was defined.
     pub source: SpecPath,
+}
+
+impl Operation {
+    /// The path with the optional segment in place (`/auth/{tenantId}/signinup`), when there is one.
+    pub fn segment_path(&self) -> Option<String> {
+        let segment = self.segment.as_ref()?;
+        let rest = self.path.strip_prefix(segment.after.as_str())?;
+        Some(format!("{}/{{{}}}{rest}", segment.after, segment.param.api_name))
+    }
+
+    /// The path for people, the optional segment in brackets: `/auth[/{tenantId}]/signinup`.
+    pub fn display_path(&self) -> String {
+        match &self.segment {
+            Some(segment) => match self.path.strip_prefix(segment.after.as_str()) {
+                Some(rest) => format!("{}[/{{{}}}]{rest}", segment.after, segment.param.api_name),
+                None => self.path.clone(),
+            },
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// An optional path segment after a literal prefix, such as the FDI's tenant in `/auth[/<tenantId>]/signinup`:
+/// the operation is served at its path and at its path with the segment, and the request carries the
+/// segment's value, or `default` when the path leaves it out.
+#[derive(Debug, Clone)]
+pub struct OptionalSegment {
+    /// The literal leading segments it follows, such as `/auth`.
+    pub after: String,
+    /// The path parameter it binds (always present in the request: the segment or the default).
+    pub param: Param,
+    /// The value when the path leaves the segment out.
+    pub default: String,
 }
 
 /// Where a parameter lives.

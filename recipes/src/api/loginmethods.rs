@@ -1,27 +1,28 @@
-//! The login methods: which recipes and third-party providers this backend has enabled.
+//! The login methods: which recipes and third-party providers a tenant has enabled.
 
 use auth_api::ops::get_login_methods;
 use auth_api::types::{
     LoginMethodsResponse, LoginMethodsResponseStatus, ProviderSummary, RecipeEnabled, ThirdPartyLoginMethod,
 };
 
-use super::AuthRecipes;
-use crate::store::Store;
+use crate::tenants::Tenant;
 
-pub(super) fn login_methods<S: Store>(recipes: &AuthRecipes<S>) -> get_login_methods::Response {
+/// The tenant's first factors, and the recipes and providers behind them.
+pub(super) fn login_methods(tenant: &Tenant) -> get_login_methods::Response {
+    let enabled = |factors: &[&str]| RecipeEnabled { enabled: tenant.allows_any(factors) };
     get_login_methods::Response::Ok(LoginMethodsResponse {
         status: LoginMethodsResponseStatus::Ok,
         email_password: RecipeEnabled { enabled: false },
         third_party: ThirdPartyLoginMethod {
-            enabled: recipes.third_party.is_enabled(),
-            providers: recipes
+            enabled: tenant.allows_any(&["thirdparty"]),
+            providers: tenant
                 .third_party
                 .providers()
                 .map(|(id, name)| ProviderSummary { id: id.to_owned(), name: name.to_owned() })
                 .collect(),
         },
-        passwordless: RecipeEnabled { enabled: true },
+        passwordless: enabled(&["otp-email", "otp-phone", "link-email", "link-phone"]),
         webauthn: RecipeEnabled { enabled: false },
-        first_factors: recipes.config.first_factors(),
+        first_factors: tenant.first_factors.clone(),
     })
 }

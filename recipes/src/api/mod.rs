@@ -33,13 +33,15 @@ use crate::schedule::Periodic;
 use crate::session::SessionVerifier;
 use crate::session::keys::{KeyError, KeyPolicy, KeyRing, maintenance};
 use crate::store::{Store, StoreError, UserRecord};
-use crate::thirdparty::{ThirdParty, ThirdPartyInitError};
+use crate::tenants::{Tenant, TenantConfig, is_tenant_id};
+use crate::thirdparty::ThirdPartyInitError;
 
 /// Passwordless and third-party sign-in/up and sessions, serving every operation of [`AuthApi`]. Without
 /// configured providers the third-party operations answer as supertokens-node does without providers.
 pub struct AuthRecipes<S: Store> {
     config: Config,
-    third_party: ThirdParty,
+    /// Every tenant served, `public` first, by id.
+    tenants: std::collections::BTreeMap<String, Tenant>,
     store: Arc<S>,
     delivery: Arc<dyn Delivery>,
     keys: Arc<KeyRing>,
@@ -81,6 +83,9 @@ pub enum InitError {
     /// The Redis of the rate-limit counters cannot be reached.
     #[error("rate-limit counters in Redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// A tenant is misconfigured.
+    #[error("{0}")]
+    Tenant(String),
 }
 
 /// A failure inside an operation: answered with 500 and logged.
@@ -130,7 +135,7 @@ impl<S: Store> AuthRecipes<S> {
     /// rotates, prunes and reloads them (see [`crate::session::keys`]); call it inside a tokio runtime.
     pub async fn new(config: Config, store: S, delivery: Arc<dyn Delivery>) -> Result<Self, InitError> {
         config.validate()?;
-        let third_party = ThirdParty::new(&config.third_party_providers)?;
+        let tenants = Self::tenants(&config)?;
         let store = Arc::new(store);
         let policy = KeyPolicy {
             rotation_interval: config.signing_key_rotation_interval,
@@ -164,7 +169,7 @@ impl<S: Store> AuthRecipes<S> {
         };
         Ok(Self {
             config,
-            third_party,
+            tenants,
             store,
             delivery,
             keys,
@@ -219,6 +224,37 @@ impl<S: Store> AuthRecipes<S> {
         }
     }
 
+    /// The tenants `config` describes: `public` from its own settings, then each of [`Config::tenants`].
+    fn tenants(config: &Config) -> Result<std::collections::BTreeMap<String, Tenant>, InitError> {
+        let defaults = (config.contact_method, config.flow_type);
+        let public = TenantConfig {
+            third_party_providers: config.third_party_providers.clone(),
+            ..TenantConfig::new(crate::DEFAULT_TENANT)
+        };
+        let mut tenants = std::collections::BTreeMap::new();
+        for tenant in std::iter::once(&public).chain(&config.tenants) {
+            if !is_tenant_id(&tenant.id) {
+                return Err(InitError::Tenant(format!("`{}` is not a tenant id", tenant.id.escape_debug())));
+            }
+            if tenants.contains_key(&tenant.id) {
+                return Err(InitError::Tenant(format!("the tenant `{}` is configured twice", tenant.id)));
+            }
+            let served = Tenant::new(tenant, defaults).map_err(InitError::Tenant)?;
+            tenants.insert(tenant.id.clone(), served);
+        }
+        Ok(tenants)
+    }
+
+    /// The tenant a request is for, or the answer to a tenant this backend does not serve, as
+    /// supertokens-node's: its `Error("Tenant not found")` is not a SuperTokens error, so it reaches the app's
+    /// handler, a 500.
+    fn tenant(&self, tenant_id: &str) -> Result<&Tenant, ErrorMessage> {
+        self.tenants.get(tenant_id).ok_or_else(|| {
+            tracing::info!(tenant = %crate::logsafe::escape(tenant_id), "request for an unknown tenant");
+            message("Tenant not found")
+        })
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -256,40 +292,68 @@ impl<S: Store> AuthRecipes<S> {
 
 impl<S: Store> AuthApi for AuthRecipes<S> {
     async fn create_code(&self, request: create_code::Request) -> create_code::Response {
-        passwordless::create_code(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return create_code::Response::InternalServerError(body),
+        };
+        passwordless::create_code(self, tenant, request).await
     }
 
     async fn resend_code(&self, request: resend_code::Request) -> resend_code::Response {
-        passwordless::resend_code(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return resend_code::Response::InternalServerError(body),
+        };
+        passwordless::resend_code(self, tenant, request).await
     }
 
     async fn consume_code(&self, request: consume_code::Request) -> consume_code::Response {
-        passwordless::consume_code(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return consume_code::Response::InternalServerError(body),
+        };
+        passwordless::consume_code(self, tenant, request).await
     }
 
     async fn passwordless_email_exists(
         &self,
         request: passwordless_email_exists::Request,
     ) -> passwordless_email_exists::Response {
-        passwordless::email_exists(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return passwordless_email_exists::Response::InternalServerError(body),
+        };
+        passwordless::email_exists(self, tenant, request).await
     }
 
     async fn passwordless_phone_number_exists(
         &self,
         request: passwordless_phone_number_exists::Request,
     ) -> passwordless_phone_number_exists::Response {
-        passwordless::phone_number_exists(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return passwordless_phone_number_exists::Response::InternalServerError(body),
+        };
+        passwordless::phone_number_exists(self, tenant, request).await
     }
 
     async fn get_authorisation_url(&self, request: get_authorisation_url::Request) -> get_authorisation_url::Response {
-        thirdparty::authorisation_url(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return get_authorisation_url::Response::InternalServerError(body),
+        };
+        thirdparty::authorisation_url(self, tenant, request).await
     }
 
     async fn third_party_sign_in_up(
         &self,
         request: third_party_sign_in_up::Request,
     ) -> third_party_sign_in_up::Response {
-        thirdparty::sign_in_up(self, request).await
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return third_party_sign_in_up::Response::InternalServerError(body),
+        };
+        thirdparty::sign_in_up(self, tenant, request).await
     }
 
     async fn apple_callback(&self, request: apple_callback::Request) -> apple_callback::Response {
@@ -308,8 +372,12 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
         session::jwks(self).await
     }
 
-    async fn get_login_methods(&self, _request: get_login_methods::Request) -> get_login_methods::Response {
-        loginmethods::login_methods(self)
+    async fn get_login_methods(&self, request: get_login_methods::Request) -> get_login_methods::Response {
+        let tenant = match self.tenant(&request.tenant_id) {
+            Ok(tenant) => tenant,
+            Err(body) => return get_login_methods::Response::InternalServerError(body),
+        };
+        loginmethods::login_methods(tenant)
     }
 }
 

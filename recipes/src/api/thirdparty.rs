@@ -7,15 +7,18 @@ use auth_api::types::{
     ThirdPartySignInUpResponse,
 };
 
+use super::passwordless::unauthorised;
 use super::{AuthRecipes, Failure, fdi_user, message, too_many_requests};
 use crate::logsafe::Escaped;
+use crate::now_ms;
 use crate::store::{Store, ThirdPartyAccount};
+use crate::tenants::Tenant;
 use crate::thirdparty::{self, Grant, ThirdPartyError};
-use crate::{DEFAULT_TENANT, now_ms};
 use crate::{audit, ids};
 
 pub(super) async fn authorisation_url<S: Store>(
     recipes: &AuthRecipes<S>,
+    tenant: &Tenant,
     request: get_authorisation_url::Request,
 ) -> get_authorisation_url::Response {
     use get_authorisation_url::Response;
@@ -25,7 +28,7 @@ pub(super) async fn authorisation_url<S: Store>(
         Ok(None) => {}
         Err(failure) => return Response::InternalServerError(failure.into_body("getAuthorisationUrl")),
     }
-    let url = recipes
+    let url = tenant
         .third_party
         .authorisation_url(
             &request.third_party_id,
@@ -52,8 +55,12 @@ pub(super) async fn authorisation_url<S: Store>(
 
 pub(super) async fn sign_in_up<S: Store>(
     recipes: &AuthRecipes<S>,
+    tenant: &Tenant,
     request: third_party_sign_in_up::Request,
 ) -> third_party_sign_in_up::Response {
+    if !tenant.allows_any(&["thirdparty"]) && tenant.third_party.is_enabled() {
+        return third_party_sign_in_up::Response::Unauthorized(unauthorised());
+    }
     let limit = recipes.config.rate_limits.sign_in_up_per_client;
     match recipes.client_over_limit("sign-in-up-per-client", limit).await {
         Ok(Some(seconds)) => return too_many_requests!(third_party_sign_in_up, seconds),
@@ -62,7 +69,7 @@ pub(super) async fn sign_in_up<S: Store>(
             return third_party_sign_in_up::Response::InternalServerError(failure.into_body("thirdPartySignInUp"));
         }
     }
-    match recipes.third_party_sign_in(request).await {
+    match recipes.third_party_sign_in(tenant, request).await {
         Ok(response) => response,
         Err(failure) => third_party_sign_in_up::Response::InternalServerError(failure.into_body("thirdPartySignInUp")),
     }
@@ -100,6 +107,7 @@ impl<S: Store> AuthRecipes<S> {
     /// a session exactly as passwordless does.
     async fn third_party_sign_in(
         &self,
+        tenant: &Tenant,
         request: third_party_sign_in_up::Request,
     ) -> Result<third_party_sign_in_up::Response, Failure> {
         use third_party_sign_in_up::Response;
@@ -123,7 +131,7 @@ impl<S: Store> AuthRecipes<S> {
                 headers: Default::default(),
             })
         };
-        let (identity, require_email) = match self
+        let (identity, require_email) = match tenant
             .third_party
             .sign_in(&body.third_party_id, body.client_type.as_deref(), grant)
             .await
@@ -159,7 +167,7 @@ impl<S: Store> AuthRecipes<S> {
         let email = email.trim().to_lowercase();
         let (user, created) = self
             .store
-            .third_party_sign_in_up(DEFAULT_TENANT, &account, &email, verified, &ids::uuid_v4()?, now_ms())
+            .third_party_sign_in_up(&tenant.id, &account, &email, verified, &ids::uuid_v4()?, now_ms())
             .await?;
         audit::signed_in("thirdparty", Some(&account.third_party_id), &user.user_id, created);
         let headers = self.start_session(&user, request.st_auth_mode.as_deref()).await?;

@@ -252,6 +252,15 @@ pub struct VerifySession {
     pub access_token_payload: Map<String, Value>,
 }
 
+impl VerifySession {
+    /// This session, if it is one of `tenant_id` (its access token's `tId`); for a route that serves one
+    /// tenant, such as one under `/<tenantId>/...`, a session of another tenant is refused with
+    /// [`SessionRejection::OtherTenant`].
+    pub fn for_tenant(self, tenant_id: &str) -> Result<Self, SessionRejection> {
+        if self.tenant_id == tenant_id { Ok(self) } else { Err(SessionRejection::OtherTenant) }
+    }
+}
+
 /// Why a request has no usable session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionRejection {
@@ -262,6 +271,10 @@ pub enum SessionRejection {
     /// A valid access token of a session that has ended (signed out, revoked after token theft, expired):
     /// 401 `unauthorised`, as SuperTokens answers when it checks the session in its database.
     SessionEnded,
+    /// A session of another tenant than the one the route serves ([`VerifySession::for_tenant`]): 401
+    /// `unauthorised`, supertokens-node's answer to a session that is not valid for the request's tenant. A
+    /// user of one tenant is nobody on another.
+    OtherTenant,
     /// The store could not say whether the session is live: 500, and the error is logged.
     StoreUnavailable,
     /// The router lacks the [`SessionVerifier`] extension: a programming error, 500.
@@ -272,7 +285,7 @@ impl SessionRejection {
     /// The status code.
     pub fn status(self) -> u16 {
         match self {
-            Self::Unauthorised | Self::TryRefreshToken | Self::SessionEnded => 401,
+            Self::Unauthorised | Self::TryRefreshToken | Self::SessionEnded | Self::OtherTenant => 401,
             Self::MissingVerifier | Self::StoreUnavailable => 500,
         }
     }
@@ -280,7 +293,7 @@ impl SessionRejection {
     /// The `message` of the JSON body.
     pub fn message(self) -> &'static str {
         match self {
-            Self::Unauthorised | Self::SessionEnded => "unauthorised",
+            Self::Unauthorised | Self::SessionEnded | Self::OtherTenant => "unauthorised",
             Self::StoreUnavailable => "internal error",
             Self::TryRefreshToken => "try refresh token",
             Self::MissingVerifier => {

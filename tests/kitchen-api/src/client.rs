@@ -189,4 +189,38 @@ impl Client {
         let response = self.send(raw).await?;
         crate::ops::add_contact::Response::from_raw(response)
     }
+
+    /// Fetch a book from a library's shelves.
+    ///
+    /// An optional path segment: served at /shelves/books/{bookId} (the main library) and at /shelves/{library}/books/{bookId}; one trait method, the library in its request.
+    ///
+    /// Handles `GET /shelves/books/{bookId}` and `GET /shelves/{library}/books/{bookId}` (operation `getBook`).
+    pub async fn get_book(
+        &self,
+        request: crate::ops::get_book::Request,
+    ) -> ::std::result::Result<
+        crate::ops::get_book::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::get_book::Response::from_raw(response)
+    }
+
+    /// Fetch a book from the archive.
+    ///
+    /// A literal segment where the optional one could be, which wins over it.
+    ///
+    /// Handles `GET /shelves/archive/books/{bookId}` (operation `getArchivedBook`).
+    pub async fn get_archived_book(
+        &self,
+        request: crate::ops::get_archived_book::Request,
+    ) -> ::std::result::Result<
+        crate::ops::get_archived_book::Response,
+        crate::runtime::ClientError,
+    > {
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::get_archived_book::Response::from_raw(response)
+    }
 }

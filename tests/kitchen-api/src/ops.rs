@@ -24,6 +24,8 @@ pub mod get_pet {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/pets/{petId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getPet";
     static PATTERN_X_REQUEST_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -414,6 +416,8 @@ pub mod put_pet {
     pub const METHOD: &str = "PUT";
     /// The path template.
     pub const PATH: &str = "/pets/{petId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "putPet";
     /// The request of `putPet` (`PUT /pets/{petId}`).
@@ -586,6 +590,8 @@ pub mod post_pets {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/pets";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "post_pets";
     /// The request of `post_pets` (`POST /pets`).
@@ -756,6 +762,8 @@ pub mod upload {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/upload";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "upload";
     /// The request of `upload` (`POST /upload`).
@@ -920,6 +928,8 @@ pub mod attach {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/attachments";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "attach";
     /// The request of `attach` (`POST /attachments`).
@@ -1150,6 +1160,8 @@ pub mod login {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/login";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "login";
     /// The request of `login` (`POST /login`).
@@ -1341,6 +1353,8 @@ pub mod echo_shape {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/shapes";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "echoShape";
     /// The request of `echoShape` (`POST /shapes`).
@@ -1507,6 +1521,8 @@ pub mod list_events {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/events";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "listEvents";
     /// The request of `listEvents` (`GET /events`).
@@ -1802,6 +1818,8 @@ pub mod get_event {
     pub const METHOD: &str = "GET";
     /// The path template.
     pub const PATH: &str = "/events/{eventId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "getEvent";
     /// The request of `getEvent` (`GET /events/{eventId}`).
@@ -2095,6 +2113,8 @@ pub mod put_event {
     pub const METHOD: &str = "PUT";
     /// The path template.
     pub const PATH: &str = "/events/{eventId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "putEvent";
     /// The request of `putEvent` (`PUT /events/{eventId}`).
@@ -2290,6 +2310,8 @@ pub mod add_contact {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/contacts";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "addContact";
     static PATTERN_SOURCE: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
@@ -2468,6 +2490,317 @@ pub mod add_contact {
                 415 => {
                     ::std::result::Result::Ok(
                         Self::UnsupportedMediaType(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Fetch a book from a library's shelves.
+///
+/// An optional path segment: served at /shelves/books/{bookId} (the main library) and at /shelves/{library}/books/{bookId}; one trait method, the library in its request.
+///
+/// Handles `GET /shelves/books/{bookId}` and `GET /shelves/{library}/books/{bookId}` (operation `getBook`).
+pub mod get_book {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/shelves/books/{bookId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/shelves/{library}/books/{bookId}",
+    );
+    /// The operationId.
+    pub const OPERATION_ID: &str = "getBook";
+    static PATTERN_LIBRARY: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
+    /// The request of `getBook` (`GET /shelves/books/{bookId}`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The library whose shelves are meant.
+        ///
+        /// Optional path segment after `/shelves` (`/shelves/{library}/books/{bookId}`); `main` when the path leaves it out, and the client leaves it out when it is `main`.
+        pub library: ::std::string::String,
+        /// The `bookId` path parameter.
+        ///
+        /// Path `bookId`, required.
+        pub book_id: i64,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(book_id: i64) -> Self {
+            Self {
+                library: ::std::string::String::from("main"),
+                book_id,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let library = crate::runtime::optional_segment(
+                raw.path_param("library"),
+                "library",
+                "main",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_LIBRARY.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
+            let book_id = crate::runtime::required(
+                raw
+                    .path_param("bookId")
+                    .map(str::to_owned)
+                    .map(|v| crate::runtime::parse_param::<i64>("path", "bookId", &v))
+                    .transpose()?,
+                "path",
+                "bookId",
+            )?;
+            ::std::result::Result::Ok(Self { library, book_id })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if self.library != "main" {
+                path = ::std::string::String::from("/shelves/{library}/books/{bookId}")
+                    .replace(
+                        "{library}",
+                        &crate::runtime::percent_encode(&self.library),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.book_id,
+            ) {
+                path = path
+                    .replace(
+                        "{bookId}",
+                        &crate::runtime::percent_encode(&value.to_string()),
+                    );
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Every response of `getBook`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The book and the library it was fetched from.
+        Ok(crate::types::Book),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok(_) => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    ::std::result::Result::Ok(
+                        Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Fetch a book from the archive.
+///
+/// A literal segment where the optional one could be, which wins over it.
+///
+/// Handles `GET /shelves/archive/books/{bookId}` (operation `getArchivedBook`).
+pub mod get_archived_book {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/shelves/archive/books/{bookId}";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
+    /// The operationId.
+    pub const OPERATION_ID: &str = "getArchivedBook";
+    /// The request of `getArchivedBook` (`GET /shelves/archive/books/{bookId}`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The `bookId` path parameter.
+        ///
+        /// Path `bookId`, required.
+        pub book_id: i64,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(book_id: i64) -> Self {
+            Self { book_id }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let book_id = crate::runtime::required(
+                raw
+                    .path_param("bookId")
+                    .map(str::to_owned)
+                    .map(|v| crate::runtime::parse_param::<i64>("path", "bookId", &v))
+                    .transpose()?,
+                "path",
+                "bookId",
+            )?;
+            ::std::result::Result::Ok(Self { book_id })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.book_id,
+            ) {
+                path = path
+                    .replace(
+                        "{bookId}",
+                        &crate::runtime::percent_encode(&value.to_string()),
+                    );
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Every response of `getArchivedBook`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The archived book.
+        Ok(crate::types::Book),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok(_) => 200,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    ::std::result::Result::Ok(
+                        Self::Ok(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {

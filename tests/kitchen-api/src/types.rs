@@ -118,6 +118,23 @@ impl crate::runtime::Validate for AttachBodyMeta {
     ) {}
 }
 
+/// `Book` (defined at `/components/schemas/Book`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Book {
+    /// The library the book was fetched from.
+    pub library: ::std::string::String,
+    /// `id`.
+    pub id: i64,
+}
+
+impl crate::runtime::Validate for Book {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// `Circle` (defined at `/components/schemas/Circle`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Circle {

@@ -18,6 +18,8 @@ pub mod record {
     pub const METHOD: &str = "POST";
     /// The path template.
     pub const PATH: &str = "/events";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::None;
     /// The operationId.
     pub const OPERATION_ID: &str = "record";
     /// The request of `record` (`POST /events`).

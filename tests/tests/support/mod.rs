@@ -275,6 +275,15 @@ impl kitchen_api::KitchenSinkApi for Kitchen {
         kops::add_contact::Response::Ok(r.body)
     }
 
+    /// Names the library the optional segment chose (`main` without one).
+    async fn get_book(&self, r: kops::get_book::Request) -> kops::get_book::Response {
+        kops::get_book::Response::Ok(kt::Book { library: r.library, id: r.book_id })
+    }
+
+    async fn get_archived_book(&self, r: kops::get_archived_book::Request) -> kops::get_archived_book::Response {
+        kops::get_archived_book::Response::Ok(kt::Book { library: "the archive".into(), id: r.book_id })
+    }
+
     /// Reports each object parameter as it arrived (its `Debug` form).
     async fn list_events(&self, r: kops::list_events::Request) -> kops::list_events::Response {
         let mut seen = std::collections::BTreeMap::new();

@@ -53,7 +53,15 @@ pub(crate) fn op_doc(op: &Operation) -> String {
     if let Some(d) = &op.description {
         parts.push(d.clone());
     }
-    parts.push(format!("Handles `{} {}` (operation `{}`).", op.method, op.path, op.api_id));
+    match op.segment_path() {
+        Some(with_segment) => parts.push(format!(
+            "Handles `{m} {}` and `{m} {with_segment}` (operation `{}`).",
+            op.path,
+            op.api_id,
+            m = op.method
+        )),
+        None => parts.push(format!("Handles `{} {}` (operation `{}`).", op.method, op.path, op.api_id)),
+    }
     parts.join("\n\n")
 }
 
@@ -65,6 +73,10 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let op_id = &op.api_id;
     let request = emit_request(ctx, op);
     let response = emit_response(ctx, op);
+    let segment_path = match op.segment_path() {
+        Some(p) => quote!(::std::option::Option::Some(#p)),
+        None => quote!(::std::option::Option::None),
+    };
     quote! {
         #module_doc
         pub mod #module {
@@ -72,6 +84,8 @@ fn emit_op(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
             pub const METHOD: &str = #method;
             /// The path template.
             pub const PATH: &str = #path;
+            /// The path template with the optional path segment in place, when the operation has one.
+            pub const SEGMENT_PATH: ::std::option::Option<&str> = #segment_path;
             /// The operationId.
             pub const OPERATION_ID: &str = #op_id;
 

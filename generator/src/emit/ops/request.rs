@@ -31,6 +31,42 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     let mut ctor_args = Vec::new();
     let mut ctor_fields = Vec::new();
 
+    if let (Some(segment), Some(with_segment)) = (&op.segment, op.segment_path()) {
+        // The optional segment: the path's value or the default, first so the client picks the path with it
+        // before the other path parameters fill their templates.
+        let p = &segment.param;
+        let name = ident(&p.rust_name);
+        let wire = &p.api_name;
+        let (after, default) = (&segment.after, &segment.default);
+        let doc = doc_or(p.doc.as_deref(), &format!("The optional `{wire}` path segment."));
+        let doc_loc = doc_attrs(&format!(
+            "\nOptional path segment after `{after}` (`{with_segment}`); `{default}` when the path leaves it out, \
+             and the client leaves it out when it is `{default}`."
+        ));
+        fields.push(quote! { #doc #doc_loc pub #name: ::std::string::String, });
+        names.push(name.clone());
+        ctor_fields.push(quote!(#name: ::std::string::String::from(#default)));
+        let own = checks.checks(quote!(value), &p.ty, &p.constraints, &p.rust_name);
+        let check = if own.is_empty() {
+            quote!(|_, _, _| {})
+        } else {
+            quote!(|path, value, errors| {
+                let path = path.to_owned();
+                #own
+            })
+        };
+        parse.push(
+            quote!(let #name = crate::runtime::optional_segment(raw.path_param(#wire), #wire, #default, #check)?;),
+        );
+        let placeholder = format!("{{{wire}}}");
+        build.push(quote! {
+            if self.#name != #default {
+                path = ::std::string::String::from(#with_segment)
+                    .replace(#placeholder, &crate::runtime::percent_encode(&self.#name));
+            }
+        });
+    }
+
     for p in &op.params {
         let name = ident(&p.rust_name);
         let wire = &p.api_name;
@@ -362,11 +398,29 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
     } else {
         quote!()
     };
+    let from_raw_doc = doc_attrs(if op.segment.is_some() {
+        "Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an \
+         optional segment that is not one."
+    } else {
+        "Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message."
+    });
     let statics = checks.statics();
     let request_doc = doc_attrs(&format!("The request of `{}` (`{} {}`).", op.api_id, op.method, op.path));
     let unused_raw = if names.is_empty() { quote!(let _ = raw;) } else { quote!() };
     let mutability_hint = quote!(#[allow(unused_mut, reason = "not every operation has every kind of parameter")]);
-    let derive_default = if ctor_args.is_empty() { quote!(Default,) } else { quote!() };
+    // A segment's default is not `String::default()`: `Default` is `new()` then.
+    let derive_default = if ctor_args.is_empty() && op.segment.is_none() { quote!(Default,) } else { quote!() };
+    let impl_default = if ctor_args.is_empty() && op.segment.is_some() {
+        quote! {
+            impl ::std::default::Default for Request {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
     quote! {
         #statics
 
@@ -383,7 +437,7 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 Self { #(#ctor_fields),* }
             }
 
-            /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
+            #from_raw_doc
             pub fn from_raw(raw: &crate::runtime::RawRequest) -> ::std::result::Result<Self, crate::runtime::RequestError> {
                 #unused_raw
                 #(#parse)*
@@ -412,6 +466,8 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
                 })
             }
         }
+
+        #impl_default
 
         #multipart
     }

@@ -30,12 +30,17 @@ use crate::settings::Framework;
 /// The operations grouped by path, paths and methods in spec order, with the `Allow` value a 405 on that path
 /// answers: the declared methods, and `HEAD` wherever `GET` is declared (both adapters serve it). Every
 /// adapter registers one route per path from this, so all of them answer an undeclared method alike.
-pub(crate) fn routes_by_path(api: &crate::ir::Api) -> Vec<(&str, Vec<&crate::ir::Operation>, String)> {
-    let mut paths: Vec<(&str, Vec<&crate::ir::Operation>)> = Vec::new();
-    for op in &api.operations {
-        match paths.iter_mut().find(|(p, _)| *p == op.path) {
+///
+/// The paths with an optional segment (`/auth/{tenantId}/signinup`) come after every path as written, so that a
+/// router matching in order (actix-web) prefers an exact route, as one preferring literal segments (axum) does.
+pub(crate) fn routes_by_path(api: &crate::ir::Api) -> Vec<(String, Vec<&crate::ir::Operation>, String)> {
+    let mut paths: Vec<(String, Vec<&crate::ir::Operation>)> = Vec::new();
+    let written = api.operations.iter().map(|op| (op.path.clone(), op));
+    let with_segment = api.operations.iter().filter_map(|op| Some((op.segment_path()?, op)));
+    for (path, op) in written.chain(with_segment) {
+        match paths.iter_mut().find(|(p, _)| *p == path) {
             Some((_, ops)) => ops.push(op),
-            None => paths.push((&op.path, vec![op])),
+            None => paths.push((path, vec![op])),
         }
     }
     paths
@@ -132,6 +137,14 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
             pub fn path(self) -> &'static str {
                 match self {
                     #( Operation::#variants => crate::ops::#modules::PATH, )*
+                }
+            }
+
+            /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+            /// the operation has one: the operation is served at both templates.
+            pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+                match self {
+                    #( Operation::#variants => crate::ops::#modules::SEGMENT_PATH, )*
                 }
             }
 

@@ -21,6 +21,7 @@ mod responses;
 mod routes;
 mod schemas;
 mod security;
+mod segments;
 
 use std::collections::{BTreeMap, BTreeSet};
 

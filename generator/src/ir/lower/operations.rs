@@ -23,6 +23,8 @@ impl<'a> Lowerer<'a> {
                     .help("inline the path item");
                 continue;
             };
+            // Lowered once per path item; each operation claims the parameter's Rust name among its own.
+            let segment = self.lower_optional_segment(route, item, &path_ptr, &mut Scope::with_reserved(&[]));
             for (method, op) in item.iter() {
                 let op_ptr = ptr_join(&path_ptr, method);
                 if left_out.contains(&(path.clone(), method.to_owned())) {
@@ -65,6 +67,10 @@ impl<'a> Lowerer<'a> {
                 collected.retain(|(_, p)| {
                     !matches!(p, Parameter::Path { .. }) || template.contains(&p.parameter_data_ref().name)
                 });
+                let segment = segment.clone().map(|mut segment| {
+                    segment.param.rust_name = param_scope.claim(segment.param.rust_name);
+                    segment
+                });
                 for (p_ptr, p) in collected {
                     if let Some(param) = self.lower_param(p, &p_ptr, &type_name, &mut param_scope) {
                         params.push(param);
@@ -84,6 +90,7 @@ impl<'a> Lowerer<'a> {
                     deprecated: op.deprecated,
                     tags: op.tags.clone(),
                     params,
+                    segment,
                     security,
                     body,
                     responses,
@@ -91,6 +98,7 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
+        self.check_segment_routes(&ops);
         ops
     }
 }

@@ -183,6 +183,66 @@ pub fn configure_with<T: KitchenSinkApi>(
                 )
                 .default_service(not_allowed("POST")),
         );
+        cfg.service(
+            ::actix_web::web::resource("/shelves/books/{bookId}")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetBook,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetBook,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("GET, HEAD")),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/shelves/archive/books/{bookId}")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetArchivedBook,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetArchivedBook,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("GET, HEAD")),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/shelves/{library}/books/{bookId}")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::GetBook,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::GetBook,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("GET, HEAD")),
+        );
     }
 }
 

@@ -161,6 +161,45 @@ pub fn router_with<T: KitchenSinkApi>(
                 "POST",
             ),
         )
+        .route(
+            "/shelves/books/{bookId}",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::GET,
+                    &api,
+                    super::Operation::GetBook,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
+        )
+        .route(
+            "/shelves/archive/books/{bookId}",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::GET,
+                    &api,
+                    super::Operation::GetArchivedBook,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
+        )
+        .route(
+            "/shelves/{library}/books/{bookId}",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::GET,
+                    &api,
+                    super::Operation::GetBook,
+                    limit,
+                ),
+                "GET, HEAD",
+            ),
+        )
 }
 
 /// `router` serving `operation` for `filter` as well.

@@ -86,6 +86,26 @@ pub trait KitchenSinkApi: Send + Sync + 'static {
         &self,
         request: crate::ops::add_contact::Request,
     ) -> impl ::std::future::Future<Output = crate::ops::add_contact::Response> + Send;
+    /// Fetch a book from a library's shelves.
+    ///
+    /// An optional path segment: served at /shelves/books/{bookId} (the main library) and at /shelves/{library}/books/{bookId}; one trait method, the library in its request.
+    ///
+    /// Handles `GET /shelves/books/{bookId}` and `GET /shelves/{library}/books/{bookId}` (operation `getBook`).
+    fn get_book(
+        &self,
+        request: crate::ops::get_book::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::get_book::Response> + Send;
+    /// Fetch a book from the archive.
+    ///
+    /// A literal segment where the optional one could be, which wins over it.
+    ///
+    /// Handles `GET /shelves/archive/books/{bookId}` (operation `getArchivedBook`).
+    fn get_archived_book(
+        &self,
+        request: crate::ops::get_archived_book::Request,
+    ) -> impl ::std::future::Future<
+        Output = crate::ops::get_archived_book::Response,
+    > + Send;
 }
 
 /// Every operation of the API.
@@ -113,6 +133,10 @@ pub enum Operation {
     PutEvent,
     /// `POST /contacts` (`addContact`).
     AddContact,
+    /// `GET /shelves/books/{bookId}` (`getBook`).
+    GetBook,
+    /// `GET /shelves/archive/books/{bookId}` (`getArchivedBook`).
+    GetArchivedBook,
 }
 
 impl Operation {
@@ -129,6 +153,8 @@ impl Operation {
         Operation::GetEvent,
         Operation::PutEvent,
         Operation::AddContact,
+        Operation::GetBook,
+        Operation::GetArchivedBook,
     ];
     /// The HTTP method.
     pub fn method(self) -> &'static str {
@@ -144,6 +170,8 @@ impl Operation {
             Operation::GetEvent => crate::ops::get_event::METHOD,
             Operation::PutEvent => crate::ops::put_event::METHOD,
             Operation::AddContact => crate::ops::add_contact::METHOD,
+            Operation::GetBook => crate::ops::get_book::METHOD,
+            Operation::GetArchivedBook => crate::ops::get_archived_book::METHOD,
         }
     }
 
@@ -161,6 +189,28 @@ impl Operation {
             Operation::GetEvent => crate::ops::get_event::PATH,
             Operation::PutEvent => crate::ops::put_event::PATH,
             Operation::AddContact => crate::ops::add_contact::PATH,
+            Operation::GetBook => crate::ops::get_book::PATH,
+            Operation::GetArchivedBook => crate::ops::get_archived_book::PATH,
+        }
+    }
+
+    /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+    /// the operation has one: the operation is served at both templates.
+    pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+        match self {
+            Operation::GetPet => crate::ops::get_pet::SEGMENT_PATH,
+            Operation::PutPet => crate::ops::put_pet::SEGMENT_PATH,
+            Operation::PostPets => crate::ops::post_pets::SEGMENT_PATH,
+            Operation::Upload => crate::ops::upload::SEGMENT_PATH,
+            Operation::Attach => crate::ops::attach::SEGMENT_PATH,
+            Operation::Login => crate::ops::login::SEGMENT_PATH,
+            Operation::EchoShape => crate::ops::echo_shape::SEGMENT_PATH,
+            Operation::ListEvents => crate::ops::list_events::SEGMENT_PATH,
+            Operation::GetEvent => crate::ops::get_event::SEGMENT_PATH,
+            Operation::PutEvent => crate::ops::put_event::SEGMENT_PATH,
+            Operation::AddContact => crate::ops::add_contact::SEGMENT_PATH,
+            Operation::GetBook => crate::ops::get_book::SEGMENT_PATH,
+            Operation::GetArchivedBook => crate::ops::get_archived_book::SEGMENT_PATH,
         }
     }
 
@@ -178,6 +228,8 @@ impl Operation {
             Operation::GetEvent => crate::ops::get_event::OPERATION_ID,
             Operation::PutEvent => crate::ops::put_event::OPERATION_ID,
             Operation::AddContact => crate::ops::add_contact::OPERATION_ID,
+            Operation::GetBook => crate::ops::get_book::OPERATION_ID,
+            Operation::GetArchivedBook => crate::ops::get_archived_book::OPERATION_ID,
         }
     }
 }
@@ -274,6 +326,22 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             match crate::ops::add_contact::Request::from_raw(&raw) {
                 ::std::result::Result::Ok(request) => {
                     api.add_contact(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::GetBook => {
+            match crate::ops::get_book::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.get_book(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::GetArchivedBook => {
+            match crate::ops::get_archived_book::Request::from_raw(&raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.get_archived_book(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }

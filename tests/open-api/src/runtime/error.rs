@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::RawResponse;
 
-/// Why a request was answered before it reached the implementation: 400, 413 or 415, with a JSON
+/// Why a request was answered before it reached the implementation: 400, 404, 413 or 415, with a JSON
 /// `{"message": ...}` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
@@ -22,6 +22,11 @@ impl RequestError {
     /// 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self { status: 400, message: message.into() }
+    }
+
+    /// 404 with `message`: the path is not one the API serves.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self { status: 404, message: message.into() }
     }
 
     /// 413 for a body over `limit` bytes.

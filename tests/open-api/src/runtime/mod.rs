@@ -26,8 +26,8 @@ pub use context::RequestContext;
 pub use error::{ClientError, RequestError, UnknownVariant, error_response, method_not_allowed};
 pub use multipart::{FilePart, Multipart, MultipartWriter, Part, header_param, parse_multipart, required_part};
 pub use params::{
-    parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query, push_query_list, required,
-    required_with,
+    optional_segment, parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query,
+    push_query_list, required, required_with,
 };
 pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest};
 pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};

@@ -20,6 +20,27 @@ pub fn required_with<T>(value: Option<T>, message: &str) -> Result<T, RequestErr
     value.ok_or_else(|| RequestError::bad_request(message))
 }
 
+/// The value of an optional path segment: `default` when the route matched has none, else the segment, which
+/// must pass `check` (called with the parameter's name, the value and the list to push broken rules to). A
+/// segment that does not is not a value of the parameter, so the path is not this route: 404, as for a path no
+/// route matches.
+pub fn optional_segment(
+    segment: Option<&str>,
+    name: &str,
+    default: &str,
+    check: impl FnOnce(&str, &String, &mut Vec<String>),
+) -> Result<String, RequestError> {
+    let Some(segment) = segment else { return Ok(default.to_owned()) };
+    let value = segment.to_owned();
+    let mut errors = Vec::new();
+    check(name, &value, &mut errors);
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(RequestError::not_found(format!("no route for this path: `{segment}` is not a `{name}` segment")))
+    }
+}
+
 /// Parses a parameter value, failing with 400 naming the parameter.
 pub fn parse_param<T>(location: &str, name: &str, value: &str) -> Result<T, RequestError>
 where

@@ -45,6 +45,14 @@ impl Operation {
         }
     }
 
+    /// The path template with the optional path segment in place (`x-authgen-optional-segment`), when
+    /// the operation has one: the operation is served at both templates.
+    pub fn segment_path(self) -> ::std::option::Option<&'static str> {
+        match self {
+            Operation::Record => crate::ops::record::SEGMENT_PATH,
+        }
+    }
+
     /// The operationId.
     pub fn operation_id(self) -> &'static str {
         match self {
