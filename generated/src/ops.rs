@@ -58,6 +58,13 @@ pub mod create_code {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -355,6 +362,13 @@ pub mod resend_code {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -615,6 +629,13 @@ pub mod consume_code {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -992,6 +1013,13 @@ pub mod passwordless_email_exists {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -1193,6 +1221,13 @@ pub mod passwordless_phone_number_exists {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -1412,6 +1447,13 @@ pub mod get_authorisation_url {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -1688,6 +1730,13 @@ pub mod third_party_sign_in_up {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -2052,6 +2101,13 @@ pub mod apple_callback {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
@@ -2282,6 +2338,13 @@ pub mod refresh_session {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -2676,6 +2739,13 @@ pub mod sign_out {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -3029,6 +3099,13 @@ pub mod get_jwks {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let _ = raw;
             ::std::result::Result::Ok(Self {})
         }
@@ -3217,6 +3294,13 @@ pub mod get_login_methods {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);

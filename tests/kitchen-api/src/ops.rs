@@ -87,6 +87,13 @@ pub mod get_pet {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let pet_id = crate::runtime::required(
                 raw
                     .path_param("petId")
@@ -437,6 +444,13 @@ pub mod put_pet {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let pet_id = crate::runtime::required(
                 raw
                     .path_param("petId")
@@ -604,6 +618,13 @@ pub mod post_pets {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = if raw.media_type().as_deref()
                 == ::std::option::Option::Some("application/x-www-form-urlencoded")
@@ -777,6 +798,13 @@ pub mod upload {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = if raw.body.is_empty() {
                 ::std::option::Option::None
             } else {
@@ -948,6 +976,13 @@ pub mod attach {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = body_from_multipart(&crate::runtime::parse_multipart(raw)?)?;
             crate::runtime::validate_body(&body)?;
@@ -1169,6 +1204,13 @@ pub mod login {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
@@ -1359,6 +1401,13 @@ pub mod echo_shape {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_json_body(raw)?;
             crate::runtime::validate_body(&body)?;
@@ -1551,6 +1600,13 @@ pub mod list_events {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let filter = raw
                 .query_object(
@@ -1840,6 +1896,13 @@ pub mod get_event {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let event_id = crate::runtime::required(
                 raw
                     .path_param("eventId")
@@ -2118,6 +2181,13 @@ pub mod put_event {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let event_id = crate::runtime::required(
                 raw
                     .path_param("eventId")
@@ -2320,6 +2390,13 @@ pub mod add_contact {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let source = raw.query_value("source");
             crate::runtime::validate_param_as(
