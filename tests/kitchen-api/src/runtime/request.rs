@@ -165,20 +165,13 @@ impl<'a> RequestView<'a> {
     }
 
     /// Every value of the header `name` (any case) that is text, in arrival order.
-    pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
-        let named = move |k: &str| k.eq_ignore_ascii_case(name);
-        let (owned, borrowed, http) = match &self.headers {
-            Headers::Pairs(pairs) => {
-                (Some(pairs.iter().filter(move |(k, _)| named(k)).map(|(_, v)| v.as_str())), None, None)
-            }
-            Headers::Borrowed(pairs) => (None, Some(pairs.iter().filter(move |(k, _)| named(k)).map(|(_, v)| *v)), None),
-            Headers::Http(map) => {
-                // Only the values of the header asked for are checked for text.
-                let values = map.iter().filter(move |(k, _)| named(k.as_str())).filter_map(|(_, v)| v.to_str().ok());
-                (None, None, Some(values))
-            }
+    pub fn header_values<'s>(&'s self, name: &'s str) -> HeaderValues<'a, 's> {
+        let at = match &self.headers {
+            Headers::Pairs(pairs) => At::Pairs(pairs.iter()),
+            Headers::Borrowed(pairs) => At::Borrowed(pairs.iter()),
+            Headers::Http(map) => At::Http(map.iter()),
         };
-        owned.into_iter().flatten().chain(borrowed.into_iter().flatten()).chain(http.into_iter().flatten())
+        HeaderValues { name, at }
     }
 
     /// The first value of a header (case-insensitive name).
@@ -297,6 +290,35 @@ impl<'a> RequestView<'a> {
     /// The media type of the body, without parameters, lower case.
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type").map(|ct| super::body::media_type_of(ct).to_ascii_lowercase())
+    }
+}
+
+/// The values of one header of a [`RequestView`] (see [`RequestView::header_values`]).
+#[derive(Debug)]
+pub struct HeaderValues<'a, 's> {
+    name: &'s str,
+    at: At<'a, 's>,
+}
+
+/// Where [`HeaderValues`] is in the request's headers.
+#[derive(Debug)]
+enum At<'a, 's> {
+    Pairs(std::slice::Iter<'a, (String, String)>),
+    Borrowed(std::slice::Iter<'s, (&'a str, &'a str)>),
+    Http(http::header::Iter<'a, http::HeaderValue>),
+}
+
+impl<'a> Iterator for HeaderValues<'a, '_> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let name = self.name;
+        match &mut self.at {
+            At::Pairs(pairs) => pairs.find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
+            At::Borrowed(pairs) => pairs.find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v),
+            // Only the values of the header asked for are checked for text.
+            At::Http(map) => map.find_map(|(k, v)| if k.as_str().eq_ignore_ascii_case(name) { v.to_str().ok() } else { None }),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub use params::{
     parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query, push_query_list, required,
     required_with,
 };
-pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest, RequestView};
+pub use request::{DEFAULT_BODY_LIMIT, HeaderValues, ObjectStyle, RawRequest, RequestView};
 pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};
 pub use validate::{
     Presence, Rule, Validate, check_email, check_items, check_length, check_range, check_uri, first_broken_rule,
