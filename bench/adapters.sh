@@ -4,7 +4,8 @@
 # Prints requests/s, p99 latency and the generated/hand-written ratio per framework.
 #
 # The modes are measured in interleaved rounds and each figure is the median over the rounds, so a burst of
-# background load hits every mode alike.
+# background load hits every mode alike. bench/adapters-instructions.sh counts the instructions per request of
+# the same servers, a figure that background load does not move.
 #
 # Usage: bench/adapters.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS]    (needs wrk: apt-get install wrk)
 set -euo pipefail
@@ -14,7 +15,7 @@ connections=${2:-32}
 rounds=${3:-3}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release --quiet -p authgen-bench --bin bench-server
-server=target/release/bench-server
+server=${CARGO_TARGET_DIR:-target}/release/bench-server
 lua=$(mktemp)
 trap 'rm -f "$lua"; kill $(jobs -p) 2>/dev/null || true' EXIT
 cat >"$lua" <<'LUA'

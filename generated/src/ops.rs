@@ -72,6 +72,13 @@ pub mod create_code {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
                 "tenantId",
@@ -407,6 +414,13 @@ pub mod resend_code {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
                 "tenantId",
@@ -707,6 +721,13 @@ pub mod consume_code {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
@@ -1124,6 +1145,13 @@ pub mod passwordless_email_exists {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
                 "tenantId",
@@ -1365,6 +1393,13 @@ pub mod passwordless_phone_number_exists {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
@@ -1624,6 +1659,13 @@ pub mod get_authorisation_url {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
@@ -1938,6 +1980,13 @@ pub mod third_party_sign_in_up {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),
@@ -2328,6 +2377,13 @@ pub mod apple_callback {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
@@ -2560,6 +2616,13 @@ pub mod refresh_session {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
@@ -2956,6 +3019,13 @@ pub mod sign_out {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
@@ -3311,6 +3381,13 @@ pub mod get_jwks {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let _ = raw;
             ::std::result::Result::Ok(Self {})
         }
@@ -3513,6 +3590,13 @@ pub mod get_login_methods {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let tenant_id = crate::runtime::optional_segment(
                 raw.path_param("tenantId"),

@@ -1,13 +1,15 @@
-//! Conversions between actix-web and the raw types.
+//! Conversions between actix-web and the runtime's types.
 
-use super::{RawRequest, RawResponse, RequestError};
+use std::borrow::Cow;
 
-/// Reads an actix-web request into a [`RawRequest`], enforcing the body limit.
-pub(crate) async fn to_raw(
+use super::{RawResponse, RequestError, RequestView};
+
+/// Reads an actix-web request's body, enforcing the body limit.
+pub(crate) async fn read_body(
     req: &actix_web::HttpRequest,
     payload: actix_web::web::Payload,
     limit: usize,
-) -> Result<RawRequest, RequestError> {
+) -> Result<bytes::Bytes, RequestError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -15,29 +17,31 @@ pub(crate) async fn to_raw(
     if declared.is_some_and(|l| l > limit) {
         return Err(RequestError::too_large(limit));
     }
-    let body = match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => return Err(RequestError::bad_request(format!("request body could not be read: {e}"))),
-        Err(_) => return Err(RequestError::too_large(limit)),
-    };
-    let headers = req
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
-        .collect();
-    let path_params = req.match_info().iter().map(|(k, v)| (k.to_owned(), percent_decode(v))).collect();
-    Ok(RawRequest {
-        method: req.method().as_str().to_owned(),
-        path: req.path().to_owned(),
-        path_params,
-        query: req.query_string().to_owned(),
-        headers,
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(RequestError::bad_request(format!("request body could not be read: {e}"))),
+        Err(_) => Err(RequestError::too_large(limit)),
+    }
+}
+
+/// An actix-web request and its body as the generated parsers read them: its headers are listed, not
+/// copied, and only the path parameters that hold percent-escapes are copied (decoded).
+pub(crate) fn view<'a>(req: &'a actix_web::HttpRequest, body: &'a bytes::Bytes) -> RequestView<'a> {
+    RequestView::from_parts(
+        req.method().as_str(),
+        req.path(),
+        req.query_string(),
+        req.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect(),
+        req.match_info().iter().map(|(k, v)| (k, percent_decode(v))).collect(),
         body,
-    })
+    )
 }
 
 /// actix-web leaves most percent-escapes in path segments; decode them as axum does.
-fn percent_decode(value: &str) -> String {
+fn percent_decode(value: &str) -> Cow<'_, str> {
+    if !value.contains('%') {
+        return Cow::Borrowed(value);
+    }
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -54,7 +58,7 @@ fn percent_decode(value: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Turns a [`RawResponse`] into an actix-web response.

@@ -1,48 +1,51 @@
-//! Conversions between axum and the raw types.
+//! Conversions between axum and the runtime's types.
 
-use super::{RawRequest, RawResponse, RequestError};
+use std::borrow::Cow;
+
+use super::{RawResponse, RequestError, RequestView};
 use axum::extract::FromRequestParts as _;
 
-/// Reads an axum request into a [`RawRequest`], enforcing the body limit, and hands back its head for the
-/// request's context.
-pub(crate) async fn to_raw(
-    req: axum::extract::Request,
-    limit: usize,
-) -> Result<(RawRequest, http::request::Parts), RequestError> {
-    let (mut parts, body) = req.into_parts();
-    let path_params = match axum::extract::RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(params) => params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
-        Err(_) => return Err(RequestError::bad_request("path parameters are not valid UTF-8")),
-    };
-    let declared =
-        parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > limit) {
-        return Err(RequestError::too_large(limit));
-    }
-    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(s) = source {
-            if s.is::<http_body_util::LengthLimitError>() {
-                return RequestError::too_large(limit);
-            }
-            source = s.source();
+/// An axum request read for the generated parsers: its head (for the request's context as well), its path
+/// parameters and its body, enforcing the body limit. Nothing is copied out of the head.
+pub(crate) struct Incoming {
+    pub(crate) parts: std::sync::Arc<http::request::Parts>,
+    path_params: axum::extract::RawPathParams,
+    body: bytes::Bytes,
+}
+
+impl Incoming {
+    /// Reads `req`'s body, up to `limit` bytes.
+    pub(crate) async fn read(req: axum::extract::Request, limit: usize) -> Result<Self, RequestError> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(path_params) = axum::extract::RawPathParams::from_request_parts(&mut parts, &()).await else {
+            return Err(RequestError::bad_request("path parameters are not valid UTF-8"));
+        };
+        let declared =
+            parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|l| l > limit) {
+            return Err(RequestError::too_large(limit));
         }
-        RequestError::bad_request(format!("request body could not be read: {e}"))
-    })?;
-    let headers = parts
-        .headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
-        .collect();
-    let raw = RawRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        path_params,
-        query: parts.uri.query().unwrap_or_default().to_owned(),
-        headers,
-        body,
-    };
-    Ok((raw, parts))
+        let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.is::<http_body_util::LengthLimitError>() {
+                    return RequestError::too_large(limit);
+                }
+                source = s.source();
+            }
+            RequestError::bad_request(format!("request body could not be read: {e}"))
+        })?;
+        Ok(Self { parts: std::sync::Arc::new(parts), path_params, body })
+    }
+
+    /// The request as the generated parsers read it.
+    pub(crate) fn view(&self) -> RequestView<'_> {
+        RequestView::from_http(
+            &self.parts,
+            self.path_params.iter().map(|(k, v)| (k, Cow::Borrowed(v))).collect(),
+            &self.body,
+        )
+    }
 }
 
 /// Turns a [`RawResponse`] into an axum response.

@@ -1,8 +1,8 @@
 //! Framework-neutral plumbing shared by every server adapter and by the client.
 //!
-//! Adapters turn a framework request into a [`RawRequest`], the generated `ops` code parses it into a typed
-//! request, the server trait answers with a typed response, and that becomes a [`RawResponse`] the adapter
-//! writes back. The client runs the same conversions in the other direction, so both sides agree on the wire.
+//! Adapters lend the framework's request to the generated `ops` code as a [`RequestView`] (a [`RawRequest`]
+//! lends itself the same way), which parses it into a typed request, the server trait answers with a typed
+//! response, and that becomes a [`RawResponse`] the adapter writes back. The client runs the same conversions in the other direction, so both sides agree on the wire.
 //! These files are the same for every spec. Everything the generated code uses is re-exported here, one file
 //! per concern behind it.
 
@@ -34,7 +34,7 @@ pub use params::{
     optional_segment, parse_formatted, parse_list, parse_object, parse_param, percent_encode, push_object, push_query,
     push_query_list, required, required_with,
 };
-pub use request::{DEFAULT_BODY_LIMIT, ObjectStyle, RawRequest};
+pub use request::{DEFAULT_BODY_LIMIT, HeaderValues, ObjectStyle, RawRequest, RequestView};
 pub use response::{RawResponse, decode_json, decode_text, required_response_header, response_header};
 pub use validate::{
     Presence, Rule, Validate, check_email, check_items, check_length, check_range, check_uri, first_broken_rule,

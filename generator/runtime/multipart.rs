@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::body::strip_position;
-use super::{ClientError, RawRequest, RequestError};
+use super::{ClientError, RequestError, RequestView};
 
 /// A file part of a `multipart/form-data` body (a `type: string, format: binary` property).
 ///
@@ -175,7 +175,7 @@ pub fn header_param(header: &str, name: &str) -> Option<String> {
 /// Parses a fully buffered `multipart/form-data` body (RFC 7578): 415 for another media type, 400 for a
 /// missing boundary, unterminated part headers, a part without a name or a missing closing delimiter. The
 /// preamble and the epilogue are ignored.
-pub fn parse_multipart(req: &RawRequest) -> Result<Multipart, RequestError> {
+pub fn parse_multipart(req: &RequestView<'_>) -> Result<Multipart, RequestError> {
     let content_type = req.header("content-type");
     if req.media_type().as_deref() != Some("multipart/form-data") {
         return Err(RequestError::unsupported_media_type(content_type, "multipart/form-data"));

@@ -2,6 +2,8 @@
 //! The framework-neutral request: [`RawRequest`] and what the generated parsers read from it (parameters,
 //! cookies, credentials, the media type).
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 use super::RequestError;
@@ -27,9 +29,21 @@ pub struct RawRequest {
 }
 
 impl RawRequest {
+    /// This request as the generated parsers read it, borrowed.
+    pub fn view(&self) -> RequestView<'_> {
+        RequestView {
+            method: &self.method,
+            path: &self.path,
+            path_params: self.path_params.iter().map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str()))).collect(),
+            query: &self.query,
+            headers: Headers::Pairs(&self.headers),
+            body: &self.body,
+        }
+    }
+
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.view().header(name)
     }
 
     /// A path parameter.
@@ -39,7 +53,140 @@ impl RawRequest {
 
     /// Every value of a query parameter, decoded, in order.
     pub fn query_values(&self, name: &str) -> Vec<String> {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query)
+        self.view().query_values(name)
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.view().query_value(name)
+    }
+
+    /// The items of a list query parameter (see [`RequestView::query_list`]).
+    pub fn query_list(&self, name: &str, explode: bool) -> Option<Vec<String>> {
+        self.view().query_list(name, explode)
+    }
+
+    /// The properties of an object query parameter (see [`RequestView::query_object`]).
+    pub fn query_object(
+        &self,
+        name: &str,
+        style: ObjectStyle,
+        keys: &[&str],
+    ) -> Result<Option<Vec<(String, String)>>, RequestError> {
+        self.view().query_object(name, style, keys)
+    }
+
+    /// A cookie from the `cookie` header(s).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.view().cookie(name)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer_token(&self) -> Option<String> {
+        self.view().bearer_token()
+    }
+
+    /// The base64 credentials of an `Authorization: Basic <credentials>` header.
+    pub fn basic_credentials(&self) -> Option<String> {
+        self.view().basic_credentials()
+    }
+
+    /// The media type of the body, without parameters, lower case.
+    pub fn media_type(&self) -> Option<String> {
+        self.view().media_type()
+    }
+}
+
+/// A request as the generated parsers read it: borrowed from a [`RawRequest`] or straight from the web
+/// framework's own request, so that an adapter copies no header, path or body on the way in.
+#[derive(Debug)]
+pub struct RequestView<'a> {
+    method: &'a str,
+    path: &'a str,
+    /// Path parameters matched by the router, percent-decoded.
+    path_params: Vec<(&'a str, Cow<'a, str>)>,
+    query: &'a str,
+    headers: Headers<'a>,
+    /// The body.
+    pub body: &'a Bytes,
+}
+
+/// Where a [`RequestView`]'s headers are.
+#[derive(Debug)]
+enum Headers<'a> {
+    /// A [`RawRequest`]'s.
+    Pairs(&'a [(String, String)]),
+    /// Those of the framework's request that are text, listed by the adapter.
+    Borrowed(Vec<(&'a str, &'a str)>),
+    /// The `http` crate's (axum).
+    Http(&'a http::HeaderMap),
+}
+
+impl<'a> RequestView<'a> {
+    /// A request in the `http` crate's types (axum, hyper): its head, the path parameters the router matched
+    /// (percent-decoded) and the whole body.
+    pub fn from_http(
+        parts: &'a http::request::Parts,
+        path_params: Vec<(&'a str, Cow<'a, str>)>,
+        body: &'a Bytes,
+    ) -> Self {
+        RequestView {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            path_params,
+            query: parts.uri.query().unwrap_or_default(),
+            headers: Headers::Http(&parts.headers),
+            body,
+        }
+    }
+
+    /// A request given piece by piece: the upper-case method, the path without the query, the raw query
+    /// string, the headers that are text as `(name, value)` in arrival order, the path parameters the router
+    /// matched (percent-decoded) and the whole body.
+    pub fn from_parts(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        headers: Vec<(&'a str, &'a str)>,
+        path_params: Vec<(&'a str, Cow<'a, str>)>,
+        body: &'a Bytes,
+    ) -> Self {
+        RequestView { method, path, path_params, query, headers: Headers::Borrowed(headers), body }
+    }
+
+    /// The upper-case method.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The request path without the query, e.g. `/pets/5`.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// Every value of the header `name` (any case) that is text, in arrival order.
+    pub fn header_values<'s>(&'s self, name: &'s str) -> HeaderValues<'a, 's> {
+        let at = match &self.headers {
+            Headers::Pairs(pairs) => At::Pairs(pairs.iter()),
+            Headers::Borrowed(pairs) => At::Borrowed(pairs.iter()),
+            Headers::Http(map) => At::Http(map.iter()),
+        };
+        HeaderValues { name, at }
+    }
+
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.header_values(name).next()
+    }
+
+    /// A path parameter.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_ref())
+    }
+
+    /// Every value of a query parameter, decoded, in order.
+    pub fn query_values(&self, name: &str) -> Vec<String> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(self.query)
             .unwrap_or_default()
             .into_iter()
             .filter(|(k, _)| k == name)
@@ -69,7 +216,7 @@ impl RawRequest {
     }
 
     /// The undecoded values of a query parameter, in order.
-    fn raw_query_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    fn raw_query_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
         self.query.split('&').filter(|pair| !pair.is_empty()).filter_map(move |pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             (decode_component(key) == name).then_some(value)
@@ -86,7 +233,7 @@ impl RawRequest {
         style: ObjectStyle,
         keys: &[&str],
     ) -> Result<Option<Vec<(String, String)>>, RequestError> {
-        let all = serde_urlencoded::from_str::<Vec<(String, String)>>(&self.query).unwrap_or_default();
+        let all = serde_urlencoded::from_str::<Vec<(String, String)>>(self.query).unwrap_or_default();
         let pairs: Vec<(String, String)> = match style {
             ObjectStyle::Deep => all
                 .into_iter()
@@ -116,10 +263,8 @@ impl RawRequest {
 
     /// A cookie from the `cookie` header(s).
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-            .flat_map(|(_, v)| v.split(';'))
+        self.header_values("cookie")
+            .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.trim().trim_matches('"').to_owned())
@@ -144,7 +289,36 @@ impl RawRequest {
 
     /// The media type of the body, without parameters, lower case.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|ct| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase())
+        self.header("content-type").map(|ct| super::body::media_type_of(ct).to_ascii_lowercase())
+    }
+}
+
+/// The values of one header of a [`RequestView`] (see [`RequestView::header_values`]).
+#[derive(Debug)]
+pub struct HeaderValues<'a, 's> {
+    name: &'s str,
+    at: At<'a, 's>,
+}
+
+/// Where [`HeaderValues`] is in the request's headers.
+#[derive(Debug)]
+enum At<'a, 's> {
+    Pairs(std::slice::Iter<'a, (String, String)>),
+    Borrowed(std::slice::Iter<'s, (&'a str, &'a str)>),
+    Http(http::header::Iter<'a, http::HeaderValue>),
+}
+
+impl<'a> Iterator for HeaderValues<'a, '_> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let name = self.name;
+        match &mut self.at {
+            At::Pairs(pairs) => pairs.find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
+            At::Borrowed(pairs) => pairs.find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v),
+            // Only the values of the header asked for are checked for text.
+            At::Http(map) => map.find_map(|(k, v)| if k.as_str().eq_ignore_ascii_case(name) { v.to_str().ok() } else { None }),
+        }
     }
 }
 

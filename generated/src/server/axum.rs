@@ -332,9 +332,13 @@ async fn handle<T: AuthApi>(
     request: ::axum::extract::Request,
     limit: usize,
 ) -> ::axum::response::Response {
-    let raw = match crate::runtime::axum_glue::to_raw(request, limit).await {
-        ::std::result::Result::Ok((raw, parts)) => {
-            crate::runtime::scope_axum(parts, super::dispatch(&*api, operation, raw))
+    let raw = match crate::runtime::axum_glue::Incoming::read(request, limit).await {
+        ::std::result::Result::Ok(incoming) => {
+            let view = incoming.view();
+            crate::runtime::scope_axum(
+                    incoming.parts.clone(),
+                    super::dispatch_view(&*api, operation, &view),
+                )
                 .await
         }
         ::std::result::Result::Err(error) => error.into_raw(),

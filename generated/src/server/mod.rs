@@ -291,9 +291,19 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
     operation: Operation,
     raw: crate::runtime::RawRequest,
 ) -> crate::runtime::RawResponse {
+    dispatch_view(api, operation, &raw.view()).await
+}
+
+/// [`dispatch`] for a request lent by an adapter: the generated adapters parse the framework's request
+/// in place.
+pub async fn dispatch_view<T: AuthApi + ?Sized>(
+    api: &T,
+    operation: Operation,
+    raw: &crate::runtime::RequestView<'_>,
+) -> crate::runtime::RawResponse {
     match operation {
         Operation::CreateCode => {
-            match crate::ops::create_code::Request::from_raw(&raw) {
+            match crate::ops::create_code::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.create_code(request).await.into_raw()
                 }
@@ -301,7 +311,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::ResendCode => {
-            match crate::ops::resend_code::Request::from_raw(&raw) {
+            match crate::ops::resend_code::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.resend_code(request).await.into_raw()
                 }
@@ -309,7 +319,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::ConsumeCode => {
-            match crate::ops::consume_code::Request::from_raw(&raw) {
+            match crate::ops::consume_code::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.consume_code(request).await.into_raw()
                 }
@@ -317,7 +327,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::PasswordlessEmailExists => {
-            match crate::ops::passwordless_email_exists::Request::from_raw(&raw) {
+            match crate::ops::passwordless_email_exists::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.passwordless_email_exists(request).await.into_raw()
                 }
@@ -325,7 +335,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::PasswordlessPhoneNumberExists => {
-            match crate::ops::passwordless_phone_number_exists::Request::from_raw(&raw) {
+            match crate::ops::passwordless_phone_number_exists::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.passwordless_phone_number_exists(request).await.into_raw()
                 }
@@ -333,7 +343,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::GetAuthorisationUrl => {
-            match crate::ops::get_authorisation_url::Request::from_raw(&raw) {
+            match crate::ops::get_authorisation_url::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_authorisation_url(request).await.into_raw()
                 }
@@ -341,7 +351,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::ThirdPartySignInUp => {
-            match crate::ops::third_party_sign_in_up::Request::from_raw(&raw) {
+            match crate::ops::third_party_sign_in_up::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.third_party_sign_in_up(request).await.into_raw()
                 }
@@ -349,7 +359,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::AppleCallback => {
-            match crate::ops::apple_callback::Request::from_raw(&raw) {
+            match crate::ops::apple_callback::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.apple_callback(request).await.into_raw()
                 }
@@ -357,7 +367,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::RefreshSession => {
-            match crate::ops::refresh_session::Request::from_raw(&raw) {
+            match crate::ops::refresh_session::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.refresh_session(request).await.into_raw()
                 }
@@ -365,7 +375,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::SignOut => {
-            match crate::ops::sign_out::Request::from_raw(&raw) {
+            match crate::ops::sign_out::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.sign_out(request).await.into_raw()
                 }
@@ -373,7 +383,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::GetJwks => {
-            match crate::ops::get_jwks::Request::from_raw(&raw) {
+            match crate::ops::get_jwks::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_jwks(request).await.into_raw()
                 }
@@ -381,7 +391,7 @@ pub async fn dispatch<T: AuthApi + ?Sized>(
             }
         }
         Operation::GetLoginMethods => {
-            match crate::ops::get_login_methods::Request::from_raw(&raw) {
+            match crate::ops::get_login_methods::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_login_methods(request).await.into_raw()
                 }

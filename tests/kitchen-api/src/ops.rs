@@ -89,6 +89,13 @@ pub mod get_pet {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let pet_id = crate::runtime::required(
                 raw
                     .path_param("petId")
@@ -441,6 +448,13 @@ pub mod put_pet {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let pet_id = crate::runtime::required(
                 raw
                     .path_param("petId")
@@ -610,6 +624,13 @@ pub mod post_pets {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = if raw.media_type().as_deref()
                 == ::std::option::Option::Some("application/x-www-form-urlencoded")
@@ -785,6 +806,13 @@ pub mod upload {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = if raw.body.is_empty() {
                 ::std::option::Option::None
             } else {
@@ -958,6 +986,13 @@ pub mod attach {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = body_from_multipart(&crate::runtime::parse_multipart(raw)?)?;
             crate::runtime::validate_body(&body)?;
@@ -1181,6 +1216,13 @@ pub mod login {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_form_body(raw)?;
             crate::runtime::validate_body(&body)?;
             ::std::result::Result::Ok(Self { body })
@@ -1373,6 +1415,13 @@ pub mod echo_shape {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let body = crate::runtime::parse_json_body(raw)?;
             crate::runtime::validate_body(&body)?;
@@ -1567,6 +1616,13 @@ pub mod list_events {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let filter = raw
                 .query_object(
@@ -1858,6 +1914,13 @@ pub mod get_event {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let event_id = crate::runtime::required(
                 raw
                     .path_param("eventId")
@@ -2138,6 +2201,13 @@ pub mod put_event {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let event_id = crate::runtime::required(
                 raw
                     .path_param("eventId")
@@ -2342,6 +2412,13 @@ pub mod add_contact {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let source = raw.query_value("source");
             crate::runtime::validate_param_as(
@@ -2549,6 +2626,13 @@ pub mod get_book {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let library = crate::runtime::optional_segment(
                 raw.path_param("library"),
                 "library",
@@ -2708,6 +2792,13 @@ pub mod get_archived_book {
         /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message.
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let book_id = crate::runtime::required(
                 raw

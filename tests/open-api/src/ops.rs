@@ -46,6 +46,13 @@ pub mod record {
         pub fn from_raw(
             raw: &crate::runtime::RawRequest,
         ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
             let level = raw
                 .query_value("level")
                 .map(|v| crate::runtime::parse_param::<

@@ -1,5 +1,5 @@
-//! Emits an operation's `Request`: its fields (parameters, security credentials, body), `new`, `from_raw`
-//! (server side: raw request -> typed, with validation) and `to_raw` (client side: typed -> raw request).
+//! Emits an operation's `Request`: its fields (parameters, security credentials, body), `new`, `from_raw` and
+//! `from_view` (server side: raw request -> typed, with validation) and `to_raw` (client side: typed -> raw request).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -439,6 +439,11 @@ pub(super) fn emit_request(ctx: EmitCtx<'_>, op: &Operation) -> TokenStream {
 
             #from_raw_doc
             pub fn from_raw(raw: &crate::runtime::RawRequest) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+                Self::from_view(&raw.view())
+            }
+
+            /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+            pub fn from_view(raw: &crate::runtime::RequestView<'_>) -> ::std::result::Result<Self, crate::runtime::RequestError> {
                 #unused_raw
                 #(#parse)*
                 ::std::result::Result::Ok(Self { #(#names),* })

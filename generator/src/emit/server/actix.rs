@@ -93,9 +93,10 @@ pub fn emit_actix_config(ctx: EmitCtx<'_>) -> TokenStream {
             payload: ::actix_web::web::Payload,
             limit: usize,
         ) -> ::actix_web::HttpResponse {
-            let raw = match crate::runtime::actix_glue::to_raw(&request, payload, limit).await {
-                ::std::result::Result::Ok(raw) => {
-                    crate::runtime::scope_actix(request, super::dispatch(&*api, operation, raw)).await
+            let raw = match crate::runtime::actix_glue::read_body(&request, payload, limit).await {
+                ::std::result::Result::Ok(body) => {
+                    let view = crate::runtime::actix_glue::view(&request, &body);
+                    crate::runtime::scope_actix(request.clone(), super::dispatch_view(&*api, operation, &view)).await
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             };

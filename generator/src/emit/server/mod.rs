@@ -7,8 +7,8 @@
 //! 1. add a variant to [`Framework`] (its `name()` is the CLI value and the cargo feature) and to the CLI's
 //!    `FrameworkArg`;
 //! 2. write `emit/server/<framework>.rs` with one `emit_*` function: routes from `api.operations` (method and
-//!    path), each handler turning the framework's request into a `RawRequest`, calling `dispatch`, and writing the
-//!    `RawResponse` back (the conversions go in `runtime/<framework>_glue.rs`, declared in `runtime/mod.rs`
+//!    path), each handler lending the framework's request as a `RequestView`, calling `dispatch_view`, and writing
+//!    the `RawResponse` back (the conversions go in `runtime/<framework>_glue.rs`, declared in `runtime/mod.rs`
 //!    inside an `authgen:if <framework>` region and behind the feature, and listed in `emit/runtime.rs`);
 //! 3. list its dependencies in `templates/crate/Cargo.toml` behind the feature, and a CORS builder in
 //!    `emit/cors.rs` from `api.cors`;
@@ -159,15 +159,25 @@ pub fn emit_server_trait(ctx: EmitCtx<'_>) -> TokenStream {
         /// Parses `raw` for `operation`, calls the implementation and encodes its answer. A request that does
         /// not parse is answered with 400, 413 or 415 and a JSON `{"message": ...}` body; the implementation
         /// is not called.
-        #allow_deprecated
         pub async fn dispatch<T: #trait_name + ?Sized>(
             api: &T,
             operation: Operation,
             raw: crate::runtime::RawRequest,
         ) -> crate::runtime::RawResponse {
+            dispatch_view(api, operation, &raw.view()).await
+        }
+
+        /// [`dispatch`] for a request lent by an adapter: the generated adapters parse the framework's request
+        /// in place.
+        #allow_deprecated
+        pub async fn dispatch_view<T: #trait_name + ?Sized>(
+            api: &T,
+            operation: Operation,
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> crate::runtime::RawResponse {
             match operation {
                 #(
-                    Operation::#variants => match crate::ops::#modules::Request::from_raw(&raw) {
+                    Operation::#variants => match crate::ops::#modules::Request::from_view(raw) {
                         ::std::result::Result::Ok(request) => api.#modules(request).await.into_raw(),
                         ::std::result::Result::Err(error) => error.into_raw(),
                     },

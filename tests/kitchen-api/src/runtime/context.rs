@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::client_addr::{ForwardedHeader, TrustedProxies};
 
@@ -26,7 +27,7 @@ tokio::task_local! {
 /// The request as the `http` crate has it, with the peer's address when it is known without the framework.
 #[derive(Debug)]
 struct HttpRequestParts {
-    parts: http::request::Parts,
+    parts: Arc<http::request::Parts>,
     peer: Option<SocketAddr>,
 }
 
@@ -66,7 +67,7 @@ impl RequestContext<'_> {
     /// Runs `future` with `parts` (and `peer`) as its request context: for tests of an implementation and
     /// for adapters of other frameworks.
     pub async fn scope<F: Future>(parts: http::request::Parts, peer: Option<SocketAddr>, future: F) -> F::Output {
-        HTTP.scope(HttpRequestParts { parts, peer }, future).await
+        HTTP.scope(HttpRequestParts { parts: Arc::new(parts), peer }, future).await
     }
 
     /// The socket address of the peer: the client, or the last proxy in front of this server. On axum it
@@ -167,7 +168,7 @@ impl RequestContext<'_> {
     /// The request's head as the `http` crate has it: on axum, and in a [`RequestContext::scope`].
     pub fn http_parts(&self) -> Option<&http::request::Parts> {
         match self.inner {
-            Inner::Http(request) => Some(&request.parts),
+            Inner::Http(request) => Some(&*request.parts),
             #[cfg(feature = "actix-web")]
             Inner::Actix(_) => None,
         }
@@ -197,9 +198,10 @@ fn connect_info(extensions: &http::Extensions) -> Option<SocketAddr> {
     extensions.get::<SocketAddr>().copied()
 }
 
-/// Runs `future` with the axum request's head as its context.
+/// Runs `future` with the axum request's head as its context (shared with the adapter, which parses the
+/// request from it).
 #[cfg(feature = "axum")]
-pub(crate) async fn scope_axum<F: Future>(parts: http::request::Parts, future: F) -> F::Output {
+pub(crate) async fn scope_axum<F: Future>(parts: Arc<http::request::Parts>, future: F) -> F::Output {
     HTTP.scope(HttpRequestParts { parts, peer: None }, future).await
 }
 

@@ -237,15 +237,25 @@ impl Operation {
 /// Parses `raw` for `operation`, calls the implementation and encodes its answer. A request that does
 /// not parse is answered with 400, 413 or 415 and a JSON `{"message": ...}` body; the implementation
 /// is not called.
-#[allow(deprecated, reason = "deprecated operations are still served")]
 pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
     api: &T,
     operation: Operation,
     raw: crate::runtime::RawRequest,
 ) -> crate::runtime::RawResponse {
+    dispatch_view(api, operation, &raw.view()).await
+}
+
+/// [`dispatch`] for a request lent by an adapter: the generated adapters parse the framework's request
+/// in place.
+#[allow(deprecated, reason = "deprecated operations are still served")]
+pub async fn dispatch_view<T: KitchenSinkApi + ?Sized>(
+    api: &T,
+    operation: Operation,
+    raw: &crate::runtime::RequestView<'_>,
+) -> crate::runtime::RawResponse {
     match operation {
         Operation::GetPet => {
-            match crate::ops::get_pet::Request::from_raw(&raw) {
+            match crate::ops::get_pet::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_pet(request).await.into_raw()
                 }
@@ -253,7 +263,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::PutPet => {
-            match crate::ops::put_pet::Request::from_raw(&raw) {
+            match crate::ops::put_pet::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.put_pet(request).await.into_raw()
                 }
@@ -261,7 +271,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::PostPets => {
-            match crate::ops::post_pets::Request::from_raw(&raw) {
+            match crate::ops::post_pets::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.post_pets(request).await.into_raw()
                 }
@@ -269,7 +279,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::Upload => {
-            match crate::ops::upload::Request::from_raw(&raw) {
+            match crate::ops::upload::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.upload(request).await.into_raw()
                 }
@@ -277,7 +287,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::Attach => {
-            match crate::ops::attach::Request::from_raw(&raw) {
+            match crate::ops::attach::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.attach(request).await.into_raw()
                 }
@@ -285,13 +295,13 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::Login => {
-            match crate::ops::login::Request::from_raw(&raw) {
+            match crate::ops::login::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => api.login(request).await.into_raw(),
                 ::std::result::Result::Err(error) => error.into_raw(),
             }
         }
         Operation::EchoShape => {
-            match crate::ops::echo_shape::Request::from_raw(&raw) {
+            match crate::ops::echo_shape::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.echo_shape(request).await.into_raw()
                 }
@@ -299,7 +309,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::ListEvents => {
-            match crate::ops::list_events::Request::from_raw(&raw) {
+            match crate::ops::list_events::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.list_events(request).await.into_raw()
                 }
@@ -307,7 +317,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::GetEvent => {
-            match crate::ops::get_event::Request::from_raw(&raw) {
+            match crate::ops::get_event::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_event(request).await.into_raw()
                 }
@@ -315,7 +325,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::PutEvent => {
-            match crate::ops::put_event::Request::from_raw(&raw) {
+            match crate::ops::put_event::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.put_event(request).await.into_raw()
                 }
@@ -323,7 +333,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::AddContact => {
-            match crate::ops::add_contact::Request::from_raw(&raw) {
+            match crate::ops::add_contact::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.add_contact(request).await.into_raw()
                 }
@@ -331,7 +341,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::GetBook => {
-            match crate::ops::get_book::Request::from_raw(&raw) {
+            match crate::ops::get_book::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_book(request).await.into_raw()
                 }
@@ -339,7 +349,7 @@ pub async fn dispatch<T: KitchenSinkApi + ?Sized>(
             }
         }
         Operation::GetArchivedBook => {
-            match crate::ops::get_archived_book::Request::from_raw(&raw) {
+            match crate::ops::get_archived_book::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_archived_book(request).await.into_raw()
                 }

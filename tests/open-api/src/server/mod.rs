@@ -69,9 +69,19 @@ pub async fn dispatch<T: OpenEnumsApi + ?Sized>(
     operation: Operation,
     raw: crate::runtime::RawRequest,
 ) -> crate::runtime::RawResponse {
+    dispatch_view(api, operation, &raw.view()).await
+}
+
+/// [`dispatch`] for a request lent by an adapter: the generated adapters parse the framework's request
+/// in place.
+pub async fn dispatch_view<T: OpenEnumsApi + ?Sized>(
+    api: &T,
+    operation: Operation,
+    raw: &crate::runtime::RequestView<'_>,
+) -> crate::runtime::RawResponse {
     match operation {
         Operation::Record => {
-            match crate::ops::record::Request::from_raw(&raw) {
+            match crate::ops::record::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.record(request).await.into_raw()
                 }
