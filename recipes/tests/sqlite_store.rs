@@ -268,3 +268,24 @@ async fn readers_are_read_only_and_a_closed_store_refuses_writes() {
     let contact = Contact::Email("closed@example.com".into());
     assert!(store.sign_in_up("public", &contact, "u", 1).await.is_err());
 }
+
+#[path = "contract/email_verification.rs"]
+mod email_verification;
+
+#[tokio::test]
+async fn a_verification_token_verifies_once_in_its_tenant_before_it_expires() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::a_token_verifies_once_in_its_tenant_before_it_expires(open(&dir).await).await;
+}
+
+#[tokio::test]
+async fn expired_verification_tokens_are_pruned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::expired_tokens_are_pruned(open(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_uses_of_one_verification_token_verify_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::concurrent_uses_of_one_token_verify_once(vec![open(&dir).await]).await;
+}
