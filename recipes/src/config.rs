@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub use auth_api::types::FlowType;
 
+use crate::emailverification::EmailVerificationMode;
 use crate::ratelimit::{RateLimits, RedisCounters};
 use crate::thirdparty::ProviderConfig;
 
@@ -168,6 +169,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Count the rate limits in Redis instead of the store. Default: none (the store counts them).
     pub rate_limit_redis: Option<RedisCounters>,
+    /// Email verification (see [`crate::emailverification`]). Default: off.
+    pub email_verification: EmailVerificationMode,
 }
 
 /// The default of [`Config::session_check_ttl`].
@@ -199,7 +202,14 @@ impl Config {
             trusted_proxies: auth_api::runtime::TrustedProxies::default(),
             rate_limits: RateLimits::OFF,
             rate_limit_redis: None,
+            email_verification: EmailVerificationMode::Off,
         })
+    }
+
+    /// Sets email verification: off, optional or required.
+    pub fn with_email_verification(mut self, mode: EmailVerificationMode) -> Self {
+        self.email_verification = mode;
+        self
     }
 
     /// Sets the contact method.

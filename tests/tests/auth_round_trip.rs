@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use auth_api::AuthApi;
 use auth_api::client::Client;
 use auth_api::ops::{
-    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
-    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
-    third_party_sign_in_up,
+    apple_callback, consume_code, create_code, generate_email_verify_token, get_authorisation_url, get_jwks,
+    get_login_methods, is_email_verified, passwordless_email_exists, passwordless_phone_number_exists, refresh_session,
+    resend_code, sign_out, third_party_sign_in_up, verify_email,
 };
 use auth_api::types::*;
 
@@ -221,6 +221,40 @@ impl AuthApi for Fake {
                 }],
             },
             headers: get_jwks::OkHeaders { cache_control: Some("max-age=60".into()) },
+        }
+    }
+
+    async fn generate_email_verify_token(
+        &self,
+        r: generate_email_verify_token::Request,
+    ) -> generate_email_verify_token::Response {
+        match (r.access_token_bearer.as_deref(), r.tenant_id.as_str()) {
+            (None, _) => generate_email_verify_token::Response::Unauthorized(unauthorised()),
+            (Some(_), "public") => {
+                generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(StatusOk {}))
+            }
+            (Some(_), _) => generate_email_verify_token::Response::Ok(
+                GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
+            ),
+        }
+    }
+
+    async fn verify_email(&self, r: verify_email::Request) -> verify_email::Response {
+        if r.body.token != "good" {
+            return verify_email::Response::Ok(VerifyEmailResponse::EmailVerificationInvalidTokenError(
+                EmailVerificationInvalidTokenError {},
+            ));
+        }
+        let user = EmailVerificationUser { id: format!("u-{}", r.tenant_id), email: "a@example.com".into() };
+        verify_email::Response::Ok(VerifyEmailResponse::Ok(VerifyEmailOk { user }))
+    }
+
+    async fn is_email_verified(&self, r: is_email_verified::Request) -> is_email_verified::Response {
+        match r.access_token_cookie {
+            Some(token) => is_email_verified::Response::Ok(IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk {
+                is_verified: token == "verified",
+            })),
+            None => is_email_verified::Response::Unauthorized(unauthorised()),
         }
     }
 
@@ -525,6 +559,57 @@ async fn third_party_and_misc_operations_round_trip() {
         assert!(methods.passwordless.enabled);
         assert!(!methods.third_party.enabled);
         assert_eq!(methods.first_factors, vec!["otp-email".to_owned(), "link-email".to_owned()]);
+    }
+}
+
+#[tokio::test]
+async fn email_verification_operations_round_trip() {
+    for (name, client) in both().await {
+        let mut send = generate_email_verify_token::Request::new();
+        assert_eq!(
+            client.generate_email_verify_token(send.clone()).await.expect(name),
+            generate_email_verify_token::Response::Unauthorized(unauthorised())
+        );
+        send.access_token_bearer = Some("a1".into());
+        assert_eq!(
+            client.generate_email_verify_token(send.clone()).await.expect(name),
+            generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(StatusOk {}))
+        );
+        // The tenant travels in the optional segment.
+        send.tenant_id = "customer-1".into();
+        assert_eq!(send.to_raw().expect("builds").path, "/auth/customer-1/user/email/verify/token");
+        assert_eq!(
+            client.generate_email_verify_token(send).await.expect(name),
+            generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(
+                EmailAlreadyVerifiedError {}
+            ))
+        );
+
+        let verify = |token: &str, tenant: &str| {
+            let mut request = verify_email::Request::new(VerifyEmailRequest {
+                method: Some(VerifyEmailRequestMethod::Token),
+                token: token.into(),
+            });
+            request.tenant_id = tenant.into();
+            request
+        };
+        let resp = client.verify_email(verify("good", "customer-1")).await.expect(name);
+        let user = EmailVerificationUser { id: "u-customer-1".into(), email: "a@example.com".into() };
+        assert_eq!(resp, verify_email::Response::Ok(VerifyEmailResponse::Ok(VerifyEmailOk { user })));
+        let resp = client.send(verify("bad", "public").to_raw().expect("builds")).await.expect(name);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("json");
+        assert_eq!(json, serde_json::json!({"status": "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"}));
+
+        let mut status = is_email_verified::Request::new();
+        status.access_token_cookie = Some("verified".into());
+        let raw = client.send(status.to_raw().expect("builds")).await.expect(name);
+        assert_eq!(raw.status, 200);
+        let json: serde_json::Value = serde_json::from_slice(&raw.body).expect("json");
+        assert_eq!(json, serde_json::json!({"status": "OK", "isVerified": true}));
+        assert_eq!(
+            client.is_email_verified(is_email_verified::Request::new()).await.expect(name),
+            is_email_verified::Response::Unauthorized(unauthorised())
+        );
     }
 }
 
