@@ -3816,11 +3816,82 @@ pub mod generate_email_verify_token {
         }
     }
 
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
     /// Every response of `generateEmailVerifyToken`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
-        /// `200`: The verification email was sent, or the email is already verified.
-        Ok(crate::types::GenerateEmailVerifyTokenResponse),
+        /// `200`: The verification email was sent, or the email is already verified. When the session's st-ev claim no longer says what the database does, a new access token with the claim brought up to date is sent in the session's transfer mode (st-access-token or the sAccessToken cookie, with front-token).
+        Ok {
+            /// The body.
+            body: crate::types::GenerateEmailVerifyTokenResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
         /// `400`: The request was malformed, for example a required field or query parameter is missing.
         BadRequest(crate::types::ErrorMessage),
         /// `401`: A session is required but missing or expired, for example when shouldTryLinkingWithSessionUser is true and there is no session.
@@ -3835,7 +3906,7 @@ pub mod generate_email_verify_token {
         /// The HTTP status of this response.
         pub fn status(&self) -> u16 {
             match self {
-                Self::Ok(_) => 200,
+                Self::Ok { .. } => 200,
                 Self::BadRequest(_) => 400,
                 Self::Unauthorized(_) => 401,
                 Self::NotFound(_) => 404,
@@ -3846,7 +3917,7 @@ pub mod generate_email_verify_token {
         /// Encodes the response (server side).
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
-                Self::Ok(body) => {
+                Self::Ok { body, headers } => {
                     let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
@@ -3857,6 +3928,7 @@ pub mod generate_email_verify_token {
                         ::std::result::Result::Ok(bytes) => raw.body = bytes,
                         ::std::result::Result::Err(e) => return e.into_raw(),
                     }
+                    OkHeaders::write(&headers, &mut raw);
                     raw
                 }
                 Self::BadRequest(body) => {
@@ -3920,9 +3992,11 @@ pub mod generate_email_verify_token {
         ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
             match raw.status {
                 200 => {
-                    ::std::result::Result::Ok(
-                        Self::Ok(crate::runtime::decode_json(&raw)?),
-                    )
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 400 => {
                     ::std::result::Result::Ok(
@@ -4105,11 +4179,82 @@ pub mod is_email_verified {
         }
     }
 
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
     /// Every response of `isEmailVerified`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
-        /// `200`: Whether the session user's email is verified.
-        Ok(crate::types::IsEmailVerifiedResponse),
+        /// `200`: Whether the session user's email is verified. When the session's st-ev claim says otherwise, a new access token with the claim brought up to date is sent in the session's transfer mode, as supertokens-node does, so that a frontend polling this route after a verification in another browser sees the claim change without a refresh.
+        Ok {
+            /// The body.
+            body: crate::types::IsEmailVerifiedResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
         /// `400`: The request was malformed, for example a required field or query parameter is missing.
         BadRequest(crate::types::ErrorMessage),
         /// `401`: A session is required but missing or expired, for example when shouldTryLinkingWithSessionUser is true and there is no session.
@@ -4124,7 +4269,7 @@ pub mod is_email_verified {
         /// The HTTP status of this response.
         pub fn status(&self) -> u16 {
             match self {
-                Self::Ok(_) => 200,
+                Self::Ok { .. } => 200,
                 Self::BadRequest(_) => 400,
                 Self::Unauthorized(_) => 401,
                 Self::NotFound(_) => 404,
@@ -4135,7 +4280,7 @@ pub mod is_email_verified {
         /// Encodes the response (server side).
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
-                Self::Ok(body) => {
+                Self::Ok { body, headers } => {
                     let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
@@ -4146,6 +4291,7 @@ pub mod is_email_verified {
                         ::std::result::Result::Ok(bytes) => raw.body = bytes,
                         ::std::result::Result::Err(e) => return e.into_raw(),
                     }
+                    OkHeaders::write(&headers, &mut raw);
                     raw
                 }
                 Self::BadRequest(body) => {
@@ -4209,9 +4355,11 @@ pub mod is_email_verified {
         ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
             match raw.status {
                 200 => {
-                    ::std::result::Result::Ok(
-                        Self::Ok(crate::runtime::decode_json(&raw)?),
-                    )
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 400 => {
                     ::std::result::Result::Ok(

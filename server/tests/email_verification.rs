@@ -36,7 +36,9 @@ async fn a_provider_unverified_email_is_verified_with_a_single_use_expiring_link
 
     let (bob, access, refresh) = provider_sign_in(&client, "bob").await;
     assert!(!claim(&access), "the provider reported bob's email unverified");
-    assert!(!verified_flag(is_verified(&client, Some(&access)).await));
+    let status = is_verified(&client, Some(&access)).await;
+    assert!(matches!(&status, is_email_verified::Response::Ok { headers, .. } if headers.st_access_token.is_none()), "{status:?}");
+    assert!(!verified_flag(status));
 
     // A session is required.
     for response in [send_link(&client, None).await, send_link(&client, Some("not-a-jwt")).await] {
@@ -48,7 +50,7 @@ async fn a_provider_unverified_email_is_verified_with_a_single_use_expiring_link
     // Two links; the second expires (its row is aged in the database file) and then verifies nothing.
     for _ in 0..2 {
         let sent = send_link(&client, Some(&access)).await;
-        assert!(matches!(sent, generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(_))), "{sent:?}");
+        assert!(matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::Ok(_), .. }), "{sent:?}");
     }
     let messages = server.capture.verifications();
     assert_eq!(messages.len(), 2);
@@ -87,7 +89,7 @@ async fn a_provider_unverified_email_is_verified_with_a_single_use_expiring_link
     assert!(invalid(&again), "single use: {again:?}");
     assert!(verified_flag(is_verified(&client, Some(&access)).await));
     let sent = send_link(&client, Some(&access)).await;
-    assert!(matches!(sent, generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_))), "{sent:?}");
+    assert!(matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_), .. }), "{sent:?}");
     assert_eq!(server.capture.verifications().len(), 2, "no link for a verified email");
 
     // The claim flips on refresh.
@@ -126,7 +128,7 @@ async fn sign_ins_that_prove_the_email_start_verified() {
     let front = support::decode_front_token(headers.front_token.as_deref().expect("front token"));
     assert_eq!(front["up"]["st-ev"]["v"], json!(true), "the SDK reads the claim from the front token");
     let sent = send_link(&client, Some(&access)).await;
-    assert!(matches!(sent, generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_))), "{sent:?}");
+    assert!(matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_), .. }), "{sent:?}");
     assert!(server.capture.verifications().is_empty());
     server.stop().await;
 }
@@ -148,12 +150,31 @@ async fn required_refuses_protected_routes_until_the_email_is_verified() {
             {"message": "wrong value", "expectedValue": true, "actualValue": false}}]})
     );
     // The email verification routes still take the session.
-    assert!(matches!(send_link(&client, Some(&access)).await, generate_email_verify_token::Response::Ok(_)));
+    assert!(matches!(send_link(&client, Some(&access)).await, generate_email_verify_token::Response::Ok { .. }));
     let token = token_of(&server.capture.verifications()[0].link);
     assert!(matches!(verify(&client, &token).await, verify_email::Response::Ok(VerifyEmailResponse::Ok(_))));
 
-    // The old token still says unverified; the refreshed one opens the route.
+    // The old token still says unverified. The status route, which the SDK polls, hands over a new access
+    // token whose claim says verified (header mode, as the session's), and it opens the route at once.
     assert_eq!(session_info(&client, &[("authorization", &bearer)]).await.status, 403);
+    let is_email_verified::Response::Ok { body: _, headers } = is_verified(&client, Some(&access)).await else {
+        panic!("status")
+    };
+    let renewed = headers.st_access_token.expect("a new access token with the claim up to date");
+    assert!(claim(&renewed));
+    let (old, new) = (jwt_payload(&access), jwt_payload(&renewed));
+    assert_eq!((&old["sessionHandle"], &old["exp"]), (&new["sessionHandle"], &new["exp"]), "same session and expiry");
+    let front = support::decode_front_token(headers.front_token.as_deref().expect("front token"));
+    assert_eq!(front["up"]["st-ev"]["v"], json!(true));
+    assert!(headers.set_cookie.is_empty(), "header mode sets no cookie");
+    assert_eq!(session_info(&client, &[("authorization", &format!("Bearer {renewed}"))]).await.status, 200);
+    // A token whose claim is up to date gets no new one.
+    let is_email_verified::Response::Ok { headers, .. } = is_verified(&client, Some(&renewed)).await else {
+        panic!("status")
+    };
+    assert_eq!((headers.st_access_token, headers.front_token), (None, None));
+
+    // Refreshing brings the claim too.
     let (access, _) = refreshed(&client, &refresh).await;
     let allowed = session_info(&client, &[("authorization", &format!("Bearer {access}"))]).await;
     assert_eq!(allowed.status, 200, "{}", allowed.text());
@@ -193,7 +214,7 @@ async fn the_binary_sends_the_link_to_its_log_and_the_link_verifies() {
     );
     let client = Client::new(&server.base_url).expect("client");
     let (_, access, refresh) = provider_sign_in(&client, "bob").await;
-    assert!(matches!(send_link(&client, Some(&access)).await, generate_email_verify_token::Response::Ok(_)));
+    assert!(matches!(send_link(&client, Some(&access)).await, generate_email_verify_token::Response::Ok { .. }));
     let logged = server.wait_for_line("email verification link for bob@example.com: link=");
     let link = logged.split("link=").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("link");
     let token = token_of(link);

@@ -45,7 +45,7 @@ async fn a_link_asked_on_one_instance_verifies_on_the_other() {
 
     let sent = send_link(&a.client, Some(&access)).await;
     assert!(
-        matches!(sent, generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(_))),
+        matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::Ok(_), .. }),
         "{sent:?}"
     );
     let logged =

@@ -228,15 +228,12 @@ impl AuthApi for Fake {
         &self,
         r: generate_email_verify_token::Request,
     ) -> generate_email_verify_token::Response {
-        match (r.access_token_bearer.as_deref(), r.tenant_id.as_str()) {
-            (None, _) => generate_email_verify_token::Response::Unauthorized(unauthorised()),
-            (Some(_), "public") => {
-                generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(StatusOk {}))
-            }
-            (Some(_), _) => generate_email_verify_token::Response::Ok(
-                GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
-            ),
-        }
+        let body = match (r.access_token_bearer.as_deref(), r.tenant_id.as_str()) {
+            (None, _) => return generate_email_verify_token::Response::Unauthorized(unauthorised()),
+            (Some(_), "public") => GenerateEmailVerifyTokenResponse::Ok(StatusOk {}),
+            (Some(_), _) => GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
+        };
+        generate_email_verify_token::Response::Ok { body, headers: Default::default() }
     }
 
     async fn verify_email(&self, r: verify_email::Request) -> verify_email::Response {
@@ -251,9 +248,15 @@ impl AuthApi for Fake {
 
     async fn is_email_verified(&self, r: is_email_verified::Request) -> is_email_verified::Response {
         match r.access_token_cookie {
-            Some(token) => is_email_verified::Response::Ok(IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk {
-                is_verified: token == "verified",
-            })),
+            // A session whose claim is behind gets a new access token with the claim brought up to date.
+            Some(token) => is_email_verified::Response::Ok {
+                body: IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified: token == "verified" }),
+                headers: is_email_verified::OkHeaders {
+                    front_token: Some("ft-ev".into()),
+                    set_cookie: vec!["sAccessToken=a-ev; Path=/; HttpOnly".into()],
+                    ..Default::default()
+                },
+            },
             None => is_email_verified::Response::Unauthorized(unauthorised()),
         }
     }
@@ -573,16 +576,20 @@ async fn email_verification_operations_round_trip() {
         send.access_token_bearer = Some("a1".into());
         assert_eq!(
             client.generate_email_verify_token(send.clone()).await.expect(name),
-            generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::Ok(StatusOk {}))
+            generate_email_verify_token::Response::Ok {
+                body: GenerateEmailVerifyTokenResponse::Ok(StatusOk {}),
+                headers: Default::default()
+            }
         );
         // The tenant travels in the optional segment.
         send.tenant_id = "customer-1".into();
         assert_eq!(send.to_raw().expect("builds").path, "/auth/customer-1/user/email/verify/token");
         assert_eq!(
             client.generate_email_verify_token(send).await.expect(name),
-            generate_email_verify_token::Response::Ok(GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(
-                EmailAlreadyVerifiedError {}
-            ))
+            generate_email_verify_token::Response::Ok {
+                body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
+                headers: Default::default()
+            }
         );
 
         let verify = |token: &str, tenant: &str| {
@@ -600,16 +607,22 @@ async fn email_verification_operations_round_trip() {
         let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("json");
         assert_eq!(json, serde_json::json!({"status": "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"}));
 
+        assert_eq!(
+            client.is_email_verified(is_email_verified::Request::new()).await.expect(name),
+            is_email_verified::Response::Unauthorized(unauthorised())
+        );
         let mut status = is_email_verified::Request::new();
         status.access_token_cookie = Some("verified".into());
         let raw = client.send(status.to_raw().expect("builds")).await.expect(name);
         assert_eq!(raw.status, 200);
         let json: serde_json::Value = serde_json::from_slice(&raw.body).expect("json");
         assert_eq!(json, serde_json::json!({"status": "OK", "isVerified": true}));
-        assert_eq!(
-            client.is_email_verified(is_email_verified::Request::new()).await.expect(name),
-            is_email_verified::Response::Unauthorized(unauthorised())
-        );
+        assert_eq!(raw.header("front-token"), Some("ft-ev"));
+        assert_eq!(raw.header_values("set-cookie"), ["sAccessToken=a-ev; Path=/; HttpOnly"]);
+        // The renewed access token went into the cookie jar and is what the next request carries.
+        let resp = client.is_email_verified(is_email_verified::Request::new()).await.expect(name);
+        let is_email_verified::Response::Ok { body, .. } = resp else { panic!("{name}: {resp:?}") };
+        assert_eq!(body, IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified: false }));
     }
 }
 

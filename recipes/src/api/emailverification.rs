@@ -12,6 +12,7 @@ use auth_api::types::{
 use super::{AuthRecipes, Failure, message};
 use crate::delivery::EmailVerificationMessage;
 use crate::emailverification::{self as ev, TOKEN_LIFETIME};
+use crate::session::transport::SessionHeaders;
 use crate::session::{AccessTokenSources, SessionRejection, VerifySession};
 use crate::store::{NewEmailVerificationToken, Store, UserRecord};
 use crate::{audit, now_ms};
@@ -61,7 +62,10 @@ pub(super) async fn generate_token<S: Store>(
         Err(why) => return no_session!(generate_email_verify_token, why),
     };
     match recipes.send_verification_email(&session, &user).await {
-        Ok(body) => Response::Ok(body),
+        Ok((body, verified)) => {
+            let headers = recipes.claim_brought_up_to_date(&session, verified).into();
+            Response::Ok { body, headers }
+        }
         Err(failure) => Response::InternalServerError(failure.into_body("generateEmailVerifyToken")),
     }
 }
@@ -98,12 +102,15 @@ pub(super) async fn status<S: Store>(
         has_rid: request.rid.is_some(),
         anti_csrf_check: false,
     };
-    let user = match recipes.session_user(sources).await {
-        Ok((_, user)) => user,
+    let (session, user) = match recipes.session_user(sources).await {
+        Ok(found) => found,
         Err(why) => return no_session!(is_email_verified, why),
     };
     match recipes.is_verified(&user).await {
-        Ok(is_verified) => Response::Ok(IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified })),
+        Ok(is_verified) => Response::Ok {
+            body: IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified }),
+            headers: recipes.claim_brought_up_to_date(&session, is_verified).into(),
+        },
         Err(failure) => Response::InternalServerError(failure.into_body("isEmailVerified")),
     }
 }
@@ -151,15 +158,37 @@ impl<S: Store> AuthRecipes<S> {
         }
     }
 
-    /// Sends `user` a verification link for their email, unless there is nothing to verify.
+    /// The headers of a new access token for `session` whose `st-ev` claim says `verified`, when the session's
+    /// token says otherwise (none when it agrees): what supertokens-node does on these routes, so that a
+    /// frontend learns of a verification made elsewhere without waiting for a refresh. The new token is the old
+    /// one's payload (same session, expiry and refresh token binding) with the claim read now.
+    fn claim_brought_up_to_date(&self, session: &VerifySession, verified: bool) -> SessionHeaders {
+        let mut headers = SessionHeaders::default();
+        if ev::claim_value(&session.access_token_payload) == Some(verified) {
+            return headers;
+        }
+        let mut payload = session.access_token_payload.clone();
+        ev::set_claim(&mut payload, verified, now_ms());
+        let token = self.keys.current().signing_key().sign(&payload);
+        let expires_at_ms = payload.get("exp").and_then(serde_json::Value::as_i64).unwrap_or(0).saturating_mul(1000);
+        let mode = session.transfer_mode;
+        headers.attach_access_token(&self.config, mode, &session.user_id, (&token, expires_at_ms), &payload);
+        headers
+    }
+
+    /// Sends `user` a verification link for their email, unless there is nothing to verify; the answer and
+    /// whether the email is verified.
     async fn send_verification_email(
         &self,
         session: &VerifySession,
         user: &UserRecord,
-    ) -> Result<GenerateEmailVerifyTokenResponse, Failure> {
+    ) -> Result<(GenerateEmailVerifyTokenResponse, bool), Failure> {
         let email = match user.contact.email() {
             Some(email) if !self.is_verified(user).await? => email,
-            _ => return Ok(GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {})),
+            _ => {
+                let body = GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {});
+                return Ok((body, true));
+            }
         };
         let token = ev::new_token()?;
         let now = now_ms();
@@ -182,6 +211,6 @@ impl<S: Store> AuthRecipes<S> {
         };
         self.delivery.deliver_email_verification(&message).await?;
         audit::verification_email_sent(&user.user_id, email);
-        Ok(GenerateEmailVerifyTokenResponse::Ok(StatusOk {}))
+        Ok((GenerateEmailVerifyTokenResponse::Ok(StatusOk {}), false))
     }
 }

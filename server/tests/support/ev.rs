@@ -76,7 +76,7 @@ pub async fn is_verified(client: &Client, access_token: Option<&str>) -> is_emai
 
 pub fn verified_flag(response: is_email_verified::Response) -> bool {
     match response {
-        is_email_verified::Response::Ok(IsEmailVerifiedResponse::Ok(ok)) => ok.is_verified,
+        is_email_verified::Response::Ok { body: IsEmailVerifiedResponse::Ok(ok), .. } => ok.is_verified,
         other => panic!("status: {other:?}"),
     }
 }
