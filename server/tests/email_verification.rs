@@ -130,6 +130,18 @@ async fn sign_ins_that_prove_the_email_start_verified() {
     let sent = send_link(&client, Some(&access)).await;
     assert!(matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_), .. }), "{sent:?}");
     assert!(server.capture.verifications().is_empty());
+
+    // A phone number user has no email to verify: verified, as supertokens-node counts them.
+    let created = support::create_code(&client, None, Some("+14155550123")).await;
+    let code = server.capture.last_code();
+    let consumed = client.consume_code(support::consume_with_code(&created, &code, Some("header"))).await.expect("consume");
+    let auth_api::ops::consume_code::Response::Ok { headers, .. } = consumed else { panic!("consume: {consumed:?}") };
+    let access = headers.st_access_token.expect("access token");
+    assert!(claim(&access));
+    assert!(verified_flag(is_verified(&client, Some(&access)).await));
+    let sent = send_link(&client, Some(&access)).await;
+    assert!(matches!(sent, generate_email_verify_token::Response::Ok { body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(_), .. }), "{sent:?}");
+    assert!(server.capture.verifications().is_empty());
     server.stop().await;
 }
 }
