@@ -4393,7 +4393,7 @@ pub mod is_email_verified {
 
 /// Verify an email with the token from a verification link.
 ///
-/// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser); a session sent along is not checked.
+/// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser). When a valid session of the same user comes along, the answer carries a new access token whose st-ev claim says the email is verified, in the session's transfer mode, as supertokens-node does; a missing or unusable session is ignored.
 ///
 /// Handles `POST /auth/user/email/verify` and `POST /auth/{tenantId}/user/email/verify` (operation `verifyEmail`).
 pub mod verify_email {
@@ -4427,6 +4427,18 @@ pub mod verify_email {
         ///
         /// Header `st-auth-mode`.
         pub st_auth_mode: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token previously returned in the anti-csrf response header. It is only checked when anti-CSRF protection is VIA_TOKEN and cookie-based sessions are in use.
+        ///
+        /// Header `anti-csrf`.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// The access token in the Authorization header as Bearer, used in header-based auth (st-auth-mode header).
+        ///
+        /// Security scheme `AccessTokenBearer`: an `Authorization: Bearer` token. The implementation decides what a missing or invalid credential means.
+        pub access_token_bearer: ::std::option::Option<::std::string::String>,
+        /// The access token in the sAccessToken cookie, used in cookie-based auth.
+        ///
+        /// Security scheme `AccessTokenCookie`: the `sAccessToken` cookie. The implementation decides what a missing or invalid credential means.
+        pub access_token_cookie: ::std::option::Option<::std::string::String>,
         /// The request body (`application/json`).
         pub body: crate::types::VerifyEmailRequest,
     }
@@ -4439,6 +4451,9 @@ pub mod verify_email {
                 rid: ::std::option::Option::None,
                 fdi_version: ::std::option::Option::None,
                 st_auth_mode: ::std::option::Option::None,
+                anti_csrf: ::std::option::Option::None,
+                access_token_bearer: ::std::option::Option::None,
+                access_token_cookie: ::std::option::Option::None,
                 body,
             }
         }
@@ -4466,6 +4481,9 @@ pub mod verify_email {
             let rid = raw.header("rid").map(str::to_owned);
             let fdi_version = raw.header("fdi-version").map(str::to_owned);
             let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
+            let anti_csrf = raw.header("anti-csrf").map(str::to_owned);
+            let access_token_bearer = raw.bearer_token();
+            let access_token_cookie = raw.cookie("sAccessToken");
             let body = crate::runtime::parse_json_body_with(
                 raw,
                 &[("token", "Please provide the email verification token")],
@@ -4476,6 +4494,9 @@ pub mod verify_email {
                 rid,
                 fdi_version,
                 st_auth_mode,
+                anti_csrf,
+                access_token_bearer,
+                access_token_cookie,
                 body,
             })
         }
@@ -4511,6 +4532,15 @@ pub mod verify_email {
             if let ::std::option::Option::Some(value) = self.st_auth_mode.as_ref() {
                 headers.push(("st-auth-mode".to_owned(), value.to_string()));
             }
+            if let ::std::option::Option::Some(value) = self.anti_csrf.as_ref() {
+                headers.push(("anti-csrf".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_bearer {
+                headers.push(("authorization".to_owned(), format!("Bearer {value}")));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_cookie {
+                cookies.push(format!("{}={}", "sAccessToken", value));
+            }
             if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
                 &self.body,
             ) {
@@ -4534,11 +4564,82 @@ pub mod verify_email {
         }
     }
 
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
     /// Every response of `verifyEmail`, one variant per status.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Response {
         /// `200`: The email was verified, or the token is not valid.
-        Ok(crate::types::VerifyEmailResponse),
+        Ok {
+            /// The body.
+            body: crate::types::VerifyEmailResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
         /// `400`: The request was malformed, for example a required field or query parameter is missing.
         BadRequest(crate::types::ErrorMessage),
         /// `404`: The route's recipe is off (email verification without --email-verification), as supertokens-node answers when the recipe is not initialised.
@@ -4551,7 +4652,7 @@ pub mod verify_email {
         /// The HTTP status of this response.
         pub fn status(&self) -> u16 {
             match self {
-                Self::Ok(_) => 200,
+                Self::Ok { .. } => 200,
                 Self::BadRequest(_) => 400,
                 Self::NotFound(_) => 404,
                 Self::InternalServerError(_) => 500,
@@ -4561,7 +4662,7 @@ pub mod verify_email {
         /// Encodes the response (server side).
         pub fn into_raw(self) -> crate::runtime::RawResponse {
             match self {
-                Self::Ok(body) => {
+                Self::Ok { body, headers } => {
                     let mut raw = crate::runtime::RawResponse::new(200);
                     raw.headers
                         .push((
@@ -4572,6 +4673,7 @@ pub mod verify_email {
                         ::std::result::Result::Ok(bytes) => raw.body = bytes,
                         ::std::result::Result::Err(e) => return e.into_raw(),
                     }
+                    OkHeaders::write(&headers, &mut raw);
                     raw
                 }
                 Self::BadRequest(body) => {
@@ -4622,9 +4724,11 @@ pub mod verify_email {
         ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
             match raw.status {
                 200 => {
-                    ::std::result::Result::Ok(
-                        Self::Ok(crate::runtime::decode_json(&raw)?),
-                    )
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
                 }
                 400 => {
                     ::std::result::Result::Ok(

@@ -70,7 +70,7 @@ async fn a_provider_unverified_email_is_verified_with_a_single_use_expiring_link
         .await
         .expect("age the token");
     let invalid = |r: &verify_email::Response| {
-        matches!(r, verify_email::Response::Ok(VerifyEmailResponse::EmailVerificationInvalidTokenError(_)))
+        matches!(r, verify_email::Response::Ok { body: VerifyEmailResponse::EmailVerificationInvalidTokenError(_), .. })
     };
     let expired = verify(&client, &second).await;
     assert!(invalid(&expired), "expired: {expired:?}");
@@ -78,10 +78,14 @@ async fn a_provider_unverified_email_is_verified_with_a_single_use_expiring_link
     assert!(invalid(&wrong), "wrong: {wrong:?}");
     assert!(!verified_flag(is_verified(&client, Some(&access)).await));
 
-    // The first link verifies bob's email, once.
-    match verify(&client, &first).await {
-        verify_email::Response::Ok(VerifyEmailResponse::Ok(ok)) => {
+    // The first link verifies bob's email, once. Opened where bob is signed in, the answer also brings his
+    // session's claim up to date.
+    match ev::verify_in_session(&client, &first, Some(&access)).await {
+        verify_email::Response::Ok { body: VerifyEmailResponse::Ok(ok), headers } => {
             assert_eq!((ok.user.id.as_str(), ok.user.email.as_str()), (bob.as_str(), "bob@example.com"));
+            let renewed = headers.st_access_token.expect("a new access token for the signed-in verifier");
+            assert!(claim(&renewed));
+            assert_eq!(jwt_payload(&renewed)["sessionHandle"], jwt_payload(&access)["sessionHandle"]);
         }
         other => panic!("verify: {other:?}"),
     }
@@ -164,7 +168,12 @@ async fn required_refuses_protected_routes_until_the_email_is_verified() {
     // The email verification routes still take the session.
     assert!(matches!(send_link(&client, Some(&access)).await, generate_email_verify_token::Response::Ok { .. }));
     let token = token_of(&server.capture.verifications()[0].link);
-    assert!(matches!(verify(&client, &token).await, verify_email::Response::Ok(VerifyEmailResponse::Ok(_))));
+    // Opened in another browser, without a session: verified, and no token is handed out.
+    let verified = verify(&client, &token).await;
+    assert!(
+        matches!(&verified, verify_email::Response::Ok { body: VerifyEmailResponse::Ok(_), headers } if headers.st_access_token.is_none() && headers.front_token.is_none()),
+        "{verified:?}"
+    );
 
     // The old token still says unverified. The status route, which the SDK polls, hands over a new access
     // token whose claim says verified (header mode, as the session's), and it opens the route at once.
@@ -230,7 +239,7 @@ async fn the_binary_sends_the_link_to_its_log_and_the_link_verifies() {
     let logged = server.wait_for_line("email verification link for bob@example.com: link=");
     let link = logged.split("link=").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("link");
     let token = token_of(link);
-    assert!(matches!(verify(&client, &token).await, verify_email::Response::Ok(VerifyEmailResponse::Ok(_))));
+    assert!(matches!(verify(&client, &token).await, verify_email::Response::Ok { body: VerifyEmailResponse::Ok(_), .. }));
     let (access, _) = refreshed(&client, &refresh).await;
     assert_eq!(session_info(&client, &[("authorization", &format!("Bearer {access}"))]).await.status, 200);
 

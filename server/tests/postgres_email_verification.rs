@@ -53,12 +53,15 @@ async fn a_link_asked_on_one_instance_verifies_on_the_other() {
     let link = logged.split("link=").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("link");
     let token = token_of(link);
     match verify(&b.client, &token).await {
-        verify_email::Response::Ok(VerifyEmailResponse::Ok(ok)) => assert_eq!(ok.user.id, bob),
+        verify_email::Response::Ok { body: VerifyEmailResponse::Ok(ok), .. } => assert_eq!(ok.user.id, bob),
         other => panic!("verify on the other instance: {other:?}"),
     }
     let again = verify(&a.client, &token).await;
     assert!(
-        matches!(again, verify_email::Response::Ok(VerifyEmailResponse::EmailVerificationInvalidTokenError(_))),
+        matches!(
+            again,
+            verify_email::Response::Ok { body: VerifyEmailResponse::EmailVerificationInvalidTokenError(_), .. }
+        ),
         "single use across instances: {again:?}"
     );
     assert!(verified_flag(is_verified(&a.client, Some(&access)).await));

@@ -169,7 +169,7 @@ async fn smtp_delivery_sends_the_email_verification_link() {
     let token = ev::token_of(link.unwrap_or_else(|| panic!("link in the email: {data}")));
     let verified = ev::verify(&client, &token).await;
     assert!(
-        matches!(verified, auth_api::ops::verify_email::Response::Ok(auth_api::types::VerifyEmailResponse::Ok(_))),
+        matches!(verified, auth_api::ops::verify_email::Response::Ok { body: auth_api::types::VerifyEmailResponse::Ok(_), .. }),
         "{verified:?}"
     );
     assert!(ev::verified_flag(ev::is_verified(&client, Some(&access)).await));

@@ -238,12 +238,14 @@ impl AuthApi for Fake {
 
     async fn verify_email(&self, r: verify_email::Request) -> verify_email::Response {
         if r.body.token != "good" {
-            return verify_email::Response::Ok(VerifyEmailResponse::EmailVerificationInvalidTokenError(
-                EmailVerificationInvalidTokenError {},
-            ));
+            let body = VerifyEmailResponse::EmailVerificationInvalidTokenError(EmailVerificationInvalidTokenError {});
+            return verify_email::Response::Ok { body, headers: Default::default() };
         }
         let user = EmailVerificationUser { id: format!("u-{}", r.tenant_id), email: "a@example.com".into() };
-        verify_email::Response::Ok(VerifyEmailResponse::Ok(VerifyEmailOk { user }))
+        verify_email::Response::Ok {
+            body: VerifyEmailResponse::Ok(VerifyEmailOk { user }),
+            headers: Default::default(),
+        }
     }
 
     async fn is_email_verified(&self, r: is_email_verified::Request) -> is_email_verified::Response {
@@ -602,7 +604,8 @@ async fn email_verification_operations_round_trip() {
         };
         let resp = client.verify_email(verify("good", "customer-1")).await.expect(name);
         let user = EmailVerificationUser { id: "u-customer-1".into(), email: "a@example.com".into() };
-        assert_eq!(resp, verify_email::Response::Ok(VerifyEmailResponse::Ok(VerifyEmailOk { user })));
+        let body = VerifyEmailResponse::Ok(VerifyEmailOk { user });
+        assert_eq!(resp, verify_email::Response::Ok { body, headers: Default::default() });
         let resp = client.send(verify("bad", "public").to_raw().expect("builds")).await.expect(name);
         let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("json");
         assert_eq!(json, serde_json::json!({"status": "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"}));

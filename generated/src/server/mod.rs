@@ -162,7 +162,7 @@ pub trait AuthApi: Send + Sync + 'static {
     > + Send;
     /// Verify an email with the token from a verification link.
     ///
-    /// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser); a session sent along is not checked.
+    /// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser). When a valid session of the same user comes along, the answer carries a new access token whose st-ev claim says the email is verified, in the session's transfer mode, as supertokens-node does; a missing or unusable session is ignored.
     ///
     /// Handles `POST /auth/user/email/verify` and `POST /auth/{tenantId}/user/email/verify` (operation `verifyEmail`).
     fn verify_email(

@@ -77,17 +77,32 @@ pub(super) async fn verify<S: Store>(
     use verify_email::Response;
     refuse_off_or_unknown_tenant!(recipes, verify_email, &request.tenant_id);
     let hash = ev::token_hash(&request.body.token);
-    match recipes.store.use_email_verification_token(&request.tenant_id, &hash, now_ms()).await {
-        Ok(Some(verified)) => {
-            audit::email_verified(&verified.user_id, &verified.email);
-            let user = EmailVerificationUser { id: verified.user_id, email: verified.email };
-            Response::Ok(VerifyEmailResponse::Ok(VerifyEmailOk { user }))
-        }
+    let verified = match recipes.store.use_email_verification_token(&request.tenant_id, &hash, now_ms()).await {
+        Ok(Some(verified)) => verified,
         Ok(None) => {
-            Response::Ok(VerifyEmailResponse::EmailVerificationInvalidTokenError(EmailVerificationInvalidTokenError {}))
+            let body = VerifyEmailResponse::EmailVerificationInvalidTokenError(EmailVerificationInvalidTokenError {});
+            return Response::Ok { body, headers: Default::default() };
         }
-        Err(error) => Response::InternalServerError(Failure::from(error).into_body("verifyEmail")),
-    }
+        Err(error) => return Response::InternalServerError(Failure::from(error).into_body("verifyEmail")),
+    };
+    audit::email_verified(&verified.user_id, &verified.email);
+    let sources = AccessTokenSources {
+        bearer: request.access_token_bearer.as_deref(),
+        cookie: request.access_token_cookie.as_deref(),
+        has_rid: request.rid.is_some(),
+        anti_csrf_check: true,
+    };
+    let headers = match recipes.session_user(sources).await {
+        // The link opened where its user is signed in: that session's claim is brought up to date.
+        Ok((session, user)) if user.user_id == verified.user_id => match recipes.is_verified(&user).await {
+            Ok(now_verified) => recipes.claim_brought_up_to_date(&session, now_verified),
+            Err(failure) => return Response::InternalServerError(failure.into_body("verifyEmail")),
+        },
+        // No session, another user's, or one that cannot be used: the verification stands on its own.
+        _ => SessionHeaders::default(),
+    };
+    let user = EmailVerificationUser { id: verified.user_id, email: verified.email };
+    Response::Ok { body: VerifyEmailResponse::Ok(VerifyEmailOk { user }), headers: headers.into() }
 }
 
 pub(super) async fn status<S: Store>(

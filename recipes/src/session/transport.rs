@@ -231,6 +231,7 @@ into_generated_headers!(
     auth_api::ops::sign_out::UnauthorizedHeaders,
     auth_api::ops::generate_email_verify_token::OkHeaders,
     auth_api::ops::is_email_verified::OkHeaders,
+    auth_api::ops::verify_email::OkHeaders,
 );
 
 #[cfg(test)]

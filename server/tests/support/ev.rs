@@ -60,11 +60,18 @@ pub async fn send_link(client: &Client, access_token: Option<&str>) -> generate_
     client.generate_email_verify_token(request).await.expect("verify/token call")
 }
 
+/// verifyEmail with `token`, without a session.
 pub async fn verify(client: &Client, token: &str) -> verify_email::Response {
-    let request = verify_email::Request::new(VerifyEmailRequest {
+    verify_in_session(client, token, None).await
+}
+
+/// verifyEmail with `token`, sending `access_token` (header mode) when given.
+pub async fn verify_in_session(client: &Client, token: &str, access_token: Option<&str>) -> verify_email::Response {
+    let mut request = verify_email::Request::new(VerifyEmailRequest {
         method: Some(auth_api::types::VerifyEmailRequestMethod::Token),
         token: token.to_owned(),
     });
+    request.access_token_bearer = access_token.map(str::to_owned);
     client.verify_email(request).await.expect("verify call")
 }
 
