@@ -215,7 +215,8 @@ impl SessionVerifier {
 
     /// The session from the raw header values of a request, whatever the web framework: `authorization`,
     /// every `cookie` header, whether `rid` is present, and the method; checked in full, as
-    /// [`SessionVerifier::verify_session`] does.
+    /// [`SessionVerifier::verify_session`] does, and then, for a verifier
+    /// [requiring verified emails](SessionVerifier::requiring_verified_email), its `st-ev` claim.
     pub async fn verify_headers<'a>(
         &self,
         authorization: Option<&'a str>,
