@@ -257,4 +257,73 @@ impl Client {
         let response = self.send(raw).await?;
         crate::ops::get_login_methods::Response::from_raw(response)
     }
+
+    /// Send the signed-in user a link that verifies their email.
+    ///
+    /// Requires a session (claim validators are skipped, so an unverified session may call it). Creates a single-use verification token for the session user's email, valid for one day, and sends the link <websiteDomain><websiteBasePath>/verify-email?token=<token>&tenantId=<tenantId> to that email. A user whose email is already verified, or who has no email (a phone number user), gets EMAIL_ALREADY_VERIFIED_ERROR and no email. The request has no body.
+    ///
+    /// Handles `POST /auth/user/email/verify/token` and `POST /auth/{tenantId}/user/email/verify/token` (operation `generateEmailVerifyToken`).
+    pub async fn generate_email_verify_token(
+        &self,
+        mut request: crate::ops::generate_email_verify_token::Request,
+    ) -> ::std::result::Result<
+        crate::ops::generate_email_verify_token::Response,
+        crate::runtime::ClientError,
+    > {
+        if request.access_token_bearer.is_none() {
+            request.access_token_bearer = self.credential("AccessTokenBearer");
+        }
+        if request.access_token_cookie.is_none() {
+            request.access_token_cookie = self.credential("AccessTokenCookie");
+        }
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::generate_email_verify_token::Response::from_raw(response)
+    }
+
+    /// Tell whether the signed-in user's email is verified.
+    ///
+    /// Requires a session (claim validators are skipped). A user without an email (a phone number user) counts as verified, as does an email the user signed in with through a passwordless code or that the third-party provider reported verified.
+    ///
+    /// Handles `GET /auth/user/email/verify` and `GET /auth/{tenantId}/user/email/verify` (operation `isEmailVerified`).
+    pub async fn is_email_verified(
+        &self,
+        mut request: crate::ops::is_email_verified::Request,
+    ) -> ::std::result::Result<
+        crate::ops::is_email_verified::Response,
+        crate::runtime::ClientError,
+    > {
+        if request.access_token_bearer.is_none() {
+            request.access_token_bearer = self.credential("AccessTokenBearer");
+        }
+        if request.access_token_cookie.is_none() {
+            request.access_token_cookie = self.credential("AccessTokenCookie");
+        }
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::is_email_verified::Response::from_raw(response)
+    }
+
+    /// Verify an email with the token from a verification link.
+    ///
+    /// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser). When a valid session of the same user comes along, the answer carries a new access token whose st-ev claim says the email is verified, in the session's transfer mode, as supertokens-node does; a missing or unusable session is ignored.
+    ///
+    /// Handles `POST /auth/user/email/verify` and `POST /auth/{tenantId}/user/email/verify` (operation `verifyEmail`).
+    pub async fn verify_email(
+        &self,
+        mut request: crate::ops::verify_email::Request,
+    ) -> ::std::result::Result<
+        crate::ops::verify_email::Response,
+        crate::runtime::ClientError,
+    > {
+        if request.access_token_bearer.is_none() {
+            request.access_token_bearer = self.credential("AccessTokenBearer");
+        }
+        if request.access_token_cookie.is_none() {
+            request.access_token_cookie = self.credential("AccessTokenCookie");
+        }
+        let raw = request.to_raw()?;
+        let response = self.send(raw).await?;
+        crate::ops::verify_email::Response::from_raw(response)
+    }
 }

@@ -3776,3 +3776,1138 @@ pub mod get_login_methods {
         }
     }
 }
+
+/// Send the signed-in user a link that verifies their email.
+///
+/// Requires a session (claim validators are skipped, so an unverified session may call it). Creates a single-use verification token for the session user's email, valid for one day, and sends the link <websiteDomain><websiteBasePath>/verify-email?token=<token>&tenantId=<tenantId> to that email. A user whose email is already verified, or who has no email (a phone number user), gets EMAIL_ALREADY_VERIFIED_ERROR and no email. The request has no body.
+///
+/// Handles `POST /auth/user/email/verify/token` and `POST /auth/{tenantId}/user/email/verify/token` (operation `generateEmailVerifyToken`).
+pub mod generate_email_verify_token {
+    /// The HTTP method.
+    pub const METHOD: &str = "POST";
+    /// The path template.
+    pub const PATH: &str = "/auth/user/email/verify/token";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/user/email/verify/token",
+    );
+    /// The operationId.
+    pub const OPERATION_ID: &str = "generateEmailVerifyToken";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
+    /// The request of `generateEmailVerifyToken` (`POST /auth/user/email/verify/token`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/user/email/verify/token`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
+        /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
+        ///
+        /// Header `rid`.
+        pub rid: ::std::option::Option<::std::string::String>,
+        /// Comma-separated list of FDI versions the frontend supports. Only the largest one counts, and a missing header means the latest supported version.
+        ///
+        /// Header `fdi-version`.
+        pub fdi_version: ::std::option::Option<::std::string::String>,
+        /// Preferred token transfer method, cookie or header, compared case-insensitively. When a new session is created and the header is absent or has any other value, header mode is used. Unknown values are not rejected.
+        ///
+        /// Header `st-auth-mode`.
+        pub st_auth_mode: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token previously returned in the anti-csrf response header. It is only checked when anti-CSRF protection is VIA_TOKEN and cookie-based sessions are in use.
+        ///
+        /// Header `anti-csrf`.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// The access token in the Authorization header as Bearer, used in header-based auth (st-auth-mode header).
+        ///
+        /// Security scheme `AccessTokenBearer`: an `Authorization: Bearer` token. The implementation decides what a missing or invalid credential means.
+        pub access_token_bearer: ::std::option::Option<::std::string::String>,
+        /// The access token in the sAccessToken cookie, used in cookie-based auth.
+        ///
+        /// Security scheme `AccessTokenCookie`: the `sAccessToken` cookie. The implementation decides what a missing or invalid credential means.
+        pub access_token_cookie: ::std::option::Option<::std::string::String>,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new() -> Self {
+            Self {
+                tenant_id: ::std::string::String::from("public"),
+                rid: ::std::option::Option::None,
+                fdi_version: ::std::option::Option::None,
+                st_auth_mode: ::std::option::Option::None,
+                anti_csrf: ::std::option::Option::None,
+                access_token_bearer: ::std::option::Option::None,
+                access_token_cookie: ::std::option::Option::None,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
+            let rid = raw.header("rid").map(str::to_owned);
+            let fdi_version = raw.header("fdi-version").map(str::to_owned);
+            let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
+            let anti_csrf = raw.header("anti-csrf").map(str::to_owned);
+            let access_token_bearer = raw.bearer_token();
+            let access_token_cookie = raw.cookie("sAccessToken");
+            ::std::result::Result::Ok(Self {
+                tenant_id,
+                rid,
+                fdi_version,
+                st_auth_mode,
+                anti_csrf,
+                access_token_bearer,
+                access_token_cookie,
+            })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from(
+                        "/auth/{tenantId}/user/email/verify/token",
+                    )
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = self.rid.as_ref() {
+                headers.push(("rid".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.fdi_version.as_ref() {
+                headers.push(("fdi-version".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.st_auth_mode.as_ref() {
+                headers.push(("st-auth-mode".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.anti_csrf.as_ref() {
+                headers.push(("anti-csrf".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_bearer {
+                headers.push(("authorization".to_owned(), format!("Bearer {value}")));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_cookie {
+                cookies.push(format!("{}={}", "sAccessToken", value));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    impl ::std::default::Default for Request {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
+    /// Every response of `generateEmailVerifyToken`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The verification email was sent, or the email is already verified. When the session's st-ev claim no longer says what the database does, a new access token with the claim brought up to date is sent in the session's transfer mode (st-access-token or the sAccessToken cookie, with front-token).
+        Ok {
+            /// The body.
+            body: crate::types::GenerateEmailVerifyTokenResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
+        /// `400`: The request was malformed, for example a required field or query parameter is missing.
+        BadRequest(crate::types::ErrorMessage),
+        /// `401`: A session is required but missing or expired, for example when shouldTryLinkingWithSessionUser is true and there is no session.
+        Unauthorized(crate::types::ErrorMessage),
+        /// `404`: The route's recipe is off (email verification without --email-verification), as supertokens-node answers when the recipe is not initialised.
+        NotFound(crate::types::ErrorMessage),
+        /// `500`: An unexpected server error.
+        InternalServerError(crate::types::ErrorMessage),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok { .. } => 200,
+                Self::BadRequest(_) => 400,
+                Self::Unauthorized(_) => 401,
+                Self::NotFound(_) => 404,
+                Self::InternalServerError(_) => 500,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    OkHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::Unauthorized(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(401);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::NotFound(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(404);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::InternalServerError(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(500);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                401 => {
+                    ::std::result::Result::Ok(
+                        Self::Unauthorized(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                404 => {
+                    ::std::result::Result::Ok(
+                        Self::NotFound(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                500 => {
+                    ::std::result::Result::Ok(
+                        Self::InternalServerError(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Tell whether the signed-in user's email is verified.
+///
+/// Requires a session (claim validators are skipped). A user without an email (a phone number user) counts as verified, as does an email the user signed in with through a passwordless code or that the third-party provider reported verified.
+///
+/// Handles `GET /auth/user/email/verify` and `GET /auth/{tenantId}/user/email/verify` (operation `isEmailVerified`).
+pub mod is_email_verified {
+    /// The HTTP method.
+    pub const METHOD: &str = "GET";
+    /// The path template.
+    pub const PATH: &str = "/auth/user/email/verify";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/user/email/verify",
+    );
+    /// The operationId.
+    pub const OPERATION_ID: &str = "isEmailVerified";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
+    /// The request of `isEmailVerified` (`GET /auth/user/email/verify`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/user/email/verify`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
+        /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
+        ///
+        /// Header `rid`.
+        pub rid: ::std::option::Option<::std::string::String>,
+        /// Comma-separated list of FDI versions the frontend supports. Only the largest one counts, and a missing header means the latest supported version.
+        ///
+        /// Header `fdi-version`.
+        pub fdi_version: ::std::option::Option<::std::string::String>,
+        /// Preferred token transfer method, cookie or header, compared case-insensitively. When a new session is created and the header is absent or has any other value, header mode is used. Unknown values are not rejected.
+        ///
+        /// Header `st-auth-mode`.
+        pub st_auth_mode: ::std::option::Option<::std::string::String>,
+        /// The access token in the Authorization header as Bearer, used in header-based auth (st-auth-mode header).
+        ///
+        /// Security scheme `AccessTokenBearer`: an `Authorization: Bearer` token. The implementation decides what a missing or invalid credential means.
+        pub access_token_bearer: ::std::option::Option<::std::string::String>,
+        /// The access token in the sAccessToken cookie, used in cookie-based auth.
+        ///
+        /// Security scheme `AccessTokenCookie`: the `sAccessToken` cookie. The implementation decides what a missing or invalid credential means.
+        pub access_token_cookie: ::std::option::Option<::std::string::String>,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new() -> Self {
+            Self {
+                tenant_id: ::std::string::String::from("public"),
+                rid: ::std::option::Option::None,
+                fdi_version: ::std::option::Option::None,
+                st_auth_mode: ::std::option::Option::None,
+                access_token_bearer: ::std::option::Option::None,
+                access_token_cookie: ::std::option::Option::None,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
+            let rid = raw.header("rid").map(str::to_owned);
+            let fdi_version = raw.header("fdi-version").map(str::to_owned);
+            let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
+            let access_token_bearer = raw.bearer_token();
+            let access_token_cookie = raw.cookie("sAccessToken");
+            ::std::result::Result::Ok(Self {
+                tenant_id,
+                rid,
+                fdi_version,
+                st_auth_mode,
+                access_token_bearer,
+                access_token_cookie,
+            })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/user/email/verify")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = self.rid.as_ref() {
+                headers.push(("rid".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.fdi_version.as_ref() {
+                headers.push(("fdi-version".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.st_auth_mode.as_ref() {
+                headers.push(("st-auth-mode".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_bearer {
+                headers.push(("authorization".to_owned(), format!("Bearer {value}")));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_cookie {
+                cookies.push(format!("{}={}", "sAccessToken", value));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    impl ::std::default::Default for Request {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
+    /// Every response of `isEmailVerified`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: Whether the session user's email is verified. When the session's st-ev claim says otherwise, a new access token with the claim brought up to date is sent in the session's transfer mode, as supertokens-node does, so that a frontend polling this route after a verification in another browser sees the claim change without a refresh.
+        Ok {
+            /// The body.
+            body: crate::types::IsEmailVerifiedResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
+        /// `400`: The request was malformed, for example a required field or query parameter is missing.
+        BadRequest(crate::types::ErrorMessage),
+        /// `401`: A session is required but missing or expired, for example when shouldTryLinkingWithSessionUser is true and there is no session.
+        Unauthorized(crate::types::ErrorMessage),
+        /// `404`: The route's recipe is off (email verification without --email-verification), as supertokens-node answers when the recipe is not initialised.
+        NotFound(crate::types::ErrorMessage),
+        /// `500`: An unexpected server error.
+        InternalServerError(crate::types::ErrorMessage),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok { .. } => 200,
+                Self::BadRequest(_) => 400,
+                Self::Unauthorized(_) => 401,
+                Self::NotFound(_) => 404,
+                Self::InternalServerError(_) => 500,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    OkHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::Unauthorized(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(401);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::NotFound(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(404);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::InternalServerError(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(500);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                401 => {
+                    ::std::result::Result::Ok(
+                        Self::Unauthorized(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                404 => {
+                    ::std::result::Result::Ok(
+                        Self::NotFound(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                500 => {
+                    ::std::result::Result::Ok(
+                        Self::InternalServerError(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Verify an email with the token from a verification link.
+///
+/// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser). When a valid session of the same user comes along, the answer carries a new access token whose st-ev claim says the email is verified, in the session's transfer mode, as supertokens-node does; a missing or unusable session is ignored.
+///
+/// Handles `POST /auth/user/email/verify` and `POST /auth/{tenantId}/user/email/verify` (operation `verifyEmail`).
+pub mod verify_email {
+    /// The HTTP method.
+    pub const METHOD: &str = "POST";
+    /// The path template.
+    pub const PATH: &str = "/auth/user/email/verify";
+    /// The path template with the optional path segment in place, when the operation has one.
+    pub const SEGMENT_PATH: ::std::option::Option<&str> = ::std::option::Option::Some(
+        "/auth/{tenantId}/user/email/verify",
+    );
+    /// The operationId.
+    pub const OPERATION_ID: &str = "verifyEmail";
+    static PATTERN_TENANT_ID: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+    {
+        ::regex::Regex::new("^[a-zA-Z0-9-]+$")
+            .expect("authgen checked that the pattern compiles")
+    });
+    /// The request of `verifyEmail` (`POST /auth/user/email/verify`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Request {
+        /// The tenant the request is for (SuperTokens multitenancy), the optional segment after /auth in /auth/<tenantId>/...; a path without it is for the public tenant. Tenant ids are letters, digits and dashes, as the reference backend matches them. Not part of any path key: the x-authgen-optional-segment extension of a path item places it.
+        ///
+        /// Optional path segment after `/auth` (`/auth/{tenantId}/user/email/verify`); `public` when the path leaves it out, and the client leaves it out when it is `public`.
+        pub tenant_id: ::std::string::String,
+        /// The recipe id the request is meant for, such as passwordless, thirdparty, session or multitenancy. It also serves as the custom header for anti-CSRF protection; the value anti-csrf is treated as no rid.
+        ///
+        /// Header `rid`.
+        pub rid: ::std::option::Option<::std::string::String>,
+        /// Comma-separated list of FDI versions the frontend supports. Only the largest one counts, and a missing header means the latest supported version.
+        ///
+        /// Header `fdi-version`.
+        pub fdi_version: ::std::option::Option<::std::string::String>,
+        /// Preferred token transfer method, cookie or header, compared case-insensitively. When a new session is created and the header is absent or has any other value, header mode is used. Unknown values are not rejected.
+        ///
+        /// Header `st-auth-mode`.
+        pub st_auth_mode: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token previously returned in the anti-csrf response header. It is only checked when anti-CSRF protection is VIA_TOKEN and cookie-based sessions are in use.
+        ///
+        /// Header `anti-csrf`.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// The access token in the Authorization header as Bearer, used in header-based auth (st-auth-mode header).
+        ///
+        /// Security scheme `AccessTokenBearer`: an `Authorization: Bearer` token. The implementation decides what a missing or invalid credential means.
+        pub access_token_bearer: ::std::option::Option<::std::string::String>,
+        /// The access token in the sAccessToken cookie, used in cookie-based auth.
+        ///
+        /// Security scheme `AccessTokenCookie`: the `sAccessToken` cookie. The implementation decides what a missing or invalid credential means.
+        pub access_token_cookie: ::std::option::Option<::std::string::String>,
+        /// The request body (`application/json`).
+        pub body: crate::types::VerifyEmailRequest,
+    }
+
+    impl Request {
+        /// A request with the required parts; optional parameters start as `None`.
+        pub fn new(body: crate::types::VerifyEmailRequest) -> Self {
+            Self {
+                tenant_id: ::std::string::String::from("public"),
+                rid: ::std::option::Option::None,
+                fdi_version: ::std::option::Option::None,
+                st_auth_mode: ::std::option::Option::None,
+                anti_csrf: ::std::option::Option::None,
+                access_token_bearer: ::std::option::Option::None,
+                access_token_cookie: ::std::option::Option::None,
+                body,
+            }
+        }
+
+        /// Parses a raw request (server side). Failures are 400, 413 or 415 with a JSON message, and 404 for an optional segment that is not one.
+        pub fn from_raw(
+            raw: &crate::runtime::RawRequest,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            Self::from_view(&raw.view())
+        }
+
+        /// Parses a request lent by an adapter (server side), as [`Request::from_raw`].
+        pub fn from_view(
+            raw: &crate::runtime::RequestView<'_>,
+        ) -> ::std::result::Result<Self, crate::runtime::RequestError> {
+            let tenant_id = crate::runtime::optional_segment(
+                raw.path_param("tenantId"),
+                "tenantId",
+                "public",
+                |path, value, errors| {
+                    let path = path.to_owned();
+                    errors
+                        .extend(
+                            (!PATTERN_TENANT_ID.is_match(value))
+                                .then(|| crate::runtime::pattern_violation(
+                                    &path,
+                                    "^[a-zA-Z0-9-]+$",
+                                )),
+                        );
+                },
+            )?;
+            let rid = raw.header("rid").map(str::to_owned);
+            let fdi_version = raw.header("fdi-version").map(str::to_owned);
+            let st_auth_mode = raw.header("st-auth-mode").map(str::to_owned);
+            let anti_csrf = raw.header("anti-csrf").map(str::to_owned);
+            let access_token_bearer = raw.bearer_token();
+            let access_token_cookie = raw.cookie("sAccessToken");
+            let body = crate::runtime::parse_json_body_with(
+                raw,
+                &[("token", "Please provide the email verification token")],
+            )?;
+            crate::runtime::validate_body(&body)?;
+            ::std::result::Result::Ok(Self {
+                tenant_id,
+                rid,
+                fdi_version,
+                st_auth_mode,
+                anti_csrf,
+                access_token_bearer,
+                access_token_cookie,
+                body,
+            })
+        }
+
+        /// Builds the raw request (client side).
+        #[allow(unused_mut, reason = "not every operation has every kind of parameter")]
+        pub fn to_raw(
+            &self,
+        ) -> ::std::result::Result<
+            crate::runtime::RawRequest,
+            crate::runtime::ClientError,
+        > {
+            let mut path = ::std::string::String::from(PATH);
+            let mut query = ::std::string::String::new();
+            let mut headers: ::std::vec::Vec<
+                (::std::string::String, ::std::string::String),
+            > = ::std::vec::Vec::new();
+            let mut cookies: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+            let mut body = ::bytes::Bytes::new();
+            if self.tenant_id != "public" {
+                path = ::std::string::String::from("/auth/{tenantId}/user/email/verify")
+                    .replace(
+                        "{tenantId}",
+                        &crate::runtime::percent_encode(&self.tenant_id),
+                    );
+            }
+            if let ::std::option::Option::Some(value) = self.rid.as_ref() {
+                headers.push(("rid".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.fdi_version.as_ref() {
+                headers.push(("fdi-version".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.st_auth_mode.as_ref() {
+                headers.push(("st-auth-mode".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = self.anti_csrf.as_ref() {
+                headers.push(("anti-csrf".to_owned(), value.to_string()));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_bearer {
+                headers.push(("authorization".to_owned(), format!("Bearer {value}")));
+            }
+            if let ::std::option::Option::Some(value) = &self.access_token_cookie {
+                cookies.push(format!("{}={}", "sAccessToken", value));
+            }
+            if let ::std::option::Option::Some(value) = ::std::option::Option::Some(
+                &self.body,
+            ) {
+                body = crate::runtime::encode_json(value)
+                    .map_err(|e| crate::runtime::ClientError::InvalidRequest(
+                        e.message,
+                    ))?;
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            }
+            if !cookies.is_empty() {
+                headers.push(("cookie".to_owned(), cookies.join("; ")));
+            }
+            ::std::result::Result::Ok(crate::runtime::RawRequest {
+                method: METHOD.to_owned(),
+                path,
+                path_params: ::std::vec::Vec::new(),
+                query,
+                headers,
+                body,
+            })
+        }
+    }
+
+    /// Response headers of the `200` response.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct OkHeaders {
+        /// Base64 of the JSON object {uid, ate, up} describing the new access token (user id, expiry in milliseconds and payload), or the literal value remove when the session was cleared.
+        pub front_token: ::std::option::Option<::std::string::String>,
+        /// The access token in header-based auth, sent by the frontend as Authorization Bearer. It is set to an empty string when the session is cleared.
+        pub st_access_token: ::std::option::Option<::std::string::String>,
+        /// The refresh token in header-based auth, sent by the frontend as Authorization Bearer to the refresh endpoint. It is set to an empty string when the session is cleared.
+        pub st_refresh_token: ::std::option::Option<::std::string::String>,
+        /// The anti-CSRF token the frontend must echo in the anti-csrf request header; only sent when anti-CSRF protection is VIA_TOKEN.
+        pub anti_csrf: ::std::option::Option<::std::string::String>,
+        /// Names each session header set on this response so that cross-origin frontends can read it.
+        pub access_control_expose_headers: ::std::option::Option<::std::string::String>,
+        /// One Set-Cookie header per cookie: sAccessToken (Path=/) and sRefreshToken (Path=/auth/session/refresh), both HttpOnly. Clearing sets the value to empty with Expires=Thu, 01 Jan 1970 00:00:00 GMT.
+        pub set_cookie: ::std::vec::Vec<::std::string::String>,
+    }
+
+    impl OkHeaders {
+        fn write(headers: &Self, raw: &mut crate::runtime::RawResponse) {
+            if let ::std::option::Option::Some(v) = &headers.front_token {
+                raw.headers.push(("front-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_access_token {
+                raw.headers.push(("st-access-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.st_refresh_token {
+                raw.headers.push(("st-refresh-token".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers.anti_csrf {
+                raw.headers.push(("anti-csrf".to_owned(), v.to_string()));
+            }
+            if let ::std::option::Option::Some(v) = &headers
+                .access_control_expose_headers
+            {
+                raw.headers
+                    .push(("access-control-expose-headers".to_owned(), v.to_string()));
+            }
+            for v in &headers.set_cookie {
+                raw.headers.push(("set-cookie".to_owned(), v.clone()));
+            }
+        }
+
+        fn read(
+            raw: &crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            ::std::result::Result::Ok(Self {
+                front_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "front-token")?,
+                st_access_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-access-token")?,
+                st_refresh_token: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "st-refresh-token")?,
+                anti_csrf: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "anti-csrf")?,
+                access_control_expose_headers: crate::runtime::response_header::<
+                    ::std::string::String,
+                >(raw, "access-control-expose-headers")?,
+                set_cookie: raw.header_values("set-cookie"),
+            })
+        }
+    }
+
+    /// Every response of `verifyEmail`, one variant per status.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Response {
+        /// `200`: The email was verified, or the token is not valid.
+        Ok {
+            /// The body.
+            body: crate::types::VerifyEmailResponse,
+            /// The response headers.
+            headers: OkHeaders,
+        },
+        /// `400`: The request was malformed, for example a required field or query parameter is missing.
+        BadRequest(crate::types::ErrorMessage),
+        /// `404`: The route's recipe is off (email verification without --email-verification), as supertokens-node answers when the recipe is not initialised.
+        NotFound(crate::types::ErrorMessage),
+        /// `500`: An unexpected server error.
+        InternalServerError(crate::types::ErrorMessage),
+    }
+
+    impl Response {
+        /// The HTTP status of this response.
+        pub fn status(&self) -> u16 {
+            match self {
+                Self::Ok { .. } => 200,
+                Self::BadRequest(_) => 400,
+                Self::NotFound(_) => 404,
+                Self::InternalServerError(_) => 500,
+            }
+        }
+
+        /// Encodes the response (server side).
+        pub fn into_raw(self) -> crate::runtime::RawResponse {
+            match self {
+                Self::Ok { body, headers } => {
+                    let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    OkHeaders::write(&headers, &mut raw);
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::NotFound(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(404);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::InternalServerError(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(500);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+            }
+        }
+
+        /// Decodes a raw response (client side).
+        pub fn from_raw(
+            raw: crate::runtime::RawResponse,
+        ) -> ::std::result::Result<Self, crate::runtime::ClientError> {
+            match raw.status {
+                200 => {
+                    let headers = OkHeaders::read(&raw)?;
+                    ::std::result::Result::Ok(Self::Ok {
+                        body: crate::runtime::decode_json(&raw)?,
+                        headers,
+                    })
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                404 => {
+                    ::std::result::Result::Ok(
+                        Self::NotFound(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                500 => {
+                    ::std::result::Result::Ok(
+                        Self::InternalServerError(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                _ => {
+                    ::std::result::Result::Err(
+                        crate::runtime::ClientError::UnexpectedStatus(raw),
+                    )
+                }
+            }
+        }
+    }
+}

@@ -561,6 +561,45 @@ impl crate::runtime::Validate for CreateCodeResponse {
     }
 }
 
+/// The session user's email is verified already, or the user has no email; no email was sent.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailAlreadyVerifiedError {}
+impl crate::runtime::Validate for EmailAlreadyVerifiedError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// The token is unknown, already used, expired or of another tenant.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailVerificationInvalidTokenError {}
+impl crate::runtime::Validate for EmailVerificationInvalidTokenError {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// The user whose email a token verified, and that email.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailVerificationUser {
+    /// The (recipe) user id.
+    pub id: ::std::string::String,
+    /// The verified email.
+    pub email: ::std::string::String,
+}
+
+impl crate::runtime::Validate for EmailVerificationUser {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
 /// An empty JSON object.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -752,6 +791,41 @@ impl crate::runtime::Validate for GeneralError {
     ) {}
 }
 
+/// The result of generateEmailVerifyToken.
+///
+/// Tagged by the `status` property.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(tag = "status")]
+pub enum GenerateEmailVerifyTokenResponse {
+    /// `status: "OK"`
+    #[serde(rename = "OK")]
+    Ok(crate::types::StatusOk),
+    /// `status: "EMAIL_ALREADY_VERIFIED_ERROR"`
+    #[serde(rename = "EMAIL_ALREADY_VERIFIED_ERROR")]
+    EmailAlreadyVerifiedError(crate::types::EmailAlreadyVerifiedError),
+    /// `status: "GENERAL_ERROR"`
+    #[serde(rename = "GENERAL_ERROR")]
+    GeneralError(crate::types::GeneralError),
+}
+
+impl crate::runtime::Validate for GenerateEmailVerifyTokenResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::EmailAlreadyVerifiedError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+        }
+    }
+}
+
 /// The one-time code was wrong; the user may try again.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncorrectUserInputCodeError {
@@ -794,6 +868,51 @@ impl crate::runtime::Validate for InvalidClaimError {
                 &path,
                 errors,
             );
+        }
+    }
+}
+
+/// Whether the session user's email is verified.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct IsEmailVerifiedOk {
+    /// True when the email is verified, or the user has no email.
+    #[serde(rename = "isVerified")]
+    pub is_verified: bool,
+}
+
+impl crate::runtime::Validate for IsEmailVerifiedOk {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// The result of isEmailVerified.
+///
+/// Tagged by the `status` property.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(tag = "status")]
+pub enum IsEmailVerifiedResponse {
+    /// `status: "OK"`
+    #[serde(rename = "OK")]
+    Ok(crate::types::IsEmailVerifiedOk),
+    /// `status: "GENERAL_ERROR"`
+    #[serde(rename = "GENERAL_ERROR")]
+    GeneralError(crate::types::GeneralError),
+}
+
+impl crate::runtime::Validate for IsEmailVerifiedResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
         }
     }
 }
@@ -1665,6 +1784,155 @@ impl crate::runtime::Validate for User {
         {
             let path = crate::runtime::join_path(path, "loginMethods");
             crate::runtime::Validate::validate_into(&self.login_methods, &path, errors);
+        }
+    }
+}
+
+/// The email was verified.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VerifyEmailOk {
+    /// The user whose email a token verified, and that email.
+    pub user: crate::types::EmailVerificationUser,
+}
+
+impl crate::runtime::Validate for VerifyEmailOk {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        {
+            let path = crate::runtime::join_path(path, "user");
+            crate::runtime::Validate::validate_into(&self.user, &path, errors);
+        }
+    }
+}
+
+/// The token of a verification link (its token query parameter).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VerifyEmailRequest {
+    /// How the email is verified; the SDKs send token, the only method.
+    #[serde(
+        default,
+        skip_serializing_if = "::std::option::Option::is_none",
+        deserialize_with = "crate::runtime::not_null"
+    )]
+    pub method: ::std::option::Option<crate::types::VerifyEmailRequestMethod>,
+    /// The token from the verification link. A value of another type is a 400 naming the field (the reference backend words it The email verification token must be a string).
+    pub token: ::std::string::String,
+}
+
+impl crate::runtime::Validate for VerifyEmailRequest {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// How the email is verified; the SDKs send token, the only method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VerifyEmailRequestMethod {
+    /// `token`
+    Token,
+}
+
+impl VerifyEmailRequestMethod {
+    /// Every listed wire value, in spec order.
+    pub const VALUES: &'static [&'static str] = &["token"];
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Token => "token",
+        }
+    }
+}
+
+impl ::std::fmt::Display for VerifyEmailRequestMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for VerifyEmailRequestMethod {
+    type Err = crate::runtime::UnknownVariant;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        match value {
+            "token" => ::std::result::Result::Ok(Self::Token),
+            _ => {
+                ::std::result::Result::Err(crate::runtime::UnknownVariant {
+                    value: value.to_string(),
+                    expected: Self::VALUES,
+                })
+            }
+        }
+    }
+}
+
+impl ::serde::Serialize for VerifyEmailRequestMethod {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for VerifyEmailRequestMethod {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        value
+            .parse()
+            .map_err(|_: crate::runtime::UnknownVariant| {
+                ::serde::de::Error::unknown_variant(&value, Self::VALUES)
+            })
+    }
+}
+
+impl crate::runtime::Validate for VerifyEmailRequestMethod {
+    fn validate_into(
+        &self,
+        _path: &str,
+        _errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {}
+}
+
+/// The result of verifyEmail.
+///
+/// Tagged by the `status` property.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(tag = "status")]
+pub enum VerifyEmailResponse {
+    /// `status: "OK"`
+    #[serde(rename = "OK")]
+    Ok(crate::types::VerifyEmailOk),
+    /// `status: "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"`
+    #[serde(rename = "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR")]
+    EmailVerificationInvalidTokenError(crate::types::EmailVerificationInvalidTokenError),
+    /// `status: "GENERAL_ERROR"`
+    #[serde(rename = "GENERAL_ERROR")]
+    GeneralError(crate::types::GeneralError),
+}
+
+impl crate::runtime::Validate for VerifyEmailResponse {
+    fn validate_into(
+        &self,
+        path: &str,
+        errors: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        match self {
+            Self::Ok(v) => crate::runtime::Validate::validate_into(v, path, errors),
+            Self::EmailVerificationInvalidTokenError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
+            Self::GeneralError(v) => {
+                crate::runtime::Validate::validate_into(v, path, errors)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The audit trail: one structured `tracing` event (target [`TARGET`]) for each thing an operator may have to
 //! account for later: a code sent, a code consumed, a wrong or expired code, a flow restarted, a sign-in or
-//! sign-up, a refresh, a token theft, a sign-out, a request refused by a rate limit.
+//! sign-up, a refresh, a token theft, a sign-out, a request refused by a rate limit, an email verification link
+//! sent, an email verified.
 //!
 //! Every event has an `event` field naming it (the `EVENT_*` constants, stable for log queries and for the
 //! server's metrics, which count them) and only identifiers an operator needs: a user id, a session handle, a
@@ -33,6 +34,10 @@ pub const EVENT_THEFT_DETECTED: &str = "theft_detected";
 pub const EVENT_SIGN_OUT: &str = "sign_out";
 /// A request was refused by a rate limit.
 pub const EVENT_RATE_LIMITED: &str = "rate_limited";
+/// An email verification link was sent to a signed-in user's email.
+pub const EVENT_VERIFICATION_EMAIL_SENT: &str = "verification_email_sent";
+/// An email was verified with the token of a verification link.
+pub const EVENT_EMAIL_VERIFIED: &str = "email_verified";
 
 /// The kind of contact (`email`, `phone`), for events and metrics.
 fn contact_kind(contact: &Contact) -> &'static str {
@@ -86,4 +91,14 @@ pub(crate) fn signed_out(user_id: &str, session_handle: &str) {
 /// and on which operations); the client may try again in `retry_after_s` seconds.
 pub(crate) fn rate_limited(limit: &str, retry_after_s: i64) {
     tracing::warn!(target: TARGET, event = EVENT_RATE_LIMITED, limit, retry_after_s, "rate limited");
+}
+
+pub(crate) fn verification_email_sent(user_id: &str, email: &str) {
+    tracing::info!(target: TARGET, event = EVENT_VERIFICATION_EMAIL_SENT, recipe = "emailverification", user_id,
+        email = %Escaped(email), "verification email sent");
+}
+
+pub(crate) fn email_verified(user_id: &str, email: &str) {
+    tracing::info!(target: TARGET, event = EVENT_EMAIL_VERIFIED, recipe = "emailverification", user_id,
+        email = %Escaped(email), "email verified");
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub use auth_api::types::FlowType;
 
+use crate::emailverification::EmailVerificationMode;
 use crate::ratelimit::{RateLimits, RedisCounters};
 use crate::tenants::TenantConfig;
 use crate::thirdparty::ProviderConfig;
@@ -171,6 +172,8 @@ pub struct Config {
     pub rate_limit_redis: Option<RedisCounters>,
     /// The tenants served besides `public` (whose settings are the rest of this configuration). Default: none.
     pub tenants: Vec<TenantConfig>,
+    /// Email verification (see [`crate::emailverification`]). Default: off.
+    pub email_verification: EmailVerificationMode,
 }
 
 /// The default of [`Config::session_check_ttl`].
@@ -203,7 +206,14 @@ impl Config {
             rate_limits: RateLimits::OFF,
             rate_limit_redis: None,
             tenants: Vec::new(),
+            email_verification: EmailVerificationMode::Off,
         })
+    }
+
+    /// Sets email verification: off, optional or required.
+    pub fn with_email_verification(mut self, mode: EmailVerificationMode) -> Self {
+        self.email_verification = mode;
+        self
     }
 
     /// Sets the contact method.

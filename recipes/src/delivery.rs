@@ -28,6 +28,19 @@ pub struct CodeMessage {
     pub pre_auth_session_id: String,
 }
 
+/// A link that verifies an email, sent to the signed-in user who asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailVerificationMessage {
+    /// The email to verify, which the message goes to.
+    pub email: String,
+    /// The user whose email it is.
+    pub user_id: String,
+    /// The full verification link URL.
+    pub link: String,
+    /// How long the link stays valid.
+    pub lifetime: Duration,
+}
+
 /// Why a message was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -49,6 +62,13 @@ pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryErr
 pub trait Delivery: Send + Sync + 'static {
     /// Sends `message`; the request that created the code waits for it.
     fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a>;
+
+    /// Sends an email verification link; the request that asked for it waits for it. Deliveries that
+    /// cannot send email keep this default, which refuses.
+    fn deliver_email_verification<'a>(&'a self, message: &'a EmailVerificationMessage) -> DeliveryFuture<'a> {
+        let _ = message;
+        Box::pin(std::future::ready(Err(DeliveryError::Unsupported("email verification links"))))
+    }
 }
 
 /// Writes one line per message to stderr: the recipient, the code and the magic link.
@@ -66,14 +86,31 @@ impl LogDelivery {
             message.code_lifetime.as_secs()
         )
     }
+
+    /// The line written for an email verification `message`.
+    pub fn email_verification_line(message: &EmailVerificationMessage) -> String {
+        format!(
+            "email verification link for {}: link={} (valid {} s)",
+            crate::logsafe::escape(&message.email),
+            message.link,
+            message.lifetime.as_secs()
+        )
+    }
+
+    fn write(line: String) -> DeliveryFuture<'static> {
+        Box::pin(async move {
+            writeln!(std::io::stderr().lock(), "{line}").map_err(|e| DeliveryError::Transport(e.to_string()))
+        })
+    }
 }
 
 impl Delivery for LogDelivery {
     fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
-        let line = Self::line(message);
-        Box::pin(async move {
-            writeln!(std::io::stderr().lock(), "{line}").map_err(|e| DeliveryError::Transport(e.to_string()))
-        })
+        Self::write(Self::line(message))
+    }
+
+    fn deliver_email_verification<'a>(&'a self, message: &'a EmailVerificationMessage) -> DeliveryFuture<'a> {
+        Self::write(Self::email_verification_line(message))
     }
 }
 
@@ -125,12 +162,33 @@ impl SmtpDelivery {
             body.push_str(&format!("Sign in with this link:\n{link}\n\n"));
         }
         body.push_str(&format!("It expires in {minutes} minutes. If you did not ask to sign in, ignore this email.\n"));
+        self.message(to, "Your sign-in code", body)
+    }
+
+    fn verification_email(&self, message: &EmailVerificationMessage) -> Result<lettre::Message, DeliveryError> {
+        let hours = message.lifetime.as_secs().div_ceil(3600);
+        let body = format!(
+            "Verify your email address with this link:\n{}\n\nIt expires in {hours} hours. If you did not ask for \
+             this, ignore this email.\n",
+            message.link
+        );
+        self.message(&message.email, "Verify your email address", body)
+    }
+
+    fn message(&self, to: &str, subject: &str, body: String) -> Result<lettre::Message, DeliveryError> {
         lettre::Message::builder()
             .from(self.from.clone())
             .to(parse_mailbox(to)?)
-            .subject("Your sign-in code")
+            .subject(subject)
             .body(body)
             .map_err(|e| DeliveryError::Message(e.to_string()))
+    }
+
+    fn send(&self, email: lettre::Message) -> DeliveryFuture<'_> {
+        Box::pin(async move {
+            self.transport.send(email).await.map_err(|e| DeliveryError::Transport(e.to_string()))?;
+            Ok(())
+        })
     }
 }
 
@@ -145,9 +203,15 @@ impl Delivery for SmtpDelivery {
                 return Err(DeliveryError::Unsupported("phone numbers"));
             };
             let email = self.email(to, message)?;
-            self.transport.send(email).await.map_err(|e| DeliveryError::Transport(e.to_string()))?;
-            Ok(())
+            self.send(email).await
         })
+    }
+
+    fn deliver_email_verification<'a>(&'a self, message: &'a EmailVerificationMessage) -> DeliveryFuture<'a> {
+        match self.verification_email(message) {
+            Ok(email) => self.send(email),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
     }
 }
 
@@ -172,6 +236,10 @@ impl Delivery for SplitDelivery {
             Contact::Email(_) => self.email.deliver(message),
             Contact::Phone(_) => self.sms.deliver(message),
         }
+    }
+
+    fn deliver_email_verification<'a>(&'a self, message: &'a EmailVerificationMessage) -> DeliveryFuture<'a> {
+        self.email.deliver_email_verification(message)
     }
 }
 

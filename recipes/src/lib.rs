@@ -31,6 +31,7 @@ pub mod audit;
 pub mod config;
 pub mod contact;
 pub mod delivery;
+pub mod emailverification;
 pub mod ids;
 pub mod logsafe;
 pub mod ratelimit;
@@ -43,6 +44,7 @@ pub mod thirdparty;
 pub use api::{AuthRecipes, InitError};
 pub use config::{AntiCsrf, Config, ConfigError, ContactMethod, SameSite};
 pub use contact::Contact;
+pub use emailverification::EmailVerificationMode;
 #[cfg(feature = "actix-web")]
 pub use session::OptionalSession;
 pub use session::{SessionRejection, SessionVerifier, VerifySession};

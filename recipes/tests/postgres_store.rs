@@ -340,3 +340,24 @@ async fn concurrent_third_party_sign_ups_create_one_user() {
     assert!(!created);
     assert_ne!(user.user_id, "late");
 }
+
+#[path = "contract/email_verification.rs"]
+mod email_verification;
+
+#[tokio::test]
+async fn a_verification_token_verifies_once_in_its_tenant_before_it_expires() {
+    let Some(schema) = TestSchema::create("a_verification_token_verifies_once").await else { return };
+    email_verification::a_token_verifies_once_in_its_tenant_before_it_expires(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test]
+async fn expired_verification_tokens_are_pruned() {
+    let Some(schema) = TestSchema::create("expired_verification_tokens_are_pruned").await else { return };
+    email_verification::expired_tokens_are_pruned(Arc::new(schema.store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_uses_of_one_verification_token_verify_once() {
+    let Some(schema) = TestSchema::create("concurrent_uses_of_one_verification_token").await else { return };
+    email_verification::concurrent_uses_of_one_token_verify_once(two_stores(&schema).await.to_vec()).await;
+}

@@ -289,3 +289,54 @@ async fn readers_are_read_only_and_a_closed_store_refuses_writes() {
     let contact = Contact::Email("closed@example.com".into());
     assert!(store.sign_in_up("public", &contact, "u", 1).await.is_err());
 }
+
+#[path = "contract/email_verification.rs"]
+mod email_verification;
+
+#[tokio::test]
+async fn a_verification_token_verifies_once_in_its_tenant_before_it_expires() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::a_token_verifies_once_in_its_tenant_before_it_expires(open(&dir).await).await;
+}
+
+#[tokio::test]
+async fn expired_verification_tokens_are_pruned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::expired_tokens_are_pruned(open(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_uses_of_one_verification_token_verify_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    email_verification::concurrent_uses_of_one_token_verify_once(vec![open(&dir).await]).await;
+}
+
+/// The recipes prune expired email verification tokens on their schedule, and leave live ones.
+#[tokio::test]
+async fn the_recipes_prune_expired_verification_tokens_on_a_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir).await;
+    for (hash, expires_at_ms) in [("expired", 1), ("live", i64::MAX)] {
+        let token = authgen_recipes::store::NewEmailVerificationToken {
+            token_hash: hash.into(),
+            tenant_id: "public".into(),
+            user_id: "u".into(),
+            email: "u@example.com".into(),
+            created_at_ms: 1,
+            expires_at_ms,
+        };
+        store.create_email_verification_token(&token).await.expect("create token");
+    }
+    let config = authgen_recipes::Config::new("http://localhost:3000", "http://localhost:3001")
+        .expect("valid domains")
+        .with_prune_interval(std::time::Duration::from_secs(1));
+    let delivery = Arc::new(authgen_recipes::delivery::LogDelivery);
+    let recipes = authgen_recipes::AuthRecipes::new(config, (*store).clone(), delivery).await.expect("recipes");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM email_verification_tokens")
+        .fetch_all(store.pool())
+        .await
+        .expect("tokens");
+    assert_eq!(left, ["live"], "pruned by the schedule");
+    drop(recipes);
+}

@@ -18,7 +18,9 @@ use authgen_recipes::ratelimit::{RateLimits, RedisCounters};
 use authgen_recipes::store::{AnyStore, AnyStoreError, Store, StoreError};
 use authgen_recipes::tenants::{TenantConfig, TenantsFileError, parse_tenants_toml};
 use authgen_recipes::thirdparty::{ProviderConfig, ProviderConfigError, parse_providers_toml};
-use authgen_recipes::{AuthRecipes, Config, ConfigError, ContactMethod, InitError, SessionRejection, VerifySession};
+use authgen_recipes::{
+    AuthRecipes, Config, ConfigError, ContactMethod, EmailVerificationMode, InitError, SessionRejection, VerifySession,
+};
 use axum::Json;
 use axum::routing::get;
 pub use limits::ConnectionLimits;
@@ -68,6 +70,8 @@ pub struct Settings {
     pub api_domain: String,
     /// Which contacts are accepted.
     pub contact_method: ContactMethod,
+    /// Email verification: off, optional or required.
+    pub email_verification: EmailVerificationMode,
     /// Code, magic link or both.
     pub flow_type: FlowType,
     /// How codes are delivered.
@@ -110,6 +114,7 @@ impl Default for Settings {
             website_domain: "http://localhost:3000".to_owned(),
             api_domain: "http://localhost:3001".to_owned(),
             contact_method: ContactMethod::EmailOrPhone,
+            email_verification: EmailVerificationMode::Off,
             flow_type: FlowType::UserInputCodeAndMagicLink,
             delivery: DeliverySettings::Log,
             code_lifetime: Duration::from_millis(900_000),
@@ -138,6 +143,7 @@ impl Settings {
         let config = Config::new(&self.website_domain, &self.api_domain)?
             .with_contact_method(self.contact_method)
             .with_flow_type(self.flow_type)
+            .with_email_verification(self.email_verification)
             .with_code_lifetime(self.code_lifetime)
             .with_live_codes_per_device(self.live_codes_per_device)
             .with_prune_interval(self.prune_interval)

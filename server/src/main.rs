@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use auth_server::{DeliverySettings, Framework, Settings};
-use authgen_recipes::ContactMethod;
 use authgen_recipes::config::FlowType;
 use authgen_recipes::ratelimit::{Limit, RateLimits};
 use authgen_recipes::thirdparty::ProviderConfig;
+use authgen_recipes::{ContactMethod, EmailVerificationMode};
 use clap::Parser;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 
@@ -61,6 +61,13 @@ struct Args {
     #[arg(long, env = "AUTH_CONTACT_METHOD", default_value = "EMAIL_OR_PHONE",
         value_parser = PossibleValuesParser::new(ContactMethod::VALUES).try_map(|v| v.parse::<ContactMethod>()))]
     contact_method: ContactMethod,
+
+    /// Email verification: OFF (its routes answer 404 and sessions carry no st-ev claim), OPTIONAL
+    /// (users may verify their email with a link sent to it) or REQUIRED (also, protected routes refuse a
+    /// session whose email is not verified with 403 invalid claim).
+    #[arg(long, env = "AUTH_EMAIL_VERIFICATION", default_value = "OFF",
+        value_parser = PossibleValuesParser::new(EmailVerificationMode::VALUES).try_map(|v| v.parse::<EmailVerificationMode>()))]
+    email_verification: EmailVerificationMode,
 
     /// What users receive: a 6-digit code, a magic link, or both.
     #[arg(long, env = "AUTH_FLOW_TYPE", default_value = "USER_INPUT_CODE_AND_MAGIC_LINK",
@@ -253,6 +260,7 @@ impl From<Args> for Settings {
             website_domain: args.website_domain,
             api_domain: args.api_domain,
             contact_method: args.contact_method,
+            email_verification: args.email_verification,
             flow_type: args.flow_type,
             delivery: match args.delivery {
                 DeliveryKind::Log => DeliverySettings::Log,

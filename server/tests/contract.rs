@@ -1,8 +1,8 @@
 //! The contract, checked by a tool we did not write: schemathesis runs every check it has (`--checks all`)
 //! against auth-server on each framework, generating requests from spec/auth.yaml and comparing every answer
-//! with the spec. The server has a third-party provider configured (the test OpenID Connect provider), and
-//! refresh and sign-out get a live session per case (`contract/hooks.py`), so no operation is only reached at
-//! its 400 or 401. What the spec cannot state is taught to the run by `contract/hooks.py`.
+//! with the spec. The server has a third-party provider configured (the test OpenID Connect provider) and email
+//! verification on (OPTIONAL), refresh and sign-out get a live session per case and the email verification
+//! operations one long-lived session (`contract/hooks.py`), so no operation is only reached at its 400 or 401. What the spec cannot state is taught to the run by `contract/hooks.py`.
 //!
 //! The run must find no failure in at least [`MIN_CASES`] cases per framework, with a fixed seed; its JUnit
 //! report is kept in `target/schemathesis/<framework>.xml`. schemathesis comes from PyPI (`pip install
@@ -18,15 +18,15 @@ mod schemathesis;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use authgen_recipes::Config;
 use authgen_recipes::thirdparty::parse_provider_line;
+use authgen_recipes::{Config, EmailVerificationMode};
 use base64::Engine as _;
 use oidc::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OidcProvider};
 use support::{WEBSITE, create_code_for_email, sign_in, start};
 
 /// Cases per framework the run must reach.
 const MIN_CASES: u64 = 5_000;
-/// `--max-examples`: per operation and phase; with the 12 operations and four phases this gives more than
+/// `--max-examples`: per operation and phase; with the 15 operations and four phases this gives more than
 /// [`MIN_CASES`].
 const MAX_EXAMPLES: u32 = 600;
 /// Sessions signed in for refresh and sign-out, one per case (more than those two operations get).
@@ -46,7 +46,10 @@ async fn schemathesis_finds_no_failure() {
         provider.issuer
     );
     let third_party = parse_provider_line(&line).expect("provider line parses");
-    let server = start(move |config: Config| config.with_third_party_provider(third_party)).await;
+    let server = start(move |config: Config| {
+        config.with_third_party_provider(third_party).with_email_verification(EmailVerificationMode::Optional)
+    })
+    .await;
     let client = server.client();
 
     // A device whose ids consume and resend are given, and the sessions for refresh and sign-out.
@@ -59,6 +62,9 @@ async fn schemathesis_finds_no_failure() {
             "refresh": headers.st_refresh_token.expect("st-refresh-token"),
         }));
     }
+    // One session for the email verification operations, which never end it.
+    let (_, headers) = sign_in(&server, &client, "contract-ev@example.com", Some("header")).await;
+    let ev_access = headers.st_access_token.expect("st-access-token");
     let scratch = tempfile::tempdir().expect("temp dir");
     let sessions_file = scratch.path().join("sessions.json");
     std::fs::write(&sessions_file, serde_json::to_vec(&sessions).expect("JSON")).expect("write sessions");
@@ -89,6 +95,7 @@ async fn schemathesis_finds_no_failure() {
                 .env("AUTHGEN_CONTRACT_DEVICE_ID", &device.device_id)
                 .env("AUTHGEN_CONTRACT_PRE_AUTH_SESSION_ID", &device.pre_auth_session_id)
                 .env("AUTHGEN_CONTRACT_APPLE_STATE", &state)
+                .env("AUTHGEN_CONTRACT_EV_ACCESS", &ev_access)
                 .output()
                 .expect("run schemathesis")
         }

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use auth_api::AuthApi;
 use auth_api::client::Client;
 use auth_api::ops::{
-    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
-    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
-    third_party_sign_in_up,
+    apple_callback, consume_code, create_code, generate_email_verify_token, get_authorisation_url, get_jwks,
+    get_login_methods, is_email_verified, passwordless_email_exists, passwordless_phone_number_exists, refresh_session,
+    resend_code, sign_out, third_party_sign_in_up, verify_email,
 };
 use auth_api::types::*;
 
@@ -221,6 +221,45 @@ impl AuthApi for Fake {
                 }],
             },
             headers: get_jwks::OkHeaders { cache_control: Some("max-age=60".into()) },
+        }
+    }
+
+    async fn generate_email_verify_token(
+        &self,
+        r: generate_email_verify_token::Request,
+    ) -> generate_email_verify_token::Response {
+        let body = match (r.access_token_bearer.as_deref(), r.tenant_id.as_str()) {
+            (None, _) => return generate_email_verify_token::Response::Unauthorized(unauthorised()),
+            (Some(_), "public") => GenerateEmailVerifyTokenResponse::Ok(StatusOk {}),
+            (Some(_), _) => GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
+        };
+        generate_email_verify_token::Response::Ok { body, headers: Default::default() }
+    }
+
+    async fn verify_email(&self, r: verify_email::Request) -> verify_email::Response {
+        if r.body.token != "good" {
+            let body = VerifyEmailResponse::EmailVerificationInvalidTokenError(EmailVerificationInvalidTokenError {});
+            return verify_email::Response::Ok { body, headers: Default::default() };
+        }
+        let user = EmailVerificationUser { id: format!("u-{}", r.tenant_id), email: "a@example.com".into() };
+        verify_email::Response::Ok {
+            body: VerifyEmailResponse::Ok(VerifyEmailOk { user }),
+            headers: Default::default(),
+        }
+    }
+
+    async fn is_email_verified(&self, r: is_email_verified::Request) -> is_email_verified::Response {
+        match r.access_token_cookie {
+            // A session whose claim is behind gets a new access token with the claim brought up to date.
+            Some(token) => is_email_verified::Response::Ok {
+                body: IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified: token == "verified" }),
+                headers: is_email_verified::OkHeaders {
+                    front_token: Some("ft-ev".into()),
+                    set_cookie: vec!["sAccessToken=a-ev; Path=/; HttpOnly".into()],
+                    ..Default::default()
+                },
+            },
+            None => is_email_verified::Response::Unauthorized(unauthorised()),
         }
     }
 
@@ -525,6 +564,68 @@ async fn third_party_and_misc_operations_round_trip() {
         assert!(methods.passwordless.enabled);
         assert!(!methods.third_party.enabled);
         assert_eq!(methods.first_factors, vec!["otp-email".to_owned(), "link-email".to_owned()]);
+    }
+}
+
+#[tokio::test]
+async fn email_verification_operations_round_trip() {
+    for (name, client) in both().await {
+        let mut send = generate_email_verify_token::Request::new();
+        assert_eq!(
+            client.generate_email_verify_token(send.clone()).await.expect(name),
+            generate_email_verify_token::Response::Unauthorized(unauthorised())
+        );
+        send.access_token_bearer = Some("a1".into());
+        assert_eq!(
+            client.generate_email_verify_token(send.clone()).await.expect(name),
+            generate_email_verify_token::Response::Ok {
+                body: GenerateEmailVerifyTokenResponse::Ok(StatusOk {}),
+                headers: Default::default()
+            }
+        );
+        // The tenant travels in the optional segment.
+        send.tenant_id = "customer-1".into();
+        assert_eq!(send.to_raw().expect("builds").path, "/auth/customer-1/user/email/verify/token");
+        assert_eq!(
+            client.generate_email_verify_token(send).await.expect(name),
+            generate_email_verify_token::Response::Ok {
+                body: GenerateEmailVerifyTokenResponse::EmailAlreadyVerifiedError(EmailAlreadyVerifiedError {}),
+                headers: Default::default()
+            }
+        );
+
+        let verify = |token: &str, tenant: &str| {
+            let mut request = verify_email::Request::new(VerifyEmailRequest {
+                method: Some(VerifyEmailRequestMethod::Token),
+                token: token.into(),
+            });
+            request.tenant_id = tenant.into();
+            request
+        };
+        let resp = client.verify_email(verify("good", "customer-1")).await.expect(name);
+        let user = EmailVerificationUser { id: "u-customer-1".into(), email: "a@example.com".into() };
+        let body = VerifyEmailResponse::Ok(VerifyEmailOk { user });
+        assert_eq!(resp, verify_email::Response::Ok { body, headers: Default::default() });
+        let resp = client.send(verify("bad", "public").to_raw().expect("builds")).await.expect(name);
+        let json: serde_json::Value = serde_json::from_slice(&resp.body).expect("json");
+        assert_eq!(json, serde_json::json!({"status": "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"}));
+
+        assert_eq!(
+            client.is_email_verified(is_email_verified::Request::new()).await.expect(name),
+            is_email_verified::Response::Unauthorized(unauthorised())
+        );
+        let mut status = is_email_verified::Request::new();
+        status.access_token_cookie = Some("verified".into());
+        let raw = client.send(status.to_raw().expect("builds")).await.expect(name);
+        assert_eq!(raw.status, 200);
+        let json: serde_json::Value = serde_json::from_slice(&raw.body).expect("json");
+        assert_eq!(json, serde_json::json!({"status": "OK", "isVerified": true}));
+        assert_eq!(raw.header("front-token"), Some("ft-ev"));
+        assert_eq!(raw.header_values("set-cookie"), ["sAccessToken=a-ev; Path=/; HttpOnly"]);
+        // The renewed access token went into the cookie jar and is what the next request carries.
+        let resp = client.is_email_verified(is_email_verified::Request::new()).await.expect(name);
+        let is_email_verified::Response::Ok { body, .. } = resp else { panic!("{name}: {resp:?}") };
+        assert_eq!(body, IsEmailVerifiedResponse::Ok(IsEmailVerifiedOk { is_verified: false }));
     }
 }
 

@@ -43,7 +43,10 @@ only_create_code!(
     refresh_session,
     sign_out,
     get_login_methods,
-    get_jwks
+    get_jwks,
+    generate_email_verify_token,
+    verify_email,
+    is_email_verified
 );
 
 fn answer(exactly_one: bool) -> ops::create_code::Response {

@@ -220,6 +220,46 @@ pub fn configure_with<T: AuthApi>(
                 .default_service(not_allowed("GET, HEAD")),
         );
         cfg.service(
+            ::actix_web::web::resource("/auth/user/email/verify/token")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::GenerateEmailVerifyToken,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("POST")),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/user/email/verify")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::VerifyEmail,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("GET, POST, HEAD")),
+        );
+        cfg.service(
             ::actix_web::web::resource("/auth/{tenantId}/signinup/code")
                 .route(
                     route(
@@ -348,6 +388,46 @@ pub fn configure_with<T: AuthApi>(
                     ),
                 )
                 .default_service(not_allowed("GET, HEAD")),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/{tenantId}/user/email/verify/token")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::GenerateEmailVerifyToken,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("POST")),
+        );
+        cfg.service(
+            ::actix_web::web::resource("/auth/{tenantId}/user/email/verify")
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::GET,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::HEAD,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                )
+                .route(
+                    route(
+                        &api,
+                        ::actix_web::http::Method::POST,
+                        super::Operation::VerifyEmail,
+                        limit,
+                    ),
+                )
+                .default_service(not_allowed("GET, POST, HEAD")),
         );
     }
 }

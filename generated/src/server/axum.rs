@@ -186,6 +186,38 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
             ),
         )
         .route(
+            "/auth/user/email/verify/token",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::POST,
+                    &api,
+                    super::Operation::GenerateEmailVerifyToken,
+                    limit,
+                ),
+                "POST",
+            ),
+        )
+        .route(
+            "/auth/user/email/verify",
+            not_allowed(
+                endpoint(
+                    endpoint(
+                        ::axum::routing::MethodRouter::new(),
+                        ::axum::routing::MethodFilter::GET,
+                        &api,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                    ::axum::routing::MethodFilter::POST,
+                    &api,
+                    super::Operation::VerifyEmail,
+                    limit,
+                ),
+                "GET, POST, HEAD",
+            ),
+        )
+        .route(
             "/auth/{tenantId}/signinup/code",
             not_allowed(
                 endpoint(
@@ -287,6 +319,38 @@ pub fn router_with<T: AuthApi>(api: Arc<T>, options: RouterOptions) -> ::axum::R
                     limit,
                 ),
                 "GET, HEAD",
+            ),
+        )
+        .route(
+            "/auth/{tenantId}/user/email/verify/token",
+            not_allowed(
+                endpoint(
+                    ::axum::routing::MethodRouter::new(),
+                    ::axum::routing::MethodFilter::POST,
+                    &api,
+                    super::Operation::GenerateEmailVerifyToken,
+                    limit,
+                ),
+                "POST",
+            ),
+        )
+        .route(
+            "/auth/{tenantId}/user/email/verify",
+            not_allowed(
+                endpoint(
+                    endpoint(
+                        ::axum::routing::MethodRouter::new(),
+                        ::axum::routing::MethodFilter::GET,
+                        &api,
+                        super::Operation::IsEmailVerified,
+                        limit,
+                    ),
+                    ::axum::routing::MethodFilter::POST,
+                    &api,
+                    super::Operation::VerifyEmail,
+                    limit,
+                ),
+                "GET, POST, HEAD",
             ),
         )
 }

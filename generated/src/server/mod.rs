@@ -138,6 +138,37 @@ pub trait AuthApi: Send + Sync + 'static {
     ) -> impl ::std::future::Future<
         Output = crate::ops::get_login_methods::Response,
     > + Send;
+    /// Send the signed-in user a link that verifies their email.
+    ///
+    /// Requires a session (claim validators are skipped, so an unverified session may call it). Creates a single-use verification token for the session user's email, valid for one day, and sends the link <websiteDomain><websiteBasePath>/verify-email?token=<token>&tenantId=<tenantId> to that email. A user whose email is already verified, or who has no email (a phone number user), gets EMAIL_ALREADY_VERIFIED_ERROR and no email. The request has no body.
+    ///
+    /// Handles `POST /auth/user/email/verify/token` and `POST /auth/{tenantId}/user/email/verify/token` (operation `generateEmailVerifyToken`).
+    fn generate_email_verify_token(
+        &self,
+        request: crate::ops::generate_email_verify_token::Request,
+    ) -> impl ::std::future::Future<
+        Output = crate::ops::generate_email_verify_token::Response,
+    > + Send;
+    /// Tell whether the signed-in user's email is verified.
+    ///
+    /// Requires a session (claim validators are skipped). A user without an email (a phone number user) counts as verified, as does an email the user signed in with through a passwordless code or that the third-party provider reported verified.
+    ///
+    /// Handles `GET /auth/user/email/verify` and `GET /auth/{tenantId}/user/email/verify` (operation `isEmailVerified`).
+    fn is_email_verified(
+        &self,
+        request: crate::ops::is_email_verified::Request,
+    ) -> impl ::std::future::Future<
+        Output = crate::ops::is_email_verified::Response,
+    > + Send;
+    /// Verify an email with the token from a verification link.
+    ///
+    /// Uses the token of a link sent by generateEmailVerifyToken, in the tenant of the link's tenantId: the token's user and email are verified and the token, and every other token for them, can no longer be used. A token unknown, already used, expired or of another tenant is EMAIL_VERIFICATION_INVALID_TOKEN_ERROR. No session is needed (the link may be opened in another browser). When a valid session of the same user comes along, the answer carries a new access token whose st-ev claim says the email is verified, in the session's transfer mode, as supertokens-node does; a missing or unusable session is ignored.
+    ///
+    /// Handles `POST /auth/user/email/verify` and `POST /auth/{tenantId}/user/email/verify` (operation `verifyEmail`).
+    fn verify_email(
+        &self,
+        request: crate::ops::verify_email::Request,
+    ) -> impl ::std::future::Future<Output = crate::ops::verify_email::Response> + Send;
 }
 
 /// Every operation of the API.
@@ -167,6 +198,12 @@ pub enum Operation {
     GetJwks,
     /// `GET /auth/loginmethods` (`getLoginMethods`).
     GetLoginMethods,
+    /// `POST /auth/user/email/verify/token` (`generateEmailVerifyToken`).
+    GenerateEmailVerifyToken,
+    /// `GET /auth/user/email/verify` (`isEmailVerified`).
+    IsEmailVerified,
+    /// `POST /auth/user/email/verify` (`verifyEmail`).
+    VerifyEmail,
 }
 
 impl Operation {
@@ -184,6 +221,9 @@ impl Operation {
         Operation::SignOut,
         Operation::GetJwks,
         Operation::GetLoginMethods,
+        Operation::GenerateEmailVerifyToken,
+        Operation::IsEmailVerified,
+        Operation::VerifyEmail,
     ];
     /// The HTTP method.
     pub fn method(self) -> &'static str {
@@ -204,6 +244,11 @@ impl Operation {
             Operation::SignOut => crate::ops::sign_out::METHOD,
             Operation::GetJwks => crate::ops::get_jwks::METHOD,
             Operation::GetLoginMethods => crate::ops::get_login_methods::METHOD,
+            Operation::GenerateEmailVerifyToken => {
+                crate::ops::generate_email_verify_token::METHOD
+            }
+            Operation::IsEmailVerified => crate::ops::is_email_verified::METHOD,
+            Operation::VerifyEmail => crate::ops::verify_email::METHOD,
         }
     }
 
@@ -226,6 +271,11 @@ impl Operation {
             Operation::SignOut => crate::ops::sign_out::PATH,
             Operation::GetJwks => crate::ops::get_jwks::PATH,
             Operation::GetLoginMethods => crate::ops::get_login_methods::PATH,
+            Operation::GenerateEmailVerifyToken => {
+                crate::ops::generate_email_verify_token::PATH
+            }
+            Operation::IsEmailVerified => crate::ops::is_email_verified::PATH,
+            Operation::VerifyEmail => crate::ops::verify_email::PATH,
         }
     }
 
@@ -253,6 +303,11 @@ impl Operation {
             Operation::SignOut => crate::ops::sign_out::SEGMENT_PATH,
             Operation::GetJwks => crate::ops::get_jwks::SEGMENT_PATH,
             Operation::GetLoginMethods => crate::ops::get_login_methods::SEGMENT_PATH,
+            Operation::GenerateEmailVerifyToken => {
+                crate::ops::generate_email_verify_token::SEGMENT_PATH
+            }
+            Operation::IsEmailVerified => crate::ops::is_email_verified::SEGMENT_PATH,
+            Operation::VerifyEmail => crate::ops::verify_email::SEGMENT_PATH,
         }
     }
 
@@ -279,6 +334,11 @@ impl Operation {
             Operation::SignOut => crate::ops::sign_out::OPERATION_ID,
             Operation::GetJwks => crate::ops::get_jwks::OPERATION_ID,
             Operation::GetLoginMethods => crate::ops::get_login_methods::OPERATION_ID,
+            Operation::GenerateEmailVerifyToken => {
+                crate::ops::generate_email_verify_token::OPERATION_ID
+            }
+            Operation::IsEmailVerified => crate::ops::is_email_verified::OPERATION_ID,
+            Operation::VerifyEmail => crate::ops::verify_email::OPERATION_ID,
         }
     }
 }
@@ -394,6 +454,30 @@ pub async fn dispatch_view<T: AuthApi + ?Sized>(
             match crate::ops::get_login_methods::Request::from_view(raw) {
                 ::std::result::Result::Ok(request) => {
                     api.get_login_methods(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::GenerateEmailVerifyToken => {
+            match crate::ops::generate_email_verify_token::Request::from_view(raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.generate_email_verify_token(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::IsEmailVerified => {
+            match crate::ops::is_email_verified::Request::from_view(raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.is_email_verified(request).await.into_raw()
+                }
+                ::std::result::Result::Err(error) => error.into_raw(),
+            }
+        }
+        Operation::VerifyEmail => {
+            match crate::ops::verify_email::Request::from_view(raw) {
+                ::std::result::Result::Ok(request) => {
+                    api.verify_email(request).await.into_raw()
                 }
                 ::std::result::Result::Err(error) => error.into_raw(),
             }

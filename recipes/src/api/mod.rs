@@ -5,10 +5,12 @@
 //! - [`thirdparty`]: the authorisation URL, third-party sign-in/up and Apple's form-post callback.
 //! - [`session`]: starting, refreshing and revoking sessions, and the JWKS that verifies their tokens.
 //! - [`loginmethods`]: which recipes and providers are enabled.
+//! - [`emailverification`]: sending verification links, verifying emails with them, and the status.
 //!
 //! This module holds what they share: the recipes' state, the failures answered with 500 and the FDI user
 //! object.
 
+mod emailverification;
 mod loginmethods;
 mod passwordless;
 mod session;
@@ -18,9 +20,9 @@ use std::sync::Arc;
 
 use auth_api::AuthApi;
 use auth_api::ops::{
-    apple_callback, consume_code, create_code, get_authorisation_url, get_jwks, get_login_methods,
-    passwordless_email_exists, passwordless_phone_number_exists, refresh_session, resend_code, sign_out,
-    third_party_sign_in_up,
+    apple_callback, consume_code, create_code, generate_email_verify_token, get_authorisation_url, get_jwks,
+    get_login_methods, is_email_verified, passwordless_email_exists, passwordless_phone_number_exists, refresh_session,
+    resend_code, sign_out, third_party_sign_in_up, verify_email,
 };
 use auth_api::server::RequestContext;
 use auth_api::types::{ErrorMessage, LoginMethod, LoginMethodRecipeId, ThirdPartyInfo, User, WebauthnInfo};
@@ -151,7 +153,8 @@ impl<S: Store> AuthRecipes<S> {
             config.anti_csrf(),
             store.clone(),
             config.session_check_ttl,
-        );
+        )
+        .requiring_verified_email(config.email_verification == crate::EmailVerificationMode::Required);
         let maintenance = maintenance(keys.clone());
         let pruning = {
             let store = store.clone();
@@ -160,6 +163,10 @@ impl<S: Store> AuthRecipes<S> {
                 let store = store.clone();
                 async move {
                     let pruned = store.prune_expired(crate::now_ms(), code_lifetime_ms).await?;
+                    let tokens = store.prune_email_verification_tokens(crate::now_ms()).await?;
+                    if tokens > 0 {
+                        tracing::info!(tokens, "pruned expired email verification tokens");
+                    }
                     if pruned != crate::store::Pruned::default() {
                         tracing::info!(devices = pruned.devices, sessions = pruned.sessions, "pruned expired rows");
                     }
@@ -378,6 +385,21 @@ impl<S: Store> AuthApi for AuthRecipes<S> {
             Err(body) => return get_login_methods::Response::InternalServerError(body),
         };
         loginmethods::login_methods(tenant)
+    }
+
+    async fn generate_email_verify_token(
+        &self,
+        request: generate_email_verify_token::Request,
+    ) -> generate_email_verify_token::Response {
+        emailverification::generate_token(self, request).await
+    }
+
+    async fn verify_email(&self, request: verify_email::Request) -> verify_email::Response {
+        emailverification::verify(self, request).await
+    }
+
+    async fn is_email_verified(&self, request: is_email_verified::Request) -> is_email_verified::Response {
+        emailverification::status(self, request).await
     }
 }
 

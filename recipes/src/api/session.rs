@@ -115,12 +115,13 @@ impl<S: Store> AuthRecipes<S> {
                 expires_at_ms: refresh_token_expires_at_ms,
             })
             .await?;
+        let email_verified = self.email_verified_claim(Some(user)).await?;
         Ok(self.issue_tokens(
             &user.user_id,
             &session_handle,
             &user.tenant_id,
             (refresh_token, None),
-            refresh_token_expires_at_ms,
+            (refresh_token_expires_at_ms, email_verified),
             now,
         ))
     }
@@ -130,14 +131,15 @@ impl<S: Store> AuthRecipes<S> {
     }
 
     /// Signs a new access token for a session and bundles it with the session's refresh token; an access token
-    /// issued with a pending refresh token names it (`binding`).
+    /// issued with a pending refresh token names it (`binding`), and carries the `st-ev` claim when email
+    /// verification is on (`email_verified`, see [`AuthRecipes::email_verified_claim`]).
     fn issue_tokens(
         &self,
         user_id: &str,
         session_handle: &str,
         tenant_id: &str,
         (refresh_token, binding): (String, Option<RefreshBinding>),
-        refresh_token_expires_at_ms: i64,
+        (refresh_token_expires_at_ms, email_verified): (i64, Option<bool>),
         now: i64,
     ) -> IssuedTokens {
         let issued_at_s = now / 1000;
@@ -153,6 +155,9 @@ impl<S: Store> AuthRecipes<S> {
         let mut payload = claims.to_payload();
         if let Some(binding) = binding {
             binding.add_to(&mut payload);
+        }
+        if let Some(verified) = email_verified {
+            crate::emailverification::set_claim(&mut payload, verified, now);
         }
         IssuedTokens {
             user_id: user_id.to_owned(),
@@ -203,12 +208,18 @@ impl<S: Store> AuthRecipes<S> {
                     parent_hash: rotation.parent_hash.clone(),
                     refresh_token_hash: rotation.refresh_token_hash.clone(),
                 };
+                // The claim is read again on every refresh, so a verification elsewhere reaches the session here.
+                let user = match self.config.email_verification.is_on() {
+                    true => self.store.user(&session.user_id).await?,
+                    false => None,
+                };
+                let email_verified = self.email_verified_claim(user.as_ref()).await?;
                 let tokens = self.issue_tokens(
                     &session.user_id,
                     &session.session_handle,
                     &session.tenant_id,
                     (rotation.refresh_token.clone(), Some(binding)),
-                    new_expiry,
+                    (new_expiry, email_verified),
                     now,
                 );
                 let mut headers = SessionHeaders::default();

@@ -116,16 +116,27 @@ impl SessionHeaders {
 
     /// Sets the front token, the access token and the refresh token in `mode`.
     pub fn attach_tokens(&mut self, config: &Config, mode: TransferMode, tokens: &IssuedTokens) {
-        self.set_front_token(front_token(
-            &tokens.user_id,
-            tokens.access_token_expires_at_ms,
-            &tokens.access_token_payload,
-        ));
-        let access_cookie_expiry = SystemTime::now() + ACCESS_TOKEN_COOKIE_LIFETIME;
+        let access = (tokens.access_token.as_str(), tokens.access_token_expires_at_ms);
+        self.attach_access_token(config, mode, &tokens.user_id, access, &tokens.access_token_payload);
         let refresh_expiry =
             UNIX_EPOCH + Duration::from_millis(u64::try_from(tokens.refresh_token_expires_at_ms).unwrap_or(0));
-        self.set_token(config, mode, Token::Access, &tokens.access_token, access_cookie_expiry);
         self.set_token(config, mode, Token::Refresh, &tokens.refresh_token, refresh_expiry);
+    }
+
+    /// Adds an access token of `user_id` (with its expiry, ms since the epoch) and its front token of `payload`
+    /// in `mode`, leaving the refresh token as the client holds it; also how an access token re-issued within a
+    /// session (a claim brought up to date) is handed over.
+    pub fn attach_access_token(
+        &mut self,
+        config: &Config,
+        mode: TransferMode,
+        user_id: &str,
+        (access_token, expires_at_ms): (&str, i64),
+        payload: &Map<String, Value>,
+    ) {
+        self.set_front_token(front_token(user_id, expires_at_ms, payload));
+        let access_cookie_expiry = SystemTime::now() + ACCESS_TOKEN_COOKIE_LIFETIME;
+        self.set_token(config, mode, Token::Access, access_token, access_cookie_expiry);
     }
 
     /// Clears both tokens in `mode` and sets `front-token: remove`.
@@ -218,6 +229,9 @@ into_generated_headers!(
     auth_api::ops::refresh_session::UnauthorizedHeaders,
     auth_api::ops::sign_out::OkHeaders,
     auth_api::ops::sign_out::UnauthorizedHeaders,
+    auth_api::ops::generate_email_verify_token::OkHeaders,
+    auth_api::ops::is_email_verified::OkHeaders,
+    auth_api::ops::verify_email::OkHeaders,
 );
 
 #[cfg(test)]

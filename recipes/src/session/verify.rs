@@ -21,6 +21,8 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub struct SessionVerifier {
     inner: Arc<Inner>,
+    /// Whether [`VerifySession`] requires the `st-ev` claim to be true ([`crate::EmailVerificationMode::Required`]).
+    require_verified_email: bool,
 }
 
 #[derive(Debug)]
@@ -58,13 +60,16 @@ impl SessionVerifier {
     /// alone: without the store it cannot tell that a session was signed out, so a token stays valid until it
     /// expires.
     pub fn new(tokens: AccessTokenVerifier, anti_csrf: AntiCsrf) -> Self {
-        Self { inner: Arc::new(Inner { keys: Keys::Fixed(tokens), anti_csrf, live: None }) }
+        Self {
+            inner: Arc::new(Inner { keys: Keys::Fixed(tokens), anti_csrf, live: None }),
+            require_verified_email: false,
+        }
     }
 
     /// A verifier for the keys of `ring`, as they are reloaded and rotated; like [`SessionVerifier::new`], it
     /// checks tokens alone.
     pub fn with_key_ring(ring: Arc<KeyRing>, anti_csrf: AntiCsrf) -> Self {
-        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live: None }) }
+        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live: None }), require_verified_email: false }
     }
 
     /// A verifier for the keys of `ring` that also refuses tokens of sessions that ended (signed out, revoked
@@ -77,7 +82,16 @@ impl SessionVerifier {
         ttl: std::time::Duration,
     ) -> Self {
         let live = Some(LiveSessions::new(store, ttl));
-        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live }) }
+        Self { inner: Arc::new(Inner { keys: Keys::Ring(ring), anti_csrf, live }), require_verified_email: false }
+    }
+
+    /// This verifier, but [`VerifySession`] (the extractors and [`SessionVerifier::verify_headers`]) refuses a
+    /// session whose `st-ev` claim is not true with [`SessionRejection::EmailNotVerified`] (403), as
+    /// supertokens-node's global claim validator does with email verification `REQUIRED`. Sign-out and the email
+    /// verification routes check the session without it.
+    pub fn requiring_verified_email(mut self, required: bool) -> Self {
+        self.require_verified_email = required;
+        self
     }
 
     /// The token of a request: `Ok(None)` when it carries no access token of ours, an error when the
@@ -201,7 +215,8 @@ impl SessionVerifier {
 
     /// The session from the raw header values of a request, whatever the web framework: `authorization`,
     /// every `cookie` header, whether `rid` is present, and the method; checked in full, as
-    /// [`SessionVerifier::verify_session`] does.
+    /// [`SessionVerifier::verify_session`] does, and then, for a verifier
+    /// [requiring verified emails](SessionVerifier::requiring_verified_email), its `st-ev` claim.
     pub async fn verify_headers<'a>(
         &self,
         authorization: Option<&'a str>,
@@ -210,7 +225,16 @@ impl SessionVerifier {
         method: &str,
     ) -> Result<Option<VerifySession>, SessionRejection> {
         let sources = sources_from_headers(authorization, cookies, has_rid, method);
-        self.verify_session(sources, crate::now_ms() / 1000).await
+        let session = self.verify_session(sources, crate::now_ms() / 1000).await?;
+        if let Some(found) = &session
+            && self.require_verified_email
+            && crate::emailverification::claim_failure(&found.access_token_payload).is_some()
+        {
+            return Err(SessionRejection::EmailNotVerified {
+                claim_present: found.access_token_payload.contains_key(crate::emailverification::CLAIM),
+            });
+        }
+        Ok(session)
     }
 }
 
@@ -279,6 +303,12 @@ pub enum SessionRejection {
     StoreUnavailable,
     /// The router lacks the [`SessionVerifier`] extension: a programming error, 500.
     MissingVerifier,
+    /// Email verification is required and the session's `st-ev` claim is not true (`claim_present`: it is
+    /// false; otherwise the token has no claim): 403 `invalid claim`, with the claim's validation error.
+    EmailNotVerified {
+        /// Whether the access token has the claim.
+        claim_present: bool,
+    },
 }
 
 impl SessionRejection {
@@ -286,6 +316,7 @@ impl SessionRejection {
     pub fn status(self) -> u16 {
         match self {
             Self::Unauthorised | Self::TryRefreshToken | Self::SessionEnded | Self::OtherTenant => 401,
+            Self::EmailNotVerified { .. } => 403,
             Self::MissingVerifier | Self::StoreUnavailable => 500,
         }
     }
@@ -296,6 +327,7 @@ impl SessionRejection {
             Self::Unauthorised | Self::SessionEnded | Self::OtherTenant => "unauthorised",
             Self::StoreUnavailable => "internal error",
             Self::TryRefreshToken => "try refresh token",
+            Self::EmailNotVerified { .. } => "invalid claim",
             Self::MissingVerifier => {
                 "the session verifier is not configured: add AuthRecipes::session_verifier() as an axum Extension"
             }
@@ -303,10 +335,30 @@ impl SessionRejection {
     }
 }
 
+impl SessionRejection {
+    /// The JSON body: `{"message": ..}`, and for a failed claim the FDI's `claimValidationErrors`.
+    pub fn body(self) -> Value {
+        match self {
+            Self::EmailNotVerified { claim_present } => {
+                let mut payload = Map::new();
+                if claim_present {
+                    crate::emailverification::set_claim(&mut payload, false, 0);
+                }
+                let reason = crate::emailverification::claim_failure(&payload);
+                serde_json::json!({
+                    "message": self.message(),
+                    "claimValidationErrors": [{ "id": crate::emailverification::CLAIM, "reason": reason }],
+                })
+            }
+            _ => serde_json::json!({ "message": self.message() }),
+        }
+    }
+}
+
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
         let status = axum::http::StatusCode::from_u16(self.status()).unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
-        (status, axum::Json(serde_json::json!({ "message": self.message() }))).into_response()
+        (status, axum::Json(self.body())).into_response()
     }
 }
 
@@ -355,7 +407,7 @@ mod actix {
         }
 
         fn error_response(&self) -> actix_web::HttpResponse {
-            actix_web::HttpResponse::build(self.status_code()).json(serde_json::json!({ "message": self.message() }))
+            actix_web::HttpResponse::build(self.status_code()).json(self.body())
         }
     }
 

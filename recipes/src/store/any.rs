@@ -228,4 +228,32 @@ impl Store for AnyStore {
     ) -> Result<u64, StoreError> {
         delegate!(self, s => s.delete_superseded_signing_keys(algorithm, superseded_before_ms))
     }
+
+    async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        delegate!(self, s => s.user(user_id))
+    }
+
+    async fn create_email_verification_token(
+        &self,
+        token: &super::NewEmailVerificationToken,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.create_email_verification_token(token))
+    }
+
+    async fn use_email_verification_token(
+        &self,
+        tenant_id: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<super::VerifiedEmail>, StoreError> {
+        delegate!(self, s => s.use_email_verification_token(tenant_id, token_hash, now_ms))
+    }
+
+    async fn is_email_verified(&self, user_id: &str, email: &str) -> Result<bool, StoreError> {
+        delegate!(self, s => s.is_email_verified(user_id, email))
+    }
+
+    async fn prune_email_verification_tokens(&self, now_ms: i64) -> Result<u64, StoreError> {
+        delegate!(self, s => s.prune_email_verification_tokens(now_ms))
+    }
 }

@@ -5,6 +5,15 @@
 //! holds across processes); the few differences between the two are in one place, `dialect.rs`.
 //! [`AnyStore`] picks one of them from a database URL.
 
+/// The `users` columns `rows::user_from_row` reads, as a literal for `concat!` (in `sql.rs` and
+/// `verification.rs`).
+macro_rules! user_columns {
+    () => {
+        "user_id, tenant_id, email, phone_number, time_joined, recipe_id, third_party_id, third_party_user_id, \
+         email_verified"
+    };
+}
+
 mod any;
 mod counters;
 mod dialect;
@@ -12,6 +21,7 @@ pub mod postgres;
 mod rows;
 mod sql;
 pub mod sqlite;
+mod verification;
 mod writer;
 
 pub use any::{AnyStore, AnyStoreError, Backend, UnsupportedDatabase};
@@ -259,6 +269,32 @@ pub struct CounterHit {
     pub hits: i64,
 }
 
+/// An email verification token to store: only the hash of the token, which itself is sent and never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmailVerificationToken {
+    /// The SHA-256 hash of the token (URL-safe base64).
+    pub token_hash: String,
+    /// The tenant of the session that asked for it; the token is used through this tenant only.
+    pub tenant_id: String,
+    /// The user whose email it verifies.
+    pub user_id: String,
+    /// The email it verifies.
+    pub email: String,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+    /// When the token expires, ms since the epoch.
+    pub expires_at_ms: i64,
+}
+
+/// The (user, email) pair an email verification token verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedEmail {
+    /// The user.
+    pub user_id: String,
+    /// The email, verified for this user.
+    pub email: String,
+}
+
 /// The persistence the recipes need. Every method is atomic on its own; concurrent callers must observe
 /// the outcomes documented per method (for example, of many concurrent [`Store::consume_device`] calls
 /// for one device exactly one gets `Some`).
@@ -444,4 +480,30 @@ pub trait Store: Send + Sync + 'static {
         algorithm: &str,
         superseded_before_ms: i64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The user with this id.
+    fn user(&self, user_id: &str) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+
+    /// Stores an email verification token.
+    fn create_email_verification_token(
+        &self,
+        token: &NewEmailVerificationToken,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Uses the email verification token of `token_hash` in `tenant_id`: deletes it and, when it had not
+    /// expired at `now_ms`, records its (user, email) as verified and deletes every other token of that pair,
+    /// returning the pair. `None` for a token unknown, of another tenant, already used or expired. Single use:
+    /// of concurrent calls with one token, at most one gets `Some`.
+    fn use_email_verification_token(
+        &self,
+        tenant_id: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<VerifiedEmail>, StoreError>> + Send;
+
+    /// Whether `email` was verified for `user_id` with a token.
+    fn is_email_verified(&self, user_id: &str, email: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the email verification tokens expired at `now_ms`; how many.
+    fn prune_email_verification_tokens(&self, now_ms: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -19,14 +19,6 @@ use super::{
 use crate::contact::Contact;
 use crate::schedule::Periodic;
 
-/// The `users` columns [`user_from_row`] reads, as a literal for `concat!`.
-macro_rules! user_columns {
-    () => {
-        "user_id, tenant_id, email, phone_number, time_joined, recipe_id, third_party_id, third_party_user_id, \
-         email_verified"
-    };
-}
-
 /// The `sessions` columns [`session_from_row`] reads.
 macro_rules! session_columns {
     () => {
@@ -160,7 +152,7 @@ impl<DB: Database> SqlStore<DB> {
     }
 
     /// The writer's connection: a pooled one, or the dedicated one once the writers before have done.
-    async fn write(&self) -> Result<WriteConnection<'_, DB>, sqlx::Error> {
+    pub(super) async fn write(&self) -> Result<WriteConnection<'_, DB>, sqlx::Error> {
         match &self.writer {
             Writer::Pool(pool) => Ok(WriteConnection::Pooled(pool.acquire().await?)),
             Writer::Dedicated(connection) => MutexGuard::try_map(connection.lock().await, Option::as_mut)
@@ -771,5 +763,33 @@ where
         .execute(&mut *self.write().await?)
         .await?;
         Ok(result.rows_affected())
+    }
+
+    async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.user_by_id(user_id).await
+    }
+
+    async fn create_email_verification_token(
+        &self,
+        token: &super::NewEmailVerificationToken,
+    ) -> Result<(), StoreError> {
+        self.insert_email_verification_token(token).await
+    }
+
+    async fn use_email_verification_token(
+        &self,
+        tenant_id: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<super::VerifiedEmail>, StoreError> {
+        self.consume_email_verification_token(tenant_id, token_hash, now_ms).await
+    }
+
+    async fn is_email_verified(&self, user_id: &str, email: &str) -> Result<bool, StoreError> {
+        self.verified_email(user_id, email).await
+    }
+
+    async fn prune_email_verification_tokens(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.delete_expired_email_verification_tokens(now_ms).await
     }
 }

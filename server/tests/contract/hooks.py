@@ -10,7 +10,7 @@ spec accepts the one meaning the server also needs, never by turning a check off
 A value is replaced only when it is one the spec accepts, so a case generated to break the schema still breaks
 it. Refresh and sign-out need a live session, and each case may end the one it is given (a refresh rotates the
 refresh token, a sign-out revokes the session), so every such case gets a session of its own, signed in by the
-Rust test before the run.
+Rust test before the run. The email verification operations never end a session, so they share one.
 """
 
 import json
@@ -24,6 +24,7 @@ _DEVICE = {
     "preAuthSessionId": os.environ["AUTHGEN_CONTRACT_PRE_AUTH_SESSION_ID"],
 }
 _APPLE_STATE = os.environ["AUTHGEN_CONTRACT_APPLE_STATE"]
+_EV_ACCESS = os.environ["AUTHGEN_CONTRACT_EV_ACCESS"]
 with open(os.environ["AUTHGEN_CONTRACT_SESSIONS"], encoding="utf-8") as f:
     _SESSIONS = iter(json.load(f))
 
@@ -79,3 +80,17 @@ class FreshSession:
         token = data["refresh"] if case.path.endswith("/refresh") else data["access"]
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {token}"
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(
+    path=["/auth/user/email/verify/token", "/auth/user/email/verify"]
+)
+class EmailVerificationSession:
+    """The one header-mode session of the email verification operations (its user's email is verified)."""
+
+    def get(self, case, ctx):
+        return _EV_ACCESS
+
+    def set(self, case, data, ctx):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"

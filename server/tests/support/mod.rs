@@ -13,7 +13,7 @@ use auth_api::ops::{consume_code, create_code};
 use auth_api::runtime::{RawRequest, RawResponse};
 use auth_api::types::{ConsumeCodeRequest, CreateCodeOk, CreateCodeRequest, CreateCodeResponse};
 use authgen_recipes::Config;
-use authgen_recipes::delivery::{CodeMessage, Delivery, DeliveryFuture};
+use authgen_recipes::delivery::{CodeMessage, Delivery, DeliveryFuture, EmailVerificationMessage};
 use authgen_recipes::store::sqlite::SqliteStore;
 use base64::Engine as _;
 
@@ -24,6 +24,7 @@ pub const WEBSITE: &str = "http://localhost:3000";
 #[derive(Debug, Clone, Default)]
 pub struct Capture {
     messages: Arc<Mutex<Vec<CodeMessage>>>,
+    verifications: Arc<Mutex<Vec<EmailVerificationMessage>>>,
 }
 
 impl Capture {
@@ -37,6 +38,11 @@ impl Capture {
         self.all().pop().expect("a code was delivered")
     }
 
+    /// Every email verification link message so far.
+    pub fn verifications(&self) -> Vec<EmailVerificationMessage> {
+        self.verifications.lock().expect("capture lock").clone()
+    }
+
     /// The newest 6-digit code.
     pub fn last_code(&self) -> String {
         self.last().user_input_code.expect("the flow sends a code")
@@ -46,6 +52,11 @@ impl Capture {
 impl Delivery for Capture {
     fn deliver<'a>(&'a self, message: &'a CodeMessage) -> DeliveryFuture<'a> {
         self.messages.lock().expect("capture lock").push(message.clone());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn deliver_email_verification<'a>(&'a self, message: &'a EmailVerificationMessage) -> DeliveryFuture<'a> {
+        self.verifications.lock().expect("capture lock").push(message.clone());
         Box::pin(async { Ok(()) })
     }
 }

@@ -117,7 +117,10 @@ unreachable_ops!(
     refresh_session,
     sign_out,
     get_login_methods,
-    get_jwks
+    get_jwks,
+    generate_email_verify_token,
+    verify_email,
+    is_email_verified
 );
 
 /// What middleware of a test puts on a request, for the implementation to read from its context.
