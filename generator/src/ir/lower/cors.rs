@@ -104,7 +104,7 @@ components:
         let text = include_str!("../../../../spec/auth.yaml");
         let api = lower(text);
         assert_eq!(api.trait_name, "AuthApi");
-        assert_eq!(api.operations.len(), 12);
+        assert_eq!(api.operations.len(), 15);
         // content-type plus supertokens-node's getAllCORSHeaders(): rid, fdi-version, anti-csrf, authorization,
         // st-auth-mode.
         assert_eq!(
