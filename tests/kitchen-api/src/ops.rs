@@ -2711,6 +2711,8 @@ pub mod get_book {
     pub enum Response {
         /// `200`: The book and the library it was fetched from.
         Ok(crate::types::Book),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
     }
 
     impl Response {
@@ -2718,6 +2720,7 @@ pub mod get_book {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
             }
         }
 
@@ -2726,6 +2729,19 @@ pub mod get_book {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2748,6 +2764,11 @@ pub mod get_book {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
@@ -2855,6 +2876,8 @@ pub mod get_archived_book {
     pub enum Response {
         /// `200`: The archived book.
         Ok(crate::types::Book),
+        /// `400`: The request breaks the spec (a parameter, the body); the generated adapters answer it.
+        BadRequest(crate::types::Problem),
     }
 
     impl Response {
@@ -2862,6 +2885,7 @@ pub mod get_archived_book {
         pub fn status(&self) -> u16 {
             match self {
                 Self::Ok(_) => 200,
+                Self::BadRequest(_) => 400,
             }
         }
 
@@ -2870,6 +2894,19 @@ pub mod get_archived_book {
             match self {
                 Self::Ok(body) => {
                     let mut raw = crate::runtime::RawResponse::new(200);
+                    raw.headers
+                        .push((
+                            "content-type".to_owned(),
+                            "application/json".to_owned(),
+                        ));
+                    match crate::runtime::encode_json(&body) {
+                        ::std::result::Result::Ok(bytes) => raw.body = bytes,
+                        ::std::result::Result::Err(e) => return e.into_raw(),
+                    }
+                    raw
+                }
+                Self::BadRequest(body) => {
+                    let mut raw = crate::runtime::RawResponse::new(400);
                     raw.headers
                         .push((
                             "content-type".to_owned(),
@@ -2892,6 +2929,11 @@ pub mod get_archived_book {
                 200 => {
                     ::std::result::Result::Ok(
                         Self::Ok(crate::runtime::decode_json(&raw)?),
+                    )
+                }
+                400 => {
+                    ::std::result::Result::Ok(
+                        Self::BadRequest(crate::runtime::decode_json(&raw)?),
                     )
                 }
                 _ => {
