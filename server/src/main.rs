@@ -149,28 +149,28 @@ struct Args {
 
     /// createCode and resendCode per contact (email or phone number), as MAX/SECONDS (0: off): how many
     /// messages one inbox or phone can be sent.
-    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CONTACT", default_value = "5/900", value_name = "MAX/SECONDS",
+    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CONTACT", default_value_t = RateLimits::RECOMMENDED.codes_per_contact, value_name = "MAX/SECONDS",
         value_parser = |v: &str| Limit::parse(v))]
     rate_limit_codes_per_contact: Limit,
 
     /// createCode and resendCode per client address, as MAX/SECONDS (0: off): how many messages one client
     /// can have sent, to anyone.
-    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+    #[arg(long, env = "AUTH_RATE_LIMIT_CODES_PER_CLIENT", default_value_t = RateLimits::RECOMMENDED.codes_per_client, value_name = "MAX/SECONDS",
         value_parser = |v: &str| Limit::parse(v))]
     rate_limit_codes_per_client: Limit,
 
     /// consumeCode per client address, across devices, as MAX/SECONDS (0: off): code guesses.
-    #[arg(long, env = "AUTH_RATE_LIMIT_CONSUME_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+    #[arg(long, env = "AUTH_RATE_LIMIT_CONSUME_PER_CLIENT", default_value_t = RateLimits::RECOMMENDED.consume_per_client, value_name = "MAX/SECONDS",
         value_parser = |v: &str| Limit::parse(v))]
     rate_limit_consume_per_client: Limit,
 
     /// Third-party signinup per client address, as MAX/SECONDS (0: off).
-    #[arg(long, env = "AUTH_RATE_LIMIT_SIGNINUP_PER_CLIENT", default_value = "30/900", value_name = "MAX/SECONDS",
+    #[arg(long, env = "AUTH_RATE_LIMIT_SIGNINUP_PER_CLIENT", default_value_t = RateLimits::RECOMMENDED.sign_in_up_per_client, value_name = "MAX/SECONDS",
         value_parser = |v: &str| Limit::parse(v))]
     rate_limit_signinup_per_client: Limit,
 
     /// The authorisation URL per client address, as MAX/SECONDS (0: off).
-    #[arg(long, env = "AUTH_RATE_LIMIT_AUTHORISATION_URL_PER_CLIENT", default_value = "60/900",
+    #[arg(long, env = "AUTH_RATE_LIMIT_AUTHORISATION_URL_PER_CLIENT", default_value_t = RateLimits::RECOMMENDED.authorisation_url_per_client,
         value_name = "MAX/SECONDS", value_parser = |v: &str| Limit::parse(v))]
     rate_limit_authorisation_url_per_client: Limit,
 
